@@ -1,0 +1,16 @@
+// One jest config, three projects: the JupyterLab extension (jsdom), worker unit tests and
+// worker integration tests (real Redis, MongoDB/FerretDB and Kernel Gateway, started per file).
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } } } }];
+// JupyterLab packages ship ES modules: let swc transform them for jest.
+const esm = ['@jupyterlab', '@lumino', 'lib0', 'y-protocols', 'yjs', '@codemirror', '@lezer', 'nanoid', '@microsoft'];
+const transformIgnorePatterns = [`/node_modules/(?!(${esm.join('|')})/)`];
+const common = { transform: { '^.+\\.[jt]sx?$': swc }, transformIgnorePatterns };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'extension', testEnvironment: 'jsdom', testMatch: ['<rootDir>/test/extension/**/*.test.ts?(x)'],
+      moduleNameMapper: { '\\.(css|svg)$': '<rootDir>/test/extension/style-mock.js' } },
+    { ...common, displayName: 'worker', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/unit/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/integration/**/*.test.ts'], testTimeout: 120000 }
+  ]
+};

@@ -1,0 +1,62 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { MongoClient } from 'mongodb';
+import { freePort } from './free-port';
+import { spawnManaged, tailLog } from './managed-process';
+import { ferretdbBin } from './paths';
+import { IServiceOptions, IStartedService } from './redis';
+import { waitFor } from './wait-for';
+
+/** True when a MongoDB wire-protocol server answers `ping` at `url`. */
+export async function pingMongo(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+    return true;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * MongoDB for nbgrid: the server named by `NBGRID_MONGO_URL` when set (nothing is started or
+ * stopped then), else FerretDB v1 on SQLite files under `<dir>/ferretdb`.
+ */
+export async function startMongo(options: IServiceOptions & { env?: NodeJS.ProcessEnv }): Promise<IStartedService> {
+  const external = (options.env ?? process.env).NBGRID_MONGO_URL;
+  if (external) {
+    await waitFor(`MongoDB at NBGRID_MONGO_URL`, () => pingMongo(external), { timeoutMs: 15000 });
+    return { url: external, process: null, stop: async () => undefined };
+  }
+  if (!fs.existsSync(ferretdbBin)) {
+    throw new Error(`FerretDB is not installed at ${ferretdbBin}: run scripts/bootstrap.sh (make setup)`);
+  }
+  const port = options.port ?? (await freePort());
+  const dataDir = path.join(options.dir, 'ferretdb');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const proc = spawnManaged({
+    name: 'ferretdb',
+    command: ferretdbBin,
+    args: [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      `--state-dir=${dataDir}`,
+      // The debug listener defaults to port 8088: two instances would collide.
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn'
+    ],
+    dir: options.dir,
+    detached: options.detached
+  });
+  const url = `mongodb://127.0.0.1:${port}/`;
+  try {
+    await waitFor('FerretDB', () => pingMongo(url), { timeoutMs: 30000, intervalMs: 200, isAlive: proc.isAlive });
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
+  }
+  return { url, process: proc, stop: () => proc.stop() };
+}

@@ -1,0 +1,180 @@
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { configEnv } from '../config';
+import { freePort } from './free-port';
+import { startGateway } from './gateway';
+import { IManagedProcess, isPidAlive, spawnManaged, stopPid, tailLog } from './managed-process';
+import { startMongo } from './mongo';
+import { ensureDir, nbgridCli } from './paths';
+import { startRedis } from './redis';
+import { waitFor } from './wait-for';
+
+/** `stack.json`: how clients (CLI, Python `om`, JupyterLab) reach a running stack. */
+export interface IStackInfo {
+  api_url: string;
+  token: string;
+  redis_url: string;
+  mongo_url: string;
+  gateway_url: string;
+  gateway_token: string;
+  run_dir: string;
+  /** Process ids by service name, for `nbgrid down`. */
+  pids: Record<string, number>;
+}
+
+export interface IUpOptions {
+  /** Directory holding `stack.json` and `run/`. */
+  home: string;
+  /** Workers to start (0 = services only). @defaultValue 2 */
+  workers?: number;
+  /** Concurrency of each worker. @defaultValue 1 */
+  concurrency?: number;
+  /** Labels of every local worker besides `default`. @defaultValue [] */
+  labels?: string[];
+  /** Start the API service. @defaultValue true */
+  service?: boolean;
+  /** Outlive this process (`nbgrid up`); tests keep it false. @defaultValue true */
+  detached?: boolean;
+  /** Visibility timeout of the workers in seconds. @defaultValue 3600 */
+  visibilityTimeout?: number;
+  log?: (line: string) => void;
+}
+
+export const stackFile = (home: string): string => path.join(home, 'stack.json');
+
+export function readStack(home: string): IStackInfo | null {
+  try {
+    return JSON.parse(fs.readFileSync(stackFile(home), 'utf8')) as IStackInfo;
+  } catch {
+    return null;
+  }
+}
+
+export interface IRunningStack {
+  info: IStackInfo;
+  processes: IManagedProcess[];
+  /** Start one more worker on this stack (e.g. with another label). */
+  addWorker(options: { labels?: string[]; concurrency?: number; name?: string }): Promise<IManagedProcess>;
+  down(): Promise<void>;
+}
+
+async function waitHealthy(apiUrl: string, proc: IManagedProcess): Promise<void> {
+  try {
+    await waitFor(
+      'nbgrid API service',
+      async () => (await fetch(`${apiUrl}/api/health`, { signal: AbortSignal.timeout(2000) })).ok,
+      { timeoutMs: 30000, intervalMs: 200, isAlive: proc.isAlive }
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
+  }
+}
+
+/**
+ * Starts Redis, MongoDB (FerretDB unless NBGRID_MONGO_URL), a Kernel Gateway, the API service and
+ * workers on free ports under `<home>/run`, health-checks each and writes `<home>/stack.json`.
+ */
+export async function upStack(options: IUpOptions): Promise<IRunningStack> {
+  const log = options.log ?? (() => undefined);
+  const detached = options.detached ?? true;
+  const home = ensureDir(options.home);
+  const runDir = ensureDir(path.join(home, 'run'));
+  const started: IManagedProcess[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const p of [...started].reverse()) await p.stop();
+  };
+  try {
+    const redis = await startRedis({ dir: runDir, detached });
+    if (redis.process) started.push(redis.process);
+    log(`redis      ${redis.url}`);
+    const mongo = await startMongo({ dir: runDir, detached });
+    if (mongo.process) started.push(mongo.process);
+    log(`mongodb    ${mongo.url}${mongo.process ? ' (FerretDB)' : ' (NBGRID_MONGO_URL)'}`);
+    const gateway = await startGateway({ dir: path.join(runDir, 'gateway'), detached });
+    if (gateway.process) started.push(gateway.process);
+    log(`gateway    ${gateway.url}`);
+    const token = randomBytes(24).toString('hex');
+    const port = await freePort();
+    const base = configEnv({
+      redisUrl: redis.url,
+      mongoUrl: mongo.url,
+      token,
+      gatewayUrl: gateway.url,
+      gatewayToken: gateway.token,
+      port,
+      visibilityTimeout: options.visibilityTimeout
+    });
+    const env = { ...process.env, ...base };
+    const info: IStackInfo = {
+      api_url: `http://127.0.0.1:${port}`,
+      token,
+      redis_url: redis.url,
+      mongo_url: mongo.url,
+      gateway_url: gateway.url,
+      gateway_token: gateway.token,
+      run_dir: runDir,
+      pids: {}
+    };
+    for (const p of started) info.pids[p.name] = p.pid;
+    if (options.service ?? true) {
+      const service = spawnManaged({ name: 'service', command: process.execPath, args: [nbgridCli, 'serve'], dir: runDir, env, detached });
+      started.push(service);
+      info.pids.service = service.pid;
+      await waitHealthy(info.api_url, service);
+      log(`service    ${info.api_url}`);
+    }
+    let workerCount = 0;
+    const addWorker = async (w: { labels?: string[]; concurrency?: number; name?: string }): Promise<IManagedProcess> => {
+      workerCount += 1;
+      const name = w.name ?? `worker-${workerCount}`;
+      const args = [nbgridCli, 'worker', '--hostname', `${name}@%h`, '--concurrency', String(w.concurrency ?? options.concurrency ?? 1)];
+      for (const label of w.labels ?? []) args.push('--label', label);
+      const proc = spawnManaged({ name, command: process.execPath, args, dir: runDir, env, detached });
+      started.push(proc);
+      info.pids[name] = proc.pid;
+      writeStack(home, info);
+      return proc;
+    };
+    for (let i = 0; i < (options.workers ?? 2); i++) {
+      await addWorker({ labels: options.labels });
+    }
+    writeStack(home, info);
+    if (options.workers) log(`workers    ${options.workers} (logs in ${runDir})`);
+    return {
+      info,
+      processes: started,
+      addWorker,
+      down: async () => {
+        await stopAll();
+        fs.rmSync(stackFile(home), { force: true });
+      }
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function writeStack(home: string, info: IStackInfo): void {
+  fs.writeFileSync(stackFile(home), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** Stops every process `stack.json` names (workers first, so they drain), then removes it. */
+export async function downStack(home: string): Promise<string[]> {
+  const info = readStack(home);
+  if (!info) return [];
+  const order = Object.entries(info.pids).sort(([a], [b]) => rank(a) - rank(b));
+  const stopped: string[] = [];
+  for (const [name, pid] of order) {
+    if (isPidAlive(pid)) stopped.push(name);
+    await stopPid(pid, name.startsWith('worker') ? 30000 : 5000);
+  }
+  fs.rmSync(stackFile(home), { force: true });
+  return stopped;
+}
+
+function rank(name: string): number {
+  if (name.startsWith('worker')) return 0;
+  return ['service', 'kernelgateway', 'ferretdb', 'redis'].indexOf(name) + 1;
+}

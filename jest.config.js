@@ -7,10 +7,11 @@ const transformIgnorePatterns = [`/node_modules/(?!(${esm.join('|')})/)`];
 const common = { transform: { '^.+\\.[jt]sx?$': swc }, transformIgnorePatterns };
 
 module.exports = {
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'extension', testEnvironment: 'jsdom', testMatch: ['<rootDir>/test/extension/**/*.test.ts?(x)'],
       moduleNameMapper: { '\\.(css|svg)$': '<rootDir>/test/extension/style-mock.js' } },
     { ...common, displayName: 'worker', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/integration/**/*.test.ts'], testTimeout: 120000 }
+    { ...common, displayName: 'integration', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/integration/**/*.test.ts'], }
   ]
 };

@@ -38,13 +38,14 @@ mkdir -p .bin
 if [ -x .bin/ferretdb ] && .bin/ferretdb --version 2>/dev/null | grep -q 'v1.24.2'; then
   say "skip ferretdb: .bin/ferretdb is v1.24.2"
 else
-  say "go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2"
-  if ! GOBIN="$ROOT/.bin" GOFLAGS=-buildvcs=false go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2 2>/tmp/nbgrid-ferretdb-install.log; then
-    # The module proxy may refuse the version list that `go install pkg@version` reads for its
-    # deprecation check; building from a module that pins the same version avoids that lookup.
-    say "go install refused ($(tail -n1 /tmp/nbgrid-ferretdb-install.log)); building from scripts/ferretdb/go.mod"
-    (cd scripts/ferretdb && GOFLAGS="-buildvcs=false -mod=mod" go build -o "$ROOT/.bin/ferretdb" github.com/FerretDB/FerretDB/cmd/ferretdb)
-  fi
+  # `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` (DESIGN.md) builds a binary that
+  # panics at start: FerretDB embeds build/version/version.txt, which its module zip leaves out.
+  # So build the same v1.24.2 from a module that pins it, vendored, with that one file written.
+  say "build FerretDB v1.24.2 from scripts/ferretdb (go module proxy)"
+  (cd scripts/ferretdb && GOFLAGS=-buildvcs=false go mod vendor \
+    && echo v1.24.2 > vendor/github.com/FerretDB/FerretDB/build/version/version.txt \
+    && GOFLAGS="-buildvcs=false -mod=vendor" go build -o "$ROOT/.bin/ferretdb" github.com/FerretDB/FerretDB/cmd/ferretdb)
+  .bin/ferretdb --version | grep -q v1.24.2 || { echo "FerretDB build failed" >&2; exit 1; }
 fi
 
 # 4. Node packages (root = JupyterLab extension, workspace worker/).

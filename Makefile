@@ -1,0 +1,60 @@
+# nbgrid — the README names two commands: `make demo` (the main job) and `make test` (every test).
+# Every target installs what it needs first (scripts/bootstrap.sh skips what is already there).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+JEST := npx jest
+export PATH := $(CURDIR)/worker/bin:$(CURDIR)/.bin:$(PATH)
+
+.PHONY: help setup build build-worker build-extension install-python lint typecheck \
+        test test-unit test-integration test-python test-ui demo bench bench-queue faults clean
+
+help:
+	@echo "make demo   - set up, start the stack, map examples/main.ipynb over range(10), stop"
+	@echo "make test   - set up, lint, type-check and run every test (jest, pytest, JupyterLab UI)"
+	@echo "make bench  - benchmarks (make bench-queue: the queue alone)"
+
+setup:
+	@scripts/bootstrap.sh
+
+build-worker: setup
+	@npm run --silent build -w worker
+
+build-extension: setup
+	@npm run --silent build
+
+install-python: build-extension
+	@scripts/install-python-package.sh
+
+build: build-worker install-python
+
+lint: setup
+	@npx eslint --max-warnings=0 src worker/src test --ext .ts,.tsx
+
+typecheck: setup
+	@npx tsc -p tsconfig.json --noEmit && npx tsc -p worker/tsconfig.json --noEmit && echo "typecheck ok"
+
+test-unit: build
+	@$(JEST) --selectProjects worker extension
+
+test-integration: build
+	@$(JEST) --selectProjects integration --runInBand
+
+test-python: build
+	@scripts/run-pytest.sh test/python
+
+test-ui: build
+	@npm run --silent test:ui
+
+test: lint typecheck test-unit test-integration test-python test-ui
+
+demo: build
+	@scripts/demo.sh
+
+bench-queue: build-worker
+	@npx ts-node --transpile-only bench/queue/run.ts
+
+bench: bench-queue
+
+clean:
+	rm -rf lib worker/dist nbgrid/labextension .nbgrid

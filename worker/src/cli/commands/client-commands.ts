@@ -1,0 +1,154 @@
+import * as fs from 'fs';
+import { Command } from 'commander';
+import type { IStatusRow } from '../../domain/types';
+import { ApiClient, CliError } from '../api-client';
+import { parseParams, parseRange } from '../params';
+import { ProgressBar, progressOf } from '../progress-bar';
+import { formatTable } from '../table';
+
+const STATUS_COLUMNS = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
+
+/** Polls the group's status until every task has finished, drawing a progress bar. */
+export async function waitForGroup(
+  api: ApiClient,
+  job: string,
+  taskGroup: string,
+  { timeoutS = 0, intervalMs = 500, quiet = false } = {}
+): Promise<IStatusRow[]> {
+  const bar = quiet ? null : new ProgressBar();
+  const deadline = timeoutS ? Date.now() + timeoutS * 1000 : Infinity;
+  for (;;) {
+    const { rows } = await api.status(job, taskGroup);
+    bar?.update(rows);
+    const { total, done } = progressOf(rows);
+    if (done === total) {
+      bar?.finish();
+      return rows;
+    }
+    if (Date.now() > deadline) {
+      bar?.finish();
+      throw new CliError(`timed out after ${timeoutS} s with ${total - done} of ${total} tasks unfinished`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function printStatus(rows: IStatusRow[]): void {
+  process.stdout.write(formatTable(rows as unknown as Record<string, unknown>[], STATUS_COLUMNS) + '\n');
+}
+
+/** Exit code of a finished group: 0 when every task ran OK. */
+export const allOk = (rows: IStatusRow[]): boolean => rows.every((r) => r.status === 'SUCCESS' && r.run_status === 'OK');
+
+export function registerClientCommands(program: Command): void {
+  program
+    .command('put <file> [name]')
+    .description('store a local .ipynb as the main notebook <name> (default: the file name without .ipynb)')
+    .action(async (file: string, name?: string) => {
+      const content = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      const nb = name ?? file.replace(/^.*\//, '').replace(/\.ipynb$/, '');
+      const info = await ApiClient.fromEnv().putNotebook(nb, content);
+      process.stdout.write(`stored ${info.name} (${info.size} bytes, sha256 ${info.sha256.slice(0, 12)})\n`);
+    });
+
+  program
+    .command('map <name>')
+    .description('run notebook <name> once per parameter')
+    .option('--range <spec>', 'N, START:STOP[:STEP] or range(START, STOP, STEP)')
+    .option('--params <json>', 'a JSON array, one element per task')
+    .option('--params-file <file>', 'a file holding a JSON array')
+    .option('--require <label>', 'only workers with this label run the tasks')
+    .option('--cell-timeout <seconds>', 'interrupt a cell that runs longer', Number)
+    .option('--wait', 'show progress until every task finished, then the status and results')
+    .option('--timeout <seconds>', 'with --wait: give up after this long', Number)
+    .action(async (name: string, opts: Record<string, string | number | boolean | undefined>) => {
+      const body: Record<string, unknown> = {};
+      const given = ['range', 'params', 'paramsFile'].filter((k) => opts[k] !== undefined);
+      if (given.length !== 1) throw new CliError('give exactly one of --range, --params or --params-file');
+      if (opts.range !== undefined) body.range = parseRange(String(opts.range));
+      if (opts.params !== undefined) body.params = parseParams(String(opts.params));
+      if (opts.paramsFile !== undefined) body.params = parseParams(fs.readFileSync(String(opts.paramsFile), 'utf8'));
+      if (opts.require) body.require = opts.require;
+      if (opts.cellTimeout !== undefined) body.cell_timeout = opts.cellTimeout;
+      const api = ApiClient.fromEnv();
+      const res = await api.map(name, body);
+      for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
+      const shown = res.tasks.length > 10 ? [...res.tasks.slice(0, 5), null, ...res.tasks.slice(-3)] : res.tasks;
+      for (const t of shown) {
+        process.stdout.write(t ? `started ${t.name}.ipynb => ${t.task_id}\n` : `... ${res.tasks.length - 8} more\n`);
+      }
+      process.stdout.write(`task group ${res.task_group}: ${res.count} tasks on queue '${res.require}'\n`);
+      if (opts.wait) {
+        const rows = await waitForGroup(api, name, res.task_group, { timeoutS: Number(opts.timeout ?? 0) });
+        printStatus(rows);
+        const results = await api.results(name, res.task_group);
+        process.stdout.write(`results: ${JSON.stringify(results.results)}\n`);
+        if (!allOk(rows)) process.exitCode = 1;
+      }
+    });
+
+  program
+    .command('status <name>')
+    .description("status of the latest task group of <name> (--group '*' for all)")
+    .option('--group <task_group>', "a task group, or '*'")
+    .option('--json', 'print JSON rows')
+    .action(async (name: string, opts: { group?: string; json?: boolean }) => {
+      const { rows } = await ApiClient.fromEnv().status(name, opts.group);
+      if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      else printStatus(rows);
+    });
+
+  program
+    .command('wait <name>')
+    .description('wait for a task group (default: latest) to finish, with a progress bar')
+    .option('--group <task_group>', 'a task group')
+    .option('--timeout <seconds>', 'give up after this long', Number)
+    .action(async (name: string, opts: { group?: string; timeout?: number }) => {
+      const api = ApiClient.fromEnv();
+      const group = opts.group ?? (await api.groups(name)).groups[0]?.task_group;
+      if (!group) throw new CliError(`job ${name} has no task groups yet: run \`nbgrid map ${name} ...\` first`);
+      const rows = await waitForGroup(api, name, group, { timeoutS: opts.timeout ?? 0 });
+      printStatus(rows);
+      if (!allOk(rows)) process.exitCode = 1;
+    });
+
+  program
+    .command('restart <name>')
+    .description('re-run tasks without an OK result (--reset: all)')
+    .option('--group <task_group>', 'a task group (default: latest)')
+    .option('--reset', 're-run every task')
+    .option('--refresh', 're-render the task notebooks from the current main notebook')
+    .action(async (name: string, opts: { group?: string; reset?: boolean; refresh?: boolean }) => {
+      const res = await ApiClient.fromEnv().restart(name, { task_group: opts.group, reset: !!opts.reset, refresh: !!opts.refresh });
+      for (const t of res.restarted) process.stdout.write(`restarted ${t.name}.ipynb => ${t.task_id}\n`);
+      process.stdout.write(`${res.restarted.length} tasks restarted in group ${res.task_group}\n`);
+    });
+
+  program
+    .command('cancel <name>')
+    .description('revoke queued tasks and interrupt running ones')
+    .option('--group <task_group>', 'a task group (default: latest)')
+    .action(async (name: string, opts: { group?: string }) => {
+      const res = await ApiClient.fromEnv().cancel(name, { task_group: opts.group });
+      process.stdout.write(`${res.revoked} tasks revoked in group ${res.task_group}\n`);
+    });
+
+  program
+    .command('results <name>')
+    .description('returned values in parameter order, as JSON')
+    .option('--group <task_group>', 'a task group (default: latest)')
+    .action(async (name: string, opts: { group?: string }) => {
+      const res = await ApiClient.fromEnv().results(name, opts.group);
+      process.stdout.write(JSON.stringify(res.results) + '\n');
+      if (res.missing.length) process.stderr.write(`no OK result yet for job_id ${res.missing.join(', ')}\n`);
+    });
+
+  program
+    .command('workers')
+    .description('live workers with their labels')
+    .action(async () => {
+      const { workers } = await ApiClient.fromEnv().workers();
+      const rows = workers.map((w) => ({ ...w, labels: w.labels.join(',') }));
+      process.stdout.write(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen']) + '\n');
+    });
+}

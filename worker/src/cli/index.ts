@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { CliError } from './api-client';
+import { registerClientCommands } from './commands/client-commands';
+import { registerStackCommands } from './commands/stack-commands';
+import { registerServeCommand } from './commands/serve';
+import { registerWorkerCommand } from './commands/worker';
+
+export function buildProgram(): Command {
+  const program = new Command('nbgrid')
+    .description('Map a Jupyter notebook over many parameters on Celery-compatible workers.')
+    .version(require('../../package.json').version as string);
+  registerStackCommands(program);
+  registerServeCommand(program);
+  registerWorkerCommand(program);
+  registerClientCommands(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`nbgrid: ${err instanceof CliError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 2;
+  }
+}

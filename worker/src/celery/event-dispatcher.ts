@@ -1,0 +1,64 @@
+/**
+ * Sends Celery events on the `celeryev` fanout exchange, in the body Python's `EventReceiver`
+ * parses: `{hostname, utcoffset, pid, clock, timestamp, type, ...fields}`, published on
+ * `/{db}.celeryev/<type with '-' as '.'>` like kombu's Redis fanout.
+ */
+import { loadavg } from 'node:os';
+import type Redis from 'ioredis';
+import type { CeleryKeys } from './keys';
+import { encodeFanout } from './message';
+
+/** Version of nbgrid's worker reported as `sw_ver`. */
+export const NBGRID_VERSION = '0.1.0';
+
+export class EventDispatcher {
+  private clock = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: CeleryKeys,
+    readonly hostname: string,
+    /** When false, `send` does nothing (Celery's `-E` off). @defaultValue `true` */
+    readonly enabled = true
+  ) {}
+
+  /** The body of an event before it is sent (exposed for tests and for nbgrid extras). */
+  body(type: string, fields: Record<string, unknown>): Record<string, unknown> {
+    return {
+      hostname: this.hostname,
+      utcoffset: new Date().getTimezoneOffset() / 60,
+      pid: process.pid,
+      clock: ++this.clock,
+      ...fields,
+      timestamp: Date.now() / 1000,
+      type
+    };
+  }
+
+  /** Publish one event; a Redis error is returned to the caller (events are best effort there). */
+  async send(type: string, fields: Record<string, unknown> = {}): Promise<void> {
+    if (!this.enabled) return;
+    const routingKey = type.replace(/-/g, '.');
+    const envelope = encodeFanout(this.body(type, fields), {
+      exchange: 'celeryev',
+      routingKey,
+      headers: { hostname: this.hostname }
+    });
+    await this.redis.publish(this.keys.event(routingKey), JSON.stringify(envelope));
+  }
+
+  /** Fields of worker-online/heartbeat/offline. */
+  static workerFields(info: { freq: number; active: number; processed: number; labels: string[]; concurrency: number }): Record<string, unknown> {
+    return {
+      freq: info.freq,
+      active: info.active,
+      processed: info.processed,
+      loadavg: loadavg().map((v) => Math.round(v * 100) / 100),
+      sw_ident: 'nbgrid',
+      sw_ver: NBGRID_VERSION,
+      sw_sys: process.platform === 'linux' ? 'Linux' : process.platform,
+      labels: info.labels,
+      concurrency: info.concurrency
+    };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Publishes Celery protocol v2 task messages the way kombu's Redis transport does: LPUSH of the
+ * JSON envelope on the queue's list (priority sub-queue when priority > 0), after registering
+ * the queue's `_kombu.binding.<queue>` so Python workers and tools know the queue exists.
+ */
+import type Redis from 'ioredis';
+import type { ITaskPublisher } from '../domain/ports';
+import { RUN_NOTEBOOK_TASK, type JsonValue } from '../domain/types';
+import { ControlClient } from './control-client';
+import { CeleryKeys } from './keys';
+import { encodeTaskMessage, type IEnvelope } from './message';
+import { ResultBackend } from './result-backend';
+
+/** Options of {@link CeleryProducer.send}. */
+export interface ISendOptions {
+  /** @defaultValue the producer's `defaultQueue` */
+  queue?: string;
+  /** @defaultValue a new uuid4 */
+  taskId?: string;
+  eta?: Date;
+  /** Seconds before the task may run. */
+  countdown?: number;
+  /** Absolute time, or seconds from now, after which the task is revoked instead of run. */
+  expires?: Date | number;
+  /** 0..9, higher first. @defaultValue `0` */
+  priority?: number;
+  /** @defaultValue `0` */
+  retries?: number;
+  /** Hard and soft time limit in seconds (Celery's `timelimit` header is `[hard, soft]`). */
+  timeLimit?: { hard?: number | null; soft?: number | null };
+  argsrepr?: string;
+  headers?: Record<string, unknown>;
+  parentId?: string;
+  rootId?: string;
+}
+
+export interface ICeleryProducerOptions {
+  keys?: CeleryKeys;
+  /** @defaultValue `'celery'` (Celery's `task_default_queue`) */
+  defaultQueue?: string;
+  /** Result backend used to mark revoked tasks. @defaultValue one on the same connection */
+  backend?: ResultBackend;
+}
+
+export class CeleryProducer implements ITaskPublisher {
+  readonly keys: CeleryKeys;
+  readonly defaultQueue: string;
+  readonly backend: ResultBackend;
+  private readonly control: ControlClient;
+  private readonly boundQueues = new Set<string>();
+
+  constructor(private readonly redis: Redis, options: ICeleryProducerOptions = {}) {
+    this.keys = options.keys ?? new CeleryKeys();
+    this.defaultQueue = options.defaultQueue ?? 'celery';
+    this.backend = options.backend ?? new ResultBackend(redis);
+    this.control = new ControlClient(redis, this.keys);
+  }
+
+  /** Build the envelope for a task without sending it. */
+  envelope(taskName: string, args: unknown[], kwargs: Record<string, unknown>, options: ISendOptions = {}): IEnvelope {
+    return encodeTaskMessage({
+      taskName,
+      args,
+      kwargs,
+      taskId: options.taskId,
+      queue: options.queue ?? this.defaultQueue,
+      eta: options.eta,
+      countdown: options.countdown,
+      expires: options.expires,
+      priority: options.priority,
+      retries: options.retries,
+      timeLimit: options.timeLimit ? [options.timeLimit.hard ?? null, options.timeLimit.soft ?? null] : undefined,
+      argsrepr: options.argsrepr,
+      headers: options.headers,
+      parentId: options.parentId,
+      rootId: options.rootId
+    });
+  }
+
+  /** Send one task; resolves with its id. */
+  async send(taskName: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ISendOptions = {}): Promise<string> {
+    const envelope = this.envelope(taskName, args, kwargs, options);
+    await this.pushEnvelopes([envelope]);
+    return envelope.headers.id as string;
+  }
+
+  /** Push already built envelopes (also used to re-publish retries), in one pipeline. */
+  async pushEnvelopes(envelopes: IEnvelope[]): Promise<void> {
+    if (envelopes.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const env of envelopes) {
+      const queue = env.properties.delivery_info.routing_key;
+      if (!this.boundQueues.has(queue)) {
+        const member = CeleryKeys.bindingMember(queue, queue);
+        pipeline.sadd(this.keys.binding(queue), member).sadd(this.keys.bindingPermanent(queue), member);
+      }
+      pipeline.lpush(this.keys.queue(queue, env.properties.priority), JSON.stringify(env));
+    }
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+    for (const env of envelopes) this.boundQueues.add(env.properties.delivery_info.routing_key);
+  }
+
+  /** {@link ITaskPublisher.publishMany}: `nbgrid.run_notebook` messages in one round trip. */
+  async publishMany(messages: { taskId: string; queue: string; kwargs: Record<string, JsonValue>; argsrepr?: string }[]): Promise<void> {
+    await this.pushEnvelopes(
+      messages.map((m) => this.envelope(RUN_NOTEBOOK_TASK, [], m.kwargs, { taskId: m.taskId, queue: m.queue, argsrepr: m.argsrepr }))
+    );
+  }
+
+  /**
+   * {@link ITaskPublisher.revoke}: persistent revoked set (nbgrid workers skip these even after a
+   * restart), pidbox `revoke` broadcast (Python workers too; `terminate` interrupts running
+   * ones), and REVOKED results.
+   */
+  async revoke(taskIds: string[], options: { terminate?: boolean } = {}): Promise<void> {
+    if (taskIds.length === 0) return;
+    await this.redis.sadd(this.keys.revoked, ...taskIds);
+    await this.control.broadcast('revoke', { task_id: taskIds, terminate: options.terminate ?? false, signal: 'SIGTERM' });
+    await Promise.all(taskIds.map((id) => this.backend.markRevoked(id)));
+  }
+}

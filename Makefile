@@ -52,7 +52,7 @@ demo: build
 	@scripts/demo.sh
 
 bench-queue: build-worker
-	@npx ts-node --transpile-only bench/queue/run.ts
+	@node -r ./scripts/ts-hook.js bench/queue/run.ts $(or $(N),2000)
 
 bench: bench-queue
 

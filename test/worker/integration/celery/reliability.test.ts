@@ -31,7 +31,7 @@ function recordingLogger(): ICeleryLogger & { lines: string[] } {
 
 function spawnWorker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
   const support = path.join(__dirname, 'support');
-  const child = spawn(process.execPath, ['-r', path.join(support, 'ts-hook.js'), path.join(support, 'worker-process.ts')], {
+  const child = spawn(process.execPath, ['-r', path.join(__dirname, '..', '..', '..', '..', 'scripts', 'ts-hook.js'), path.join(support, 'worker-process.ts')], {
     env: { ...process.env, REDIS_URL: redis.url, ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   });

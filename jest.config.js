@@ -2,7 +2,7 @@
 // worker integration tests (real Redis, MongoDB/FerretDB and Kernel Gateway, started per file).
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } } } }];
 // JupyterLab packages ship ES modules: let swc transform them for jest.
-const esm = ['@jupyterlab', '@lumino', 'lib0', 'y-protocols', 'yjs', '@codemirror', '@lezer', 'nanoid', '@microsoft'];
+const esm = ['cookie', '@jupyterlab', '@lumino', 'lib0', 'y-protocols', 'yjs', '@codemirror', '@lezer', 'nanoid', '@microsoft'];
 const transformIgnorePatterns = [`/node_modules/(?!(${esm.join('|')})/)`];
 const common = { transform: { '^.+\\.[jt]sx?$': swc }, transformIgnorePatterns };
 

@@ -1,0 +1,6 @@
+/** Route schemas: the single source for validation, TypeScript types and the OpenAPI document. */
+export * from './common';
+export * from './name';
+export * from './notebooks';
+export * from './jobs';
+export * from './system';

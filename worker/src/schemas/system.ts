@@ -1,0 +1,76 @@
+/** Schemas of `/api/workers`, `/api/health`, `/api/events` and `/api/openapi.json`. */
+import { Type, type Static } from '@sinclair/typebox';
+import { errorResponses } from './common';
+import { NameSchema } from './name';
+
+export const WorkerSchema = Type.Object({
+  hostname: Type.String({ examples: ['nbgrid@host'] }),
+  labels: Type.Array(Type.String()),
+  concurrency: Type.Integer(),
+  active: Type.Integer(),
+  processed: Type.Integer(),
+  last_seen: Type.String({ description: 'ISO time of the last heartbeat.' })
+});
+
+export const workersSchema = {
+  summary: 'Live workers with their labels',
+  tags: ['workers'],
+  response: { 200: Type.Object({ workers: Type.Array(WorkerSchema) }), ...errorResponses(401, 503) }
+};
+
+export const HealthSchema = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  mongo: Type.String({ description: "'ok' or what is wrong." }),
+  redis: Type.String({ description: "'ok' or what is wrong." }),
+  version: Type.String(),
+  message: Type.Optional(Type.String({ description: 'On 503: which part failed.' }))
+});
+export type IHealth = Static<typeof HealthSchema>;
+
+export const healthSchema = {
+  summary: 'Whether MongoDB and Redis are reachable (no token needed)',
+  tags: ['system'],
+  security: [],
+  response: { 200: HealthSchema, 503: HealthSchema }
+};
+
+export const EventsQuerySchema = Type.Object(
+  { job: Type.Optional(NameSchema) },
+  { additionalProperties: false }
+);
+export type IEventsQuery = Static<typeof EventsQuerySchema>;
+
+/** The `data` of an `event: task` (an `ITaskEvent`). */
+export const TaskEventSchema = Type.Object({
+  name: Type.String(),
+  job: Type.String(),
+  task_group: Type.String(),
+  job_id: Type.Integer(),
+  task_id: Type.String(),
+  status: Type.String(),
+  run_status: Type.String(),
+  message: Type.String(),
+  worker: Type.Union([Type.String(), Type.Null()]),
+  duration: Type.Union([Type.Number(), Type.Null()])
+});
+
+export const eventsSchema = {
+  summary: "Server-sent events: 'task' on every task state change",
+  description:
+    "text/event-stream. Each state change is `event: task` with a JSON `data` line shaped like TaskEvent; a comment line every 15 s keeps the connection open. `?job=` keeps only that job's events.",
+  tags: ['system'],
+  querystring: EventsQuerySchema,
+  response: {
+    200: {
+      description: 'A stream of `event: task` messages whose data is this object.',
+      content: { 'text/event-stream': { schema: TaskEventSchema } }
+    },
+    ...errorResponses(400, 401)
+  }
+};
+
+export const openapiSchema = {
+  summary: 'This OpenAPI document',
+  tags: ['system'],
+  response: { 200: Type.Object({}, { additionalProperties: true }), ...errorResponses(401) }
+};

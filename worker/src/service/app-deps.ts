@@ -1,0 +1,49 @@
+/** What `buildApp()` needs; the CLI wires the real implementations. */
+import type { IJobService, ITaskEvent, IWorkerInfo } from '../domain/ports';
+
+export interface IHealthReport {
+  mongo: 'ok' | string;
+  redis: 'ok' | string;
+}
+
+export interface IAppDeps {
+  jobs: IJobService;
+  /** Live workers (heartbeat within 2 × interval). */
+  workers: () => Promise<IWorkerInfo[]>;
+  /** Probes MongoDB and Redis; each part is 'ok' or what is wrong. */
+  health: () => Promise<IHealthReport>;
+  /** Subscribes to task events (Redis `nbgrid:events`); returns the unsubscribe function. */
+  subscribeEvents: (onEvent: (e: ITaskEvent) => void) => () => void;
+  /** The API token every route but health requires. */
+  token: string;
+  /**
+   * Browser origins allowed by CORS.
+   * @defaultValue [] (no CORS headers)
+   */
+  corsOrigins?: string[];
+  /**
+   * Largest request body in bytes; notebooks with outputs are large.
+   * @defaultValue 64 MB
+   */
+  bodyLimit?: number;
+  /**
+   * `true`, `false` or pino options; the authorization header is always redacted.
+   * @defaultValue false
+   */
+  logger?: boolean | object;
+  /** Reported by `/api/health` and the OpenAPI document. */
+  version: string;
+  /**
+   * Interval of the SSE keep-alive comment, in ms.
+   * @defaultValue 15000
+   */
+  heartbeatMs?: number;
+  /**
+   * How long `/api/health` waits for the probes, in ms.
+   * @defaultValue 5000
+   */
+  healthTimeoutMs?: number;
+}
+
+/** Default `bodyLimit`: 64 MB. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;

@@ -1,0 +1,121 @@
+/** `/api/jobs/<name>/...`: map, status, tasks, restart, cancel, results, groups. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidInputError } from '../../domain/errors';
+import type { IJobService } from '../../domain/ports';
+import type { JsonValue } from '../../domain/types';
+import {
+  assertValidName,
+  cancelSchema,
+  groupsSchema,
+  mapSchema,
+  restartSchema,
+  resultsSchema,
+  statusSchema,
+  tasksSchema,
+  type ICancelBody,
+  type IGroupQuery,
+  type IJobParams,
+  type IMapBody,
+  type IRestartBody,
+  type IResultsQuery
+} from '../../schemas';
+import { expandRange } from '../range';
+
+const JOB = 'job name';
+
+/** The parameters of a map body: `params` or the expanded `range`, never both, never empty. */
+export function mapParams(body: IMapBody): JsonValue[] {
+  if (body.params !== undefined && body.range !== undefined) {
+    throw new InvalidInputError('body has both params and range: give one of them, not both');
+  }
+  if (body.range !== undefined) {
+    const params = expandRange(body.range);
+    if (params.length === 0) {
+      const { start = 0, stop, step = 1 } = body.range;
+      throw new InvalidInputError(`body/range range(${start}, ${stop}, ${step}) is empty: nothing to map`);
+    }
+    return params;
+  }
+  if (body.params === undefined) {
+    throw new InvalidInputError(
+      'body needs params (a JSON array, one element per task, e.g. [1, 2, 3]) or range ({"start": 0, "stop": 10, "step": 1})'
+    );
+  }
+  if (body.params.length === 0) {
+    throw new InvalidInputError('body/params is an empty array: nothing to map; give at least one parameter');
+  }
+  return body.params as JsonValue[];
+}
+
+/** restart and cancel may be posted without a body: it means all defaults. */
+async function emptyBodyIsEmptyObject(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined) {
+    request.body = {};
+  }
+}
+
+export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void {
+  app.post<{ Params: IJobParams; Body: IMapBody }>(
+    '/api/jobs/:name/map',
+    { schema: mapSchema },
+    async (request, reply) => {
+      const name = assertValidName(request.params.name, JOB);
+      const body = request.body;
+      const params = mapParams(body);
+      const result = await jobs.map(name, {
+        params,
+        require: body.require ?? null,
+        cell_timeout: body.cell_timeout ?? null
+      });
+      return reply.code(201).send(result);
+    }
+  );
+
+  app.get<{ Params: IJobParams; Querystring: IGroupQuery }>(
+    '/api/jobs/:name/status',
+    { schema: statusSchema },
+    async (request) => ({
+      rows: await jobs.status(assertValidName(request.params.name, JOB), request.query.task_group)
+    })
+  );
+
+  app.get<{ Params: IJobParams; Querystring: IGroupQuery }>(
+    '/api/jobs/:name/tasks',
+    { schema: tasksSchema },
+    async (request) => ({
+      tasks: await jobs.tasks(assertValidName(request.params.name, JOB), request.query.task_group)
+    })
+  );
+
+  app.post<{ Params: IJobParams; Body: IRestartBody | undefined }>(
+    '/api/jobs/:name/restart',
+    { schema: restartSchema, preValidation: emptyBodyIsEmptyObject },
+    async (request) => {
+      const body = request.body ?? {};
+      return jobs.restart(assertValidName(request.params.name, JOB), {
+        task_group: body.task_group,
+        reset: body.reset ?? false,
+        refresh: body.refresh ?? false
+      });
+    }
+  );
+
+  app.post<{ Params: IJobParams; Body: ICancelBody | undefined }>(
+    '/api/jobs/:name/cancel',
+    { schema: cancelSchema, preValidation: emptyBodyIsEmptyObject },
+    async (request) => {
+      const body = request.body ?? {};
+      return jobs.cancel(assertValidName(request.params.name, JOB), { task_group: body.task_group });
+    }
+  );
+
+  app.get<{ Params: IJobParams; Querystring: IResultsQuery }>(
+    '/api/jobs/:name/results',
+    { schema: resultsSchema },
+    async (request) => jobs.results(assertValidName(request.params.name, JOB), request.query.task_group)
+  );
+
+  app.get<{ Params: IJobParams }>('/api/jobs/:name/groups', { schema: groupsSchema }, async (request) => ({
+    groups: await jobs.groups(assertValidName(request.params.name, JOB))
+  }));
+}

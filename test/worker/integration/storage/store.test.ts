@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import { Binary } from 'mongodb';
+import { NotFoundError, ServiceUnavailableError } from '../../../../worker/src/domain/errors';
+import type { IJobRun } from '../../../../worker/src/domain/types';
+import { Collections } from '../../../../worker/src/storage/collections';
+import type { ITaskDoc, ITaskGroupDoc } from '../../../../worker/src/storage/documents';
+import { nextSeq } from '../../../../worker/src/storage/documents';
+import { encodeJson, sha256 } from '../../../../worker/src/storage/json-bytes';
+import { NbgridStore } from '../../../../worker/src/storage/nbgrid-store';
+import { freePort, startFerretDb } from './ferretdb';
+
+let mongo: { url: string; stop(): Promise<void> };
+let store: NbgridStore;
+
+/** A notebook FerretDB could not hold as a BSON document: dotted keys, NUL, nested arrays. */
+function trickyNotebook() {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }, nested: [[1, 2], [[3]]] },
+    cells: [
+      { id: 'p1', cell_type: 'code', metadata: { tags: ['parameters'] }, source: "job = {'param': 9}", outputs: [], execution_count: null },
+      {
+        id: 'c2',
+        cell_type: 'code',
+        metadata: {},
+        source: ['s = "nul\\x00"\n', 'print(s)'],
+        execution_count: 1,
+        outputs: [
+          { output_type: 'stream', name: 'stdout', text: 'nul\u0000byte ü 😀\n' },
+          {
+            output_type: 'display_data',
+            metadata: { 'application/vnd.plotly.v1+json': { 'dotted.key': true } },
+            data: { 'application/vnd.plotly.v1+json': { data: [{ x: [[1, 2], [3, 4]] }], layout: { $weird: 1 } }, 'text/plain': 'Figure' }
+          }
+        ]
+      }
+    ]
+  };
+}
+
+beforeAll(async () => {
+  mongo = await startFerretDb();
+  store = await NbgridStore.open(mongo.url, { dbName: `store_${randomUUID().slice(0, 8)}`, inlineBlobLimit: 64 * 1024 });
+});
+
+afterAll(async () => {
+  await store?.close();
+  await mongo?.stop();
+});
+
+function run(partial: Partial<IJobRun> & Pick<IJobRun, 'status' | 'task_id'>): IJobRun {
+  return { ts: new Date().toISOString(), message: '', results: null, duration: 1.5, worker: 'nbgrid@host', attempt: 1, ...partial };
+}
+
+async function makeTask(nb: { sha256: string }, param: unknown, jobId = 0) {
+  const group = `${randomUUID().slice(0, 8)}`;
+  const now = new Date().toISOString();
+  const seq = nextSeq();
+  const g: ITaskGroupDoc = { _id: group, job: 'main', count: 1, require: 'default', cell_timeout: null, main_sha256: nb.sha256, created: now, seq };
+  const t: ITaskDoc = {
+    _id: `tasks/main/${group}-${jobId}`,
+    job: 'main',
+    task_group: group,
+    job_id: jobId,
+    param: new Binary(encodeJson(param)),
+    main_sha256: nb.sha256,
+    task_id: randomUUID(),
+    attempt: 1,
+    state: 'PENDING',
+    run_status: 'unknown',
+    require: 'default',
+    cell_timeout: null,
+    job_runs: [],
+    run_keys: [],
+    worker: null,
+    group_seq: seq,
+    created: now,
+    updated: now
+  };
+  await store.tasks.insertMap(g, [t]);
+  return t;
+}
+
+describe('NbgridStore on FerretDB', () => {
+  it('round-trips a notebook byte for byte (dotted mimetype keys, NUL, nested arrays)', async () => {
+    const content = trickyNotebook();
+    const info = await store.notebooks.put('folder/tricky', content);
+    const expectedBytes = Buffer.from(JSON.stringify(content), 'utf8');
+    expect(info.sha256).toBe(sha256(expectedBytes));
+    expect(info.size).toBe(expectedBytes.byteLength);
+    expect((await store.blobs.get(info.sha256)).equals(expectedBytes)).toBe(true);
+    const back = await store.notebooks.get('folder/tricky');
+    expect(JSON.stringify(back.content)).toBe(JSON.stringify(content));
+    expect(back).toMatchObject({ name: 'folder/tricky', sha256: info.sha256, size: info.size });
+    expect((await store.notebooks.list('folder/')).map((n) => n.name)).toEqual(['folder/tricky']);
+  });
+
+  it('stores identical content once and large content in GridFS', async () => {
+    const a = await store.notebooks.put('copy-a', trickyNotebook());
+    const b = await store.notebooks.put('copy-b', trickyNotebook());
+    expect(a.sha256).toBe(b.sha256);
+    const db = store.connection.db;
+    expect(await db.collection(Collections.blobs).countDocuments({ _id: a.sha256 as never })).toBe(1);
+
+    const big = trickyNotebook();
+    big.cells[1].outputs[0].text = 'x'.repeat(300 * 1024) + '\u0000end';
+    const info = await store.notebooks.put('big', big);
+    expect(info.size).toBeGreaterThan(64 * 1024);
+    expect(await db.collection(`${Collections.blobBucket}.files`).countDocuments({ filename: info.sha256 })).toBe(1);
+    const back = await store.notebooks.get('big');
+    expect(JSON.stringify(back.content)).toBe(JSON.stringify(big));
+  });
+
+  it('renders a task notebook from the main blob and the stored parameter', async () => {
+    const nb = await store.notebooks.put('main', trickyNotebook());
+    const param = [[1, [2, 3]], { 'a.b': 'nul\u0000', $x: null }, NaN];
+    const t = await makeTask(nb, param, 4);
+    const { notebook, task } = await store.renderTask(`${t._id}.ipynb`);
+    expect(task.name).toBe(t._id);
+    expect(task.param).toEqual(param);
+    const cells = notebook.cells as { metadata: { tags?: string[] }; source: string }[];
+    expect(cells[1].metadata.tags).toEqual(['injected-parameters']);
+    expect(cells[1].source).toContain(`'job_id': 4`);
+    expect(cells[1].source).toContain(`'param': [[1, [2, 3]], {'a.b': 'nul\\x00', '$x': None}, float('nan')]`);
+    await expect(store.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(NotFoundError);
+  });
+
+  it('records runs once per task_id and attempt, and only the current attempt sets the state', async () => {
+    const nb = await store.notebooks.put('main', trickyNotebook());
+    const t = await makeTask(nb, 1);
+    expect((await store.markStarted(t._id, 'other-id', 'w'))).toBeNull();
+    const started = await store.markStarted(t._id, t.task_id, 'nbgrid@w1');
+    expect(started?.state).toBe('STARTED');
+
+    const resultNb = trickyNotebook();
+    const first = await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, results: null }), resultNb, { v: [1, NaN, null] });
+    expect(first).toMatchObject({ state: 'SUCCESS', run_status: 'OK' });
+    expect(first?.result).toEqual({ v: [1, NaN, null] });
+    expect(first?.job_runs).toHaveLength(1);
+    const resName = first?.job_runs[0].results as string;
+    expect(resName).toMatch(/^results\/tasks\/main\/[0-9a-f]{8}-0\.ipynb_\d{4}-\d\d-\d\dT.*Z\.ipynb$/);
+    const stored = await store.notebooks.getResult(resName);
+    expect(JSON.stringify(stored.content)).toBe(JSON.stringify(resultNb));
+
+    // Redelivered message: same task id and attempt, now failing: nothing changes.
+    const again = await store.recordRun(t._id, run({ status: 'ERROR', task_id: t.task_id, message: 'boom' }), null, undefined);
+    expect(again).toBeNull();
+    const after = await store.tasks.get(t._id);
+    expect(after.job_runs).toHaveLength(1);
+    expect(after.state).toBe('SUCCESS');
+    expect(after.result).toEqual({ v: [1, NaN, null] });
+
+    // The same task id finishing again under another attempt (a redelivery that also ran):
+    // history only, never a second state change or result.
+    expect(await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 'second')).toBeNull();
+    expect((await store.tasks.get(t._id)).result).toEqual({ v: [1, NaN, null] });
+    expect((await store.tasks.get(t._id)).job_runs).toHaveLength(2);
+
+    // A run of an old task id lands in the history but does not touch the state.
+    const stale = await store.recordRun(t._id, run({ status: 'ERROR', task_id: 'old-id', message: 'late\u0000' }), null, undefined);
+    expect(stale).toBeNull();
+    const final = await store.tasks.get(t._id);
+    expect(final.job_runs.map((r) => r.task_id)).toEqual([t.task_id, t.task_id, 'old-id']);
+    expect(final.state).toBe('SUCCESS');
+    expect(await store.markState(t._id, t.task_id, 'RETRY')).toMatchObject({ state: 'RETRY' });
+    expect(await store.markState(t._id, 'old-id', 'REVOKED')).toBeNull();
+  });
+
+  it('records a lost attempt once, in the history only', async () => {
+    const nb = await store.notebooks.put('main', trickyNotebook());
+    const t = await makeTask(nb, 2);
+    await store.markStarted(t._id, t.task_id, 'nbgrid@dead');
+    const lost = run({ status: 'ERROR', task_id: t.task_id, message: 'worker died', worker: 'nbgrid@dead' });
+    await store.recordLostAttempt(t._id, lost);
+    await store.recordLostAttempt(t._id, lost);
+    const task = await store.tasks.get(t._id);
+    expect(task.job_runs).toEqual([lost]);
+    expect(task).toMatchObject({ state: 'STARTED', worker: 'nbgrid@dead' });
+    // The redelivered run then records normally.
+    const ok = await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 5);
+    expect(ok).toMatchObject({ state: 'SUCCESS', run_status: 'OK', result: 5 });
+  });
+
+  it('records a failed run as FAILURE/ERROR with its message', async () => {
+    const nb = await store.notebooks.put('main', trickyNotebook());
+    const t = await makeTask(nb, 'x');
+    const failed = await store.recordRun(t._id, run({ status: 'ERROR', task_id: t.task_id, message: 'ValueError: bad' }), null, undefined);
+    expect(failed).toMatchObject({ state: 'FAILURE', run_status: 'ERROR' });
+    expect(failed?.result).toBeUndefined();
+    expect(failed?.job_runs[0]).toMatchObject({ status: 'ERROR', message: 'ValueError: bad', results: null });
+  });
+
+  it('turns an unreachable MongoDB into ServiceUnavailableError', async () => {
+    const port = await freePort();
+    await expect(NbgridStore.open(`mongodb://127.0.0.1:${port}/`, { serverSelectionTimeoutMS: 300 })).rejects.toThrow(ServiceUnavailableError);
+  });
+});

@@ -1,0 +1,79 @@
+import type { IJobRun } from '../../../../worker/src/domain/types';
+import { statusRow, taskEvent } from '../../../../worker/src/jobs/task-rows';
+import type { ITaskSummaryDoc } from '../../../../worker/src/storage/task-store';
+
+const run: IJobRun = {
+  status: 'ERROR',
+  ts: '2026-01-01T00:00:00.000Z',
+  message: 'ValueError: bad',
+  results: 'results/tasks/main/0a1b2c3d-1.ipynb_2026-01-01T00:00:00.000Z.ipynb',
+  duration: 2.5,
+  worker: 'nbgrid@a',
+  attempt: 1,
+  task_id: 't1'
+};
+
+function doc(partial: Partial<ITaskSummaryDoc>): ITaskSummaryDoc {
+  return {
+    _id: 'tasks/main/0a1b2c3d-1',
+    job: 'main',
+    task_group: '0a1b2c3d',
+    job_id: 1,
+    main_sha256: 'f'.repeat(64),
+    task_id: 't1',
+    attempt: 1,
+    state: 'PENDING',
+    run_status: 'unknown',
+    require: 'default',
+    cell_timeout: null,
+    job_runs: [],
+    run_keys: [],
+    worker: null,
+    group_seq: 1,
+    created: '2026-01-01T00:00:00.000Z',
+    updated: '2026-01-01T00:00:00.000Z',
+    ...partial
+  };
+}
+
+describe('status rows and task events', () => {
+  it('a task that never ran has no duration, worker, message or result notebook', () => {
+    expect(statusRow(doc({}))).toEqual({
+      name: 'tasks/main/0a1b2c3d-1',
+      task_id: 't1',
+      status: 'PENDING',
+      run_status: 'unknown',
+      task_group: '0a1b2c3d',
+      job_id: 1,
+      duration: null,
+      worker: null,
+      message: '',
+      results: null
+    });
+  });
+
+  it('a failed task shows its last run', () => {
+    const row = statusRow(doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run], worker: 'nbgrid@a' }));
+    expect(row).toMatchObject({ status: 'FAILURE', run_status: 'ERROR', duration: 2.5, worker: 'nbgrid@a', message: 'ValueError: bad', results: run.results });
+  });
+
+  it('a running task names the worker running it', () => {
+    expect(statusRow(doc({ state: 'STARTED', worker: 'nbgrid@b', job_runs: [run] })).worker).toBe('nbgrid@b');
+  });
+
+  it('events carry the same fields', () => {
+    const d = doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run] });
+    expect(taskEvent({ ...d, name: d._id })).toEqual({
+      name: d._id,
+      job: 'main',
+      task_group: '0a1b2c3d',
+      job_id: 1,
+      task_id: 't1',
+      status: 'FAILURE',
+      run_status: 'ERROR',
+      message: 'ValueError: bad',
+      worker: 'nbgrid@a',
+      duration: 2.5
+    });
+  });
+});

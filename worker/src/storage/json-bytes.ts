@@ -1,0 +1,106 @@
+/**
+ * JSON values to and from the bytes nbgrid stores (DESIGN.md: content, parameters and returned
+ * values are stored as serialized JSON, never as BSON sub-documents).
+ *
+ * The text is `JSON.stringify`'s, except that non-finite numbers are written as Python's `json`
+ * module writes them (`NaN`, `Infinity`, `-Infinity`) instead of being turned into `null`, so a
+ * returned `float('nan')` comes back as NaN.
+ */
+import { createHash } from 'node:crypto';
+import { InvalidInputError } from '../domain/errors';
+
+/**
+ * Serialize `value`, checking on the way that it is JSON.
+ * @param what names the value in error messages, e.g. `params[3]`
+ * @throws InvalidInputError for undefined, functions, symbols, bigints, class instances, cycles
+ */
+export function encodeJson(value: unknown, what = 'value'): Buffer {
+  return Buffer.from(stringify(value, what, new Set()), 'utf8');
+}
+
+/** Check that `value` is JSON (as `encodeJson` does) without keeping the bytes. */
+export function assertJson(value: unknown, what = 'value'): void {
+  stringify(value, what, new Set());
+}
+
+function stringify(value: unknown, path: string, seen: Set<object>): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (Number.isFinite(value)) return JSON.stringify(value);
+      return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+    case 'string':
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new InvalidInputError(`${path} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not a JSON value`);
+  }
+  const obj = value as object;
+  if (seen.has(obj)) throw new InvalidInputError(`${path} refers to itself; JSON values cannot be circular`);
+  seen.add(obj);
+  try {
+    if (Array.isArray(obj)) {
+      const parts: string[] = [];
+      for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], `${path}[${i}]`, seen));
+      return `[${parts.join(',')}]`;
+    }
+    const proto = Object.getPrototypeOf(obj) as unknown;
+    // Plain objects from any realm (vm contexts, structuredClone) have a prototype whose prototype is null.
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+      const kind = (obj as { constructor?: { name?: string } }).constructor?.name ?? 'class';
+      throw new InvalidInputError(`${path} is a ${kind} object, which is not a JSON value`);
+    }
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(obj)) {
+      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen)}`);
+    }
+    return `{${parts.join(',')}}`;
+  } finally {
+    seen.delete(obj);
+  }
+}
+
+const NON_FINITE = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity } as const;
+const SENTINEL = '\u0000nbgrid-nonfinite:';
+
+/** Parse bytes written by `encodeJson` (or Python's `json.dumps`). */
+export function decodeJson(bytes: Uint8Array | string): unknown {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) throw err;
+  }
+  // Swap bare NaN/Infinity tokens (outside strings) for sentinel strings, then map them back.
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const m = /^(-Infinity|Infinity|NaN)/.exec(text.slice(i, i + 9));
+    if (m) {
+      out += JSON.stringify(SENTINEL + m[1]);
+      i += m[1].length;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return JSON.parse(out, (_k, v: unknown) =>
+    typeof v === 'string' && v.startsWith(SENTINEL) ? NON_FINITE[v.slice(SENTINEL.length) as keyof typeof NON_FINITE] : v
+  );
+}
+
+/** Hex sha256 of bytes: the content address of a blob. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

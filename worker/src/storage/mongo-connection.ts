@@ -1,0 +1,82 @@
+/**
+ * A MongoDB connection whose calls turn "MongoDB cannot be reached" into ServiceUnavailableError,
+ * so the API answers 503 instead of a 500 with driver internals.
+ */
+import {
+  MongoClient,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+  type Db
+} from 'mongodb';
+import { ServiceUnavailableError } from '../domain/errors';
+
+export interface IMongoConnectionOptions {
+  /** Database name. @defaultValue the database in the URL, else `nbgrid` */
+  dbName?: string;
+  /** How long to look for a server before giving up. @defaultValue 5000 */
+  serverSelectionTimeoutMS?: number;
+}
+
+/** True for driver errors that mean the server is unreachable, not that the request was wrong. */
+export function isUnavailable(err: unknown): boolean {
+  return (
+    err instanceof MongoNetworkError ||
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoTopologyClosedError ||
+    err instanceof MongoNotConnectedError
+  );
+}
+
+function unavailable(err: unknown): ServiceUnavailableError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ServiceUnavailableError(`MongoDB is unreachable (${detail}); retry when it is back`, { cause: err });
+}
+
+function dbNameOf(url: string): string | undefined {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(url);
+  return m ? decodeURIComponent(m[1]) : undefined;
+}
+
+export class MongoConnection {
+  private closed = false;
+
+  private constructor(
+    readonly client: MongoClient,
+    readonly db: Db
+  ) {}
+
+  /** Connect (and check the server answers). @throws ServiceUnavailableError when it does not */
+  static async connect(url: string, options: IMongoConnectionOptions = {}): Promise<MongoConnection> {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw isUnavailable(err) ? unavailable(err) : err;
+    }
+    return new MongoConnection(client, client.db(options.dbName ?? dbNameOf(url) ?? 'nbgrid'));
+  }
+
+  /** Run `fn`, mapping unreachable-server errors to ServiceUnavailableError. */
+  async run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.db);
+    } catch (err) {
+      throw isUnavailable(err) ? unavailable(err) : err;
+    }
+  }
+
+  /** Round trip to the server (for health checks). */
+  async ping(): Promise<void> {
+    await this.run((db) => db.command({ ping: 1 }));
+  }
+
+  /** Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.close();
+  }
+}

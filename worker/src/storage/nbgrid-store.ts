@@ -1,0 +1,94 @@
+/**
+ * nbgrid's system of record on MongoDB (or FerretDB v1): one object that owns the connection and
+ * the stores, and offers the calls a worker makes while running tasks.
+ */
+import type { IJobRun, ITask, JsonValue, QueueState } from '../domain/types';
+import { BlobStore, INLINE_BLOB_LIMIT } from './blob-store';
+import { Collections } from './collections';
+import { MongoConnection, type IMongoConnectionOptions } from './mongo-connection';
+import { NotebookStore } from './notebook-store';
+import { TaskStore } from './task-store';
+
+export interface INbgridStoreOptions extends IMongoConnectionOptions {
+  /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
+  inlineBlobLimit?: number;
+}
+
+export class NbgridStore {
+  readonly blobs: BlobStore;
+  readonly notebooks: NotebookStore;
+  readonly tasks: TaskStore;
+
+  constructor(
+    readonly connection: MongoConnection,
+    options: INbgridStoreOptions = {}
+  ) {
+    this.blobs = new BlobStore(connection, options.inlineBlobLimit ?? INLINE_BLOB_LIMIT);
+    this.notebooks = new NotebookStore(connection, this.blobs);
+    this.tasks = new TaskStore(connection, this.blobs, this.notebooks);
+  }
+
+  /**
+   * Connect and make sure the indexes exist.
+   * @throws ServiceUnavailableError when MongoDB cannot be reached
+   */
+  static async open(url: string, options: INbgridStoreOptions = {}): Promise<NbgridStore> {
+    const connection = await MongoConnection.connect(url, options);
+    const store = new NbgridStore(connection, options);
+    try {
+      await store.ensureIndexes();
+    } catch (err) {
+      await connection.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /** The indexes the queries need; idempotent. */
+  async ensureIndexes(): Promise<void> {
+    await this.connection.run(async (db) => {
+      await db.collection(Collections.tasks).createIndexes([
+        { key: { job: 1, task_group: 1, job_id: 1 }, name: 'job_group_jobid' },
+        { key: { job: 1, group_seq: 1, job_id: 1 }, name: 'job_groupseq_jobid' },
+        { key: { task_id: 1 }, name: 'task_id' }
+      ]);
+      await db.collection(Collections.taskGroups).createIndexes([{ key: { job: 1, seq: -1 }, name: 'job_seq' }]);
+      await db.collection(Collections.results).createIndexes([{ key: { task_name: 1 }, name: 'task_name' }]);
+    });
+  }
+
+  /** See TaskStore.renderTask. */
+  renderTask(taskName: string): Promise<{ notebook: Record<string, unknown>; task: ITask }> {
+    return this.tasks.renderTask(taskName);
+  }
+
+  /** See TaskStore.markStarted. */
+  markStarted(taskName: string, taskId: string, worker: string): Promise<ITask | null> {
+    return this.tasks.markStarted(taskName, taskId, worker);
+  }
+
+  /** See TaskStore.recordRun. */
+  recordRun(taskName: string, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null> {
+    return this.tasks.recordRun(taskName, run, resultNotebook, resultValue);
+  }
+
+  /** See TaskStore.recordLostAttempt. */
+  recordLostAttempt(taskName: string, run: IJobRun): Promise<void> {
+    return this.tasks.recordLostAttempt(taskName, run);
+  }
+
+  /** See TaskStore.markState. */
+  markState(taskName: string, taskId: string, state: QueueState): Promise<ITask | null> {
+    return this.tasks.markState(taskName, taskId, state);
+  }
+
+  /** Round trip to MongoDB. @throws ServiceUnavailableError */
+  ping(): Promise<void> {
+    return this.connection.ping();
+  }
+
+  /** Idempotent. */
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}

@@ -65,6 +65,8 @@ export interface ITask {
   require: string;
   cell_timeout: number | null;
   job_runs: IJobRun[];
+  /** Celery hostname of the worker that last started or ran it. */
+  worker?: string | null;
   /** Value the notebook returned (`job['result']`), from the last OK run. */
   result?: JsonValue;
   created: string;

@@ -54,7 +54,7 @@ export function readStack(home: string): IStackInfo | null {
 export interface IRunningStack {
   info: IStackInfo;
   processes: IManagedProcess[];
-  /** Start one more worker on this stack (e.g. with another label). */
+  /** Start one more worker on this stack; it serves exactly `labels` (default: `['default']`). */
   addWorker(options: { labels?: string[]; concurrency?: number; name?: string }): Promise<IManagedProcess>;
   down(): Promise<void>;
 }
@@ -129,7 +129,7 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
       workerCount += 1;
       const name = w.name ?? `worker-${workerCount}`;
       const args = [nbgridCli, 'worker', '--hostname', `${name}@%h`, '--concurrency', String(w.concurrency ?? options.concurrency ?? 1)];
-      for (const label of w.labels ?? []) args.push('--label', label);
+      for (const label of w.labels ?? ['default']) args.push('--label', label);
       const proc = spawnManaged({ name, command: process.execPath, args, dir: runDir, env, detached });
       started.push(proc);
       info.pids[name] = proc.pid;
@@ -137,8 +137,9 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
       return proc;
     };
     for (let i = 0; i < (options.workers ?? 2); i++) {
-      await addWorker({ labels: options.labels });
+      await addWorker({ labels: ['default', ...(options.labels ?? [])] });
     }
+    if (options.service ?? true) await waitForWorkers(info, options.workers ?? 2);
     writeStack(home, info);
     if (options.workers) log(`workers    ${options.workers} (logs in ${runDir})`);
     return {
@@ -154,6 +155,20 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     await stopAll();
     throw err;
   }
+}
+
+/** Waits until the API lists `count` live workers (their first heartbeat arrived). */
+export async function waitForWorkers(info: IStackInfo, count: number, timeoutMs = 60000): Promise<void> {
+  if (count === 0) return;
+  await waitFor(
+    `${count} live workers`,
+    async () => {
+      const res = await fetch(`${info.api_url}/api/workers`, { headers: { Authorization: `token ${info.token}` } });
+      const body = (await res.json()) as { workers?: unknown[] };
+      return res.ok && (body.workers?.length ?? 0) >= count;
+    },
+    { timeoutMs, intervalMs: 250 }
+  );
 }
 
 function writeStack(home: string, info: IStackInfo): void {

@@ -44,16 +44,21 @@ export class NbgridStore {
     return store;
   }
 
-  /** The indexes the queries need; idempotent. */
+  /**
+   * The indexes the queries need; idempotent. One `createIndex` per index: FerretDB v1.24 drops
+   * the connection when a multi-index `createIndexes` names indexes that already exist, which is
+   * what every process after the first would send.
+   */
   async ensureIndexes(): Promise<void> {
+    const indexes: [string, Record<string, 1 | -1>, string][] = [
+      [Collections.tasks, { job: 1, task_group: 1, job_id: 1 }, 'job_group_jobid'],
+      [Collections.tasks, { job: 1, group_seq: 1, job_id: 1 }, 'job_groupseq_jobid'],
+      [Collections.tasks, { task_id: 1 }, 'task_id'],
+      [Collections.taskGroups, { job: 1, seq: -1 }, 'job_seq'],
+      [Collections.results, { task_name: 1 }, 'task_name']
+    ];
     await this.connection.run(async (db) => {
-      await db.collection(Collections.tasks).createIndexes([
-        { key: { job: 1, task_group: 1, job_id: 1 }, name: 'job_group_jobid' },
-        { key: { job: 1, group_seq: 1, job_id: 1 }, name: 'job_groupseq_jobid' },
-        { key: { task_id: 1 }, name: 'task_id' }
-      ]);
-      await db.collection(Collections.taskGroups).createIndexes([{ key: { job: 1, seq: -1 }, name: 'job_seq' }]);
-      await db.collection(Collections.results).createIndexes([{ key: { task_name: 1 }, name: 'task_name' }]);
+      for (const [collection, key, name] of indexes) await db.collection(collection).createIndex(key, { name });
     });
   }
 

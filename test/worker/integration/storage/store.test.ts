@@ -49,6 +49,19 @@ afterAll(async () => {
   await mongo?.stop();
 });
 
+it('a second process opens the same database (indexes already exist) and it keeps working', async () => {
+  // The service and every worker open the store; FerretDB v1 once dropped the connection here.
+  const dbName = store.connection.db.databaseName;
+  const second = await NbgridStore.open(mongo.url, { dbName });
+  try {
+    await expect(second.ping()).resolves.toBeUndefined();
+    const third = await NbgridStore.open(mongo.url, { dbName });
+    await third.close();
+  } finally {
+    await second.close();
+  }
+});
+
 function run(partial: Partial<IJobRun> & Pick<IJobRun, 'status' | 'task_id'>): IJobRun {
   return { ts: new Date().toISOString(), message: '', results: null, duration: 1.5, worker: 'nbgrid@host', attempt: 1, ...partial };
 }

@@ -1,0 +1,107 @@
+import type { ITaskContext, TaskHandler } from '../celery';
+import type { ITaskEvent } from '../domain/ports';
+import type { IJobRun, IRunNotebookKwargs, ITask, JsonValue } from '../domain/types';
+import { executeNotebook, type INotebook } from '../executor';
+import type { NbgridStore } from '../storage/nbgrid-store';
+import { NotebookFailedError } from './notebook-failed-error';
+
+export interface IRunNotebookDeps {
+  store: NbgridStore;
+  /** This node's Kernel Gateway. */
+  gateway: { url: string; token: string };
+  /** Publishes a task state change for `/api/events` and the JupyterLab panel. */
+  emit: (event: ITaskEvent) => Promise<void>;
+  /** Seconds to wait for a kernel. @defaultValue 60 */
+  kernelStartTimeout?: number;
+  log?: (line: string) => void;
+}
+
+/** What a successful `nbgrid.run_notebook` returns as its Celery result. */
+export interface IRunNotebookResult {
+  task_name: string;
+  run_status: 'OK';
+  results: string | null;
+  result: JsonValue | null;
+}
+
+export function taskEvent(task: ITask, extra: Partial<ITaskEvent> = {}): ITaskEvent {
+  const last = task.job_runs[task.job_runs.length - 1];
+  return {
+    name: task.name,
+    job: task.job,
+    task_group: task.task_group,
+    job_id: task.job_id,
+    task_id: task.task_id,
+    status: task.state,
+    run_status: task.run_status,
+    message: last && last.task_id === task.task_id ? last.message : '',
+    worker: last?.worker ?? null,
+    duration: last?.duration ?? null,
+    ...extra
+  };
+}
+
+/**
+ * The `nbgrid.run_notebook` task: render the task notebook from its main notebook and parameter,
+ * execute it through the gateway, store the result notebook and the run, and answer Celery with
+ * SUCCESS only when every cell ran — a notebook that raised is a FAILURE.
+ */
+export function createRunNotebookHandler(deps: IRunNotebookDeps): TaskHandler {
+  const log = deps.log ?? (() => undefined);
+  return async (ctx: ITaskContext): Promise<IRunNotebookResult | { skipped: string }> => {
+    const kwargs = ctx.kwargs as unknown as IRunNotebookKwargs;
+    if (typeof kwargs?.task_name !== 'string') {
+      throw new TypeError('nbgrid.run_notebook needs kwargs.task_name (a task notebook name)');
+    }
+    const { notebook, task } = await deps.store.renderTask(kwargs.task_name);
+    if (task.task_id !== ctx.taskId || !['PENDING', 'STARTED', 'RETRY'].includes(task.state)) {
+      // Restarted (new task id), revoked or finished since this message was queued.
+      log(`skip ${task.name} (${ctx.taskId}): task is ${task.state} with current id ${task.task_id}`);
+      return { skipped: `task ${task.name} is ${task.state} with task id ${task.task_id}` };
+    }
+    if (task.state === 'STARTED') {
+      // The same message again: its worker died during the run and the visibility timeout gave
+      // it back to the queue. Record the lost attempt so the history shows both.
+      await deps.store.recordLostAttempt(task.name, {
+        status: 'ERROR',
+        ts: new Date().toISOString(),
+        message: `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered`,
+        results: null,
+        duration: 0,
+        worker: task.worker ?? 'unknown',
+        attempt: task.job_runs.length + 1,
+        task_id: ctx.taskId
+      });
+    }
+    const started = await deps.store.markStarted(task.name, ctx.taskId, ctx.hostname);
+    if (!started) return { skipped: `task ${task.name} changed before it started` };
+    await deps.emit(taskEvent(started, { worker: ctx.hostname, duration: null, message: '' }));
+
+    const t0 = Date.now();
+    const exec = await executeNotebook(notebook as unknown as INotebook, {
+      gatewayUrl: deps.gateway.url,
+      token: deps.gateway.token,
+      cellTimeout: task.cell_timeout,
+      startTimeout: deps.kernelStartTimeout ?? 60,
+      signal: ctx.signal
+    });
+    const run: IJobRun = {
+      status: exec.status === 'ok' ? 'OK' : 'ERROR',
+      ts: new Date().toISOString(),
+      message: exec.status === 'ok' ? '' : exec.message,
+      results: null,
+      duration: (Date.now() - t0) / 1000,
+      worker: ctx.hostname,
+      attempt: started.job_runs.length + 1,
+      task_id: ctx.taskId
+    };
+    const recorded = await deps.store.recordRun(task.name, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
+    const latest = recorded ?? (await deps.store.tasks.get(task.name));
+    await deps.emit(taskEvent(latest));
+    const resultName = latest.job_runs[latest.job_runs.length - 1]?.results ?? null;
+    if (exec.status !== 'ok') {
+      throw new NotebookFailedError(exec.message, exec.error?.ename);
+    }
+    return { task_name: task.name, run_status: 'OK', results: resultName, result: exec.result ?? null };
+  };
+}

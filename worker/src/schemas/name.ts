@@ -24,6 +24,8 @@ export const NameSchema = Type.String({
   examples: ['main', 'reports/monthly']
 });
 
+// Control characters are exactly what this rejects.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/u;
 
 function codePoint(ch: string): string {

@@ -34,7 +34,6 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
       const res = reply.raw;
       let started = false;
       let stopped = false;
-      let heartbeat: NodeJS.Timeout | undefined;
       const early: ITaskEvent[] = [];
       const send = (event: ITaskEvent): void => {
         if (job !== undefined && event.job !== job) {
@@ -78,16 +77,17 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
         connection: 'keep-alive',
         'x-accel-buffering': 'no'
       });
+      // Created before `started`: stop(), reachable from send() from then on, clears it.
+      const heartbeat = setInterval(() => {
+        if (!res.writableEnded) {
+          res.write(': heartbeat\n\n');
+        }
+      }, deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       res.write(': connected\nretry: 3000\n\n');
       started = true;
       for (const event of early.splice(0)) {
         send(event);
       }
-      heartbeat = setInterval(() => {
-        if (!res.writableEnded) {
-          res.write(': heartbeat\n\n');
-        }
-      }, deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
 
       function stop(): void {
         if (stopped) {

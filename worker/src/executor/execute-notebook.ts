@@ -1,0 +1,136 @@
+/**
+ * Executes a notebook through a Jupyter Kernel Gateway the way nbclient executes it with its
+ * defaults: cells in order, non-code, empty and `skip-execution` cells skipped, outputs recorded as
+ * nbclient records them, stdin off, and a stop at the first error (unless the cell is tagged
+ * `raises-exception`). The kernel is always shut down.
+ */
+import { GatewayClient } from './gateway-client';
+import { CellExecutionError } from './errors/cell-execution-error';
+import { CellTimeoutError } from './errors/cell-timeout-error';
+import { NotebookExecutionError } from './errors/notebook-execution-error';
+import { KernelSession } from './kernel-session';
+import { formatErrorMessage } from './message-text';
+import { OutputRecorder } from './output-recorder';
+import { decodeReturnedValue, DEFAULT_RESULT_EXPRESSION, RESULT_KEY, resultUserExpression } from './returned-value';
+import type { IExecuteOptions, IExecutionResult, INotebook, INotebookCell } from './types';
+
+/**
+ * Seconds to wait for the kernel to start.
+ * @defaultValue 60 (nbclient's `startup_timeout`)
+ */
+export const DEFAULT_START_TIMEOUT = 60;
+
+/** Tag of cells nbclient does not execute. */
+const SKIP_TAG = 'skip-execution';
+/** Tag of cells whose error does not stop the run. */
+const RAISES_TAG = 'raises-exception';
+
+/**
+ * Executes a copy of `notebook` and resolves with it, its status and its returned value.
+ * Every way a run can fail that is about the notebook, kernel or gateway resolves with
+ * `status: 'error'` and an `error.kind`; only a programming error (e.g. `onCell` throwing)
+ * rejects. Either way the kernel has been shut down when the promise settles.
+ *
+ * @example
+ * const run = await executeNotebook(nb, { gatewayUrl, token, cellTimeout: 600, signal });
+ * if (run.status === 'error') console.log(run.error.kind, run.message);
+ */
+export async function executeNotebook(notebook: INotebook, options: IExecuteOptions): Promise<IExecutionResult> {
+  const started = Date.now();
+  const executed = structuredClone(notebook);
+  const client = new GatewayClient(options.gatewayUrl, options.token);
+  const kernelName = options.kernelName || kernelspecName(executed) || 'python3';
+  const finish = (partial: Omit<IExecutionResult, 'notebook' | 'duration' | 'message'> & { message?: string }) => ({
+    notebook: executed,
+    message: '',
+    ...partial,
+    duration: (Date.now() - started) / 1000
+  });
+
+  let session: KernelSession | null = null;
+  try {
+    const start = await KernelSession.start(client, kernelName, {
+      startTimeout: options.startTimeout ?? DEFAULT_START_TIMEOUT,
+      signal: options.signal
+    });
+    session = start.session;
+    executed.metadata.language_info = start.info.language_info;
+    await executeCells(executed, session, options);
+    const returned = await readReturnedValue(session, options);
+    return finish({ status: 'ok', result: returned.value, resultError: returned.error });
+  } catch (error) {
+    if (!(error instanceof NotebookExecutionError)) {
+      throw error;
+    }
+    if (error.kind === 'timeout' || error.kind === 'aborted') {
+      await session?.interrupt();
+    }
+    const failure = error.toExecutionError();
+    return finish({ status: 'error', error: failure, message: formatErrorMessage(failure) });
+  } finally {
+    await session?.shutdown();
+  }
+}
+
+async function executeCells(notebook: INotebook, session: KernelSession, options: IExecuteOptions): Promise<void> {
+  const recorder = new OutputRecorder(notebook);
+  const timeout = options.cellTimeout && options.cellTimeout > 0 ? options.cellTimeout : undefined;
+  let executedCount = 0;
+  for (const [index, cell] of notebook.cells.entries()) {
+    const code = sourceText(cell);
+    if (cell.cell_type !== 'code' || !code.trim() || tags(cell).includes(SKIP_TAG)) {
+      continue;
+    }
+    const allowsErrors = tags(cell).includes(RAISES_TAG);
+    options.onCell?.(index);
+    recorder.beginCell(index);
+    executedCount += 1;
+    const reply = await session.execute(
+      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: !allowsErrors },
+      { onIOPub: msg => recorder.handleIOPub(msg), onReply: msg => recorder.recordReply(msg) },
+      {
+        ms: timeout === undefined ? undefined : timeout * 1000,
+        onTimeout: () => new CellTimeoutError(timeout!, code, index),
+        signal: options.signal,
+        cellIndex: index
+      }
+    );
+    // nbclient numbers cells itself; with history on, the kernel's count is the same number.
+    cell.execution_count = executedCount;
+    const content = reply.content;
+    if (content.status === 'error' && !allowsErrors) {
+      throw new CellExecutionError(content.ename, content.evalue, content.traceback, index);
+    }
+  }
+}
+
+async function readReturnedValue(session: KernelSession, options: IExecuteOptions) {
+  const reply = await session.execute(
+    {
+      code: '',
+      silent: true,
+      store_history: false,
+      allow_stdin: false,
+      stop_on_error: false,
+      user_expressions: { [RESULT_KEY]: resultUserExpression(options.resultExpression ?? DEFAULT_RESULT_EXPRESSION) }
+    },
+    { onIOPub: () => undefined, onReply: () => undefined },
+    { signal: options.signal, cellIndex: -1 }
+  );
+  const content = reply.content as { user_expressions?: Record<string, unknown> };
+  return decodeReturnedValue(content.user_expressions?.[RESULT_KEY]);
+}
+
+function sourceText(cell: INotebookCell): string {
+  return Array.isArray(cell.source) ? cell.source.join('') : (cell.source ?? '');
+}
+
+function tags(cell: INotebookCell): string[] {
+  const value = cell.metadata?.tags;
+  return Array.isArray(value) ? (value as string[]) : [];
+}
+
+function kernelspecName(notebook: INotebook): string | undefined {
+  const spec = notebook.metadata?.kernelspec as { name?: unknown } | undefined;
+  return typeof spec?.name === 'string' && spec.name ? spec.name : undefined;
+}

@@ -1,0 +1,18 @@
+export { executeNotebook, DEFAULT_START_TIMEOUT } from './execute-notebook';
+export type {
+  ExecutionErrorKind,
+  IExecuteOptions,
+  IExecutionError,
+  IExecutionResult,
+  INotebook,
+  INotebookCell,
+  INotebookOutput
+} from './types';
+export { formatErrorMessage, stripAnsi, boundText, MAX_MESSAGE_LENGTH } from './message-text';
+export { NotebookExecutionError } from './errors/notebook-execution-error';
+export { CellExecutionError } from './errors/cell-execution-error';
+export { CellTimeoutError } from './errors/cell-timeout-error';
+export { DeadKernelError } from './errors/dead-kernel-error';
+export { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
+export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
+export { ExecutionAbortedError } from './errors/execution-aborted-error';

@@ -1,0 +1,90 @@
+/**
+ * Options and results of executing a notebook through a Jupyter Kernel Gateway.
+ */
+import type { JsonValue } from '../domain/types';
+
+/** A notebook output as nbformat v4 stores it. */
+export type INotebookOutput = { output_type: string } & Record<string, unknown>;
+
+/** A notebook cell as nbformat v4 stores it (only the fields the executor reads or writes). */
+export interface INotebookCell {
+  cell_type: string;
+  source: string | string[];
+  metadata: Record<string, unknown>;
+  outputs?: INotebookOutput[];
+  execution_count?: number | null;
+  [key: string]: unknown;
+}
+
+/** An nbformat v4 notebook. */
+export interface INotebook {
+  cells: INotebookCell[];
+  metadata: Record<string, unknown>;
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+/** Why an execution did not complete. */
+export type ExecutionErrorKind =
+  | 'cell-error'
+  | 'timeout'
+  | 'kernel-died'
+  | 'aborted'
+  | 'gateway-unreachable'
+  | 'start-timeout';
+
+export interface IExecuteOptions {
+  /** Base URL of the Kernel Gateway, e.g. `http://127.0.0.1:8888`. */
+  gatewayUrl: string;
+  /** The gateway's auth token; sent as `Authorization: token ...`, never to the kernel. */
+  token: string;
+  /**
+   * Kernel spec name.
+   * @defaultValue `metadata.kernelspec.name` of the notebook, else `python3`
+   */
+  kernelName?: string;
+  /**
+   * Seconds a cell may run before the kernel is interrupted and the run fails with kind `timeout`.
+   * @defaultValue none (no limit)
+   */
+  cellTimeout?: number | null;
+  /**
+   * Seconds to wait for the kernel to start and answer `kernel_info`.
+   * @defaultValue 60
+   */
+  startTimeout?: number;
+  /** Aborting interrupts the kernel, shuts it down and fails the run with kind `aborted`. */
+  signal?: AbortSignal;
+  /** Called with the index of each code cell just before it is sent to the kernel. */
+  onCell?: (index: number) => void;
+  /**
+   * Python expression evaluated after all cells succeeded; it must evaluate to a JSON text (the
+   * returned value) or to `''` (no returned value).
+   * @defaultValue the JSON of `job['result']` when the notebook set it, else `''`
+   */
+  resultExpression?: string;
+}
+
+export interface IExecutionError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+  /** Index of the cell that failed; -1 when no cell was running (start, gateway). */
+  cellIndex: number;
+  kind: ExecutionErrorKind;
+}
+
+export interface IExecutionResult {
+  /** The executed copy of the notebook; the input is not modified. */
+  notebook: INotebook;
+  status: 'ok' | 'error';
+  error?: IExecutionError;
+  /** Empty when ok; else `ename: evalue` and the traceback without ANSI codes, at most ~64 KB. */
+  message: string;
+  /** The returned value (`job['result']`); undefined when the notebook set none. */
+  result?: JsonValue;
+  /** Set when the notebook set a result that could not be read as JSON (e.g. NaN, a set). */
+  resultError?: string;
+  /** Seconds from the start of the call to its end, kernel start and shutdown included. */
+  duration: number;
+}

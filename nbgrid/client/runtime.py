@@ -1,0 +1,379 @@
+"""``om.runtime``: map a stored notebook over parameters and follow its tasks.
+
+Example::
+
+    >>> from nbgrid import om                              # doctest: +SKIP
+    >>> job = om.runtime.job('main')                       # doctest: +SKIP
+    >>> group = job.map(range(10))                         # doctest: +SKIP
+    generating task tasks/main/c05ecd89-0
+    ...
+    >>> group.wait()                                       # doctest: +SKIP
+    >>> job.results()                                      # doctest: +SKIP
+    [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]
+"""
+import sys
+import time
+import warnings
+
+from .errors import NbgridTimeout
+from .http import job_path
+from .params import map_body
+from .progress import ProgressBar
+from .table import status_frame
+
+#: Queue states after which a task changes no more until it is restarted.
+FINAL_STATES = frozenset({'SUCCESS', 'FAILURE', 'REVOKED'})
+#: How many lines ``map()``/``restart()`` print before summarising.
+SUMMARY_HEAD = 5
+
+
+def _base(name):
+    return name[:-len('.ipynb')] if name.endswith('.ipynb') else name
+
+
+def _summarised(lines, out, head=SUMMARY_HEAD):
+    """Print ``lines``; more than ``2*head`` become the first ``head``, '... N more', the last one."""
+    if len(lines) > 2 * head:
+        lines = lines[:head] + [f'... {len(lines) - head - 1} more'] + lines[-1:]
+    for line in lines:
+        print(line, file=out)
+
+
+class TaskGroup(str):
+    """What one ``map()`` made: a ``str`` (the 8-hex group id) that can follow its own tasks.
+
+    Attributes: ``job`` (the :class:`Job`), ``count``, ``require``, ``tasks`` (``[{name, task_id}]``)
+    and ``warnings`` as the API answered them.
+
+    Example::
+
+        >>> group = om.runtime.job('main').map([1, 2])   # doctest: +SKIP
+        >>> str(group), group.count                       # doctest: +SKIP
+        ('c05ecd89', 2)
+        >>> group.wait(); group.results()                 # doctest: +SKIP
+    """
+
+    def __new__(cls, task_group, job=None, answer=None):
+        self = super().__new__(cls, task_group)
+        answer = answer or {}
+        self.job = job
+        self.count = answer.get('count')
+        self.require = answer.get('require')
+        self.tasks = answer.get('tasks', [])
+        self.warnings = answer.get('warnings', [])
+        return self
+
+    def status(self, **kwargs):
+        """This group's status rows; see :meth:`Job.status`.
+
+        Example::
+
+            >>> group.status()        # doctest: +SKIP
+        """
+        return self.job.status(task_group=str(self), **kwargs)
+
+    def wait(self, **kwargs):
+        """Wait for this group's tasks; see :meth:`Job.wait`.
+
+        Example::
+
+            >>> group.wait(timeout=600)        # doctest: +SKIP
+        """
+        return self.job.wait(task_group=str(self), **kwargs)
+
+    def results(self):
+        """This group's returned values in parameter order; see :meth:`Job.results`.
+
+        Example::
+
+            >>> group.results()        # doctest: +SKIP
+        """
+        return self.job.results(task_group=str(self))
+
+    def restart(self, **kwargs):
+        """Restart this group's tasks; see :meth:`Job.restart`.
+
+        Example::
+
+            >>> group.restart(reset=True)        # doctest: +SKIP
+        """
+        return self.job.restart(task_group=str(self), **kwargs)
+
+    def cancel(self):
+        """Cancel this group's tasks; see :meth:`Job.cancel`.
+
+        Example::
+
+            >>> group.cancel()        # doctest: +SKIP
+        """
+        return self.job.cancel(task_group=str(self))
+
+
+class Job:
+    """A stored notebook you can map over parameters: ``om.runtime.job('main')``.
+
+    ``require`` is the worker label new maps go to (``None``: the ``default`` queue).
+
+    Example::
+
+        >>> job = om.runtime.require('gpu').job('main')   # doctest: +SKIP
+        >>> job.map(range(3))         # queued on label gpu  # doctest: +SKIP
+        >>> job.status()                                  # doctest: +SKIP
+    """
+
+    def __init__(self, api, name, require=None, out=None):
+        self.api = api
+        self.name = name
+        self.require = require
+        self._out = out
+        #: task name -> task id last started by this Job (map/restart), so wait() ignores old states
+        self._started = {}
+        self._started_group = None
+
+    @property
+    def out(self):
+        return self._out or sys.stdout
+
+    def __repr__(self):
+        label = f', require={self.require!r}' if self.require else ''
+        return f'Job({self.name!r}{label})'
+
+    def _remember(self, group, tasks):
+        if self._started_group != group:
+            self._started = {}
+        self._started_group = group
+        for t in tasks:
+            self._started[_base(t['name'])] = t['task_id']
+
+    def map(self, iterable, require=None, cell_timeout=None):
+        """Make one task notebook per value of ``iterable`` and queue them; return the TaskGroup.
+
+        Each task notebook receives ``job = {'param': <value>, 'job_id': i, 'task_group': ..., ...}``.
+        ``require`` picks the worker label (wins over ``om.runtime.require(...)``); ``cell_timeout``
+        is seconds per cell. Parameters must be JSON values (numpy values are converted).
+
+        Example::
+
+            >>> group = om.runtime.job('main').map(range(3), require='gpu')   # doctest: +SKIP
+            generating task tasks/main/c05ecd89-0
+            generating task tasks/main/c05ecd89-1
+            generating task tasks/main/c05ecd89-2
+            started tasks/main/c05ecd89-0.ipynb => 16f2b598-f990-4be3-be16-ee6d1dbaa89a
+            ...
+        """
+        body = map_body(iterable)
+        label = require if require is not None else self.require
+        if label is not None:
+            body['require'] = label
+        if cell_timeout is not None:
+            body['cell_timeout'] = cell_timeout
+        answer = self.api.request('POST', job_path(self.name, 'map'), body)
+        tasks = answer.get('tasks', [])
+        _summarised([f'generating task {_base(t["name"])}' for t in tasks], self.out)
+        _summarised([f'started {_base(t["name"])}.ipynb => {t["task_id"]}' for t in tasks], self.out)
+        for w in answer.get('warnings', []):
+            print(f'warning: {w}', file=self.out)
+        group = TaskGroup(answer['task_group'], self, answer)
+        self._remember(str(group), tasks)
+        return group
+
+    def status(self, task_group=None, as_frame=None):
+        """One row per task: name, task_id, status, run_status, task_group, job_id, duration, worker,
+        message, results.
+
+        ``task_group`` defaults to the latest map; ``'*'`` shows all groups. Returns a pandas
+        DataFrame when pandas is importable (``as_frame=False``: a :class:`StatusTable`).
+
+        Example::
+
+            >>> om.runtime.job('main').status()       # doctest: +SKIP
+                                      name                               task_id   status run_status
+            0  tasks/main/cc1a3388-0.ipynb  5ed266bd-fb9f-42ef-b9c1-8729baeb4d59  SUCCESS         OK
+        """
+        return status_frame(self._rows(task_group), as_frame=as_frame)
+
+    def _rows(self, task_group=None):
+        answer = self.api.request('GET', job_path(self.name, 'status'), query={'task_group': task_group})
+        return answer.get('rows', [])
+
+    def groups(self):
+        """The task groups of this notebook, newest first: ``[{task_group, count, require, created, states}]``.
+
+        Example::
+
+            >>> om.runtime.job('main').groups()[0]['require']   # doctest: +SKIP
+            'gpu'
+        """
+        return self.api.request('GET', job_path(self.name, 'groups')).get('groups', [])
+
+    def tasks(self, task_group=None):
+        """Full task records (param, job_runs, result, ...) of one group (``'*'``: all).
+
+        Example::
+
+            >>> om.runtime.job('main').tasks()[0]['job_runs'][-1]['status']   # doctest: +SKIP
+            'OK'
+        """
+        return self.api.request('GET', job_path(self.name, 'tasks'),
+                                query={'task_group': task_group}).get('tasks', [])
+
+    def restart(self, reset=False, refresh=False, task_group=None):
+        """Queue again the tasks of a group (default: the latest) that have no OK run.
+
+        ``reset=True`` re-runs every task; ``refresh=True`` first re-renders the task notebooks from
+        the current main notebook (after you fixed it with ``om.jobs.put``). Returns the TaskGroup.
+
+        Example::
+
+            >>> om.jobs.put('main.ipynb', 'main')                       # doctest: +SKIP
+            >>> om.runtime.job('main').restart(refresh=True)            # doctest: +SKIP
+            started tasks/main/cc1a3388-5.ipynb => 302a31dd-525d-4e36-b34d-bbb00a6ec46a
+            2 tasks already have an OK result (reset=True re-runs them too)
+        """
+        body = {'reset': bool(reset), 'refresh': bool(refresh)}
+        if task_group is not None:
+            body['task_group'] = task_group
+        answer = self.api.request('POST', job_path(self.name, 'restart'), body)
+        restarted = answer.get('restarted', [])
+        _summarised([f'started {_base(t["name"])}.ipynb => {t["task_id"]}' for t in restarted], self.out)
+        if not restarted:
+            print(f'nothing to restart in {answer.get("task_group")}: every task has an OK result '
+                  '(reset=True re-runs them all)', file=self.out)
+        group = TaskGroup(answer['task_group'], self, {'tasks': restarted, 'count': len(restarted)})
+        self._remember(str(group), restarted)
+        return group
+
+    def cancel(self, task_group=None):
+        """Revoke the queued tasks of a group (default: the latest) and interrupt running ones.
+
+        Returns the API's answer ``{task_group, revoked}``.
+
+        Example::
+
+            >>> om.runtime.job('main').cancel()          # doctest: +SKIP
+            revoked 7 tasks of task group cc1a3388
+        """
+        body = {} if task_group is None else {'task_group': task_group}
+        answer = self.api.request('POST', job_path(self.name, 'cancel'), body)
+        print(f'revoked {answer.get("revoked")} tasks of task group {answer.get("task_group")}',
+              file=self.out)
+        return answer
+
+    def list(self, task_group=None):
+        """Names of the task notebooks made from this notebook: of every task group when
+        ``task_group`` is None (like omega|ml), else of that group.
+
+        Example::
+
+            >>> om.runtime.job('main').list()            # doctest: +SKIP
+            ['tasks/main/0ef102e2-0.ipynb', 'tasks/main/0ef102e2-1.ipynb', ...]
+        """
+        names = [r['name'] for r in self._rows('*' if task_group is None else task_group)]
+        return [n if n.endswith('.ipynb') else n + '.ipynb' for n in names]
+
+    def results(self, task_group=None):
+        """The value each task set as ``job['result']``, in parameter order (default: latest group).
+
+        Tasks without an OK run give ``None`` and a warning naming their job ids.
+
+        Example::
+
+            >>> om.runtime.job('main').results()         # doctest: +SKIP
+            [0, 2, 4]
+        """
+        answer = self.api.request('GET', job_path(self.name, 'results'), query={'task_group': task_group})
+        missing = answer.get('missing') or []
+        if missing:
+            warnings.warn(
+                f'task group {answer.get("task_group")} of {self.name!r}: job_id {missing} have no OK '
+                'result yet (None in their place); see status(), then wait() or restart()',
+                RuntimeWarning, stacklevel=2)
+        return answer.get('results', [])
+
+    def wait(self, task_group=None, progress=True, timeout=None, poll=1.0, as_frame=None):
+        """Block until every task of the group (default: the latest; ``'*'``: all) is final
+        (SUCCESS, FAILURE or REVOKED); show a progress bar; return the final :meth:`status`.
+
+        Raises :class:`NbgridTimeout` after ``timeout`` seconds (the tasks keep running).
+
+        Example::
+
+            >>> om.runtime.job('main').map(range(100)).wait(timeout=600)     # doctest: +SKIP
+            [##############################] 100/100 done  SUCCESS 100
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = ProgressBar(stream=self.out, label=self.name) if progress else None
+        group = task_group
+        try:
+            while True:
+                rows = self._rows(group)
+                if group is None and rows:
+                    # pin the group, so a map started elsewhere meanwhile does not change what we wait for
+                    group = rows[0].get('task_group') or None
+                started = self._started if self._started_group in (group, None) else {}
+                counts, done = {}, 0
+                for r in rows:
+                    counts[r.get('status')] = counts.get(r.get('status'), 0) + 1
+                    expected = started.get(_base(r['name']))
+                    if r.get('status') in FINAL_STATES and (expected is None or expected == r.get('task_id')):
+                        done += 1
+                if bar:
+                    bar.update(counts, done, len(rows))
+                if done == len(rows):
+                    return status_frame(rows, as_frame=as_frame)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise NbgridTimeout(
+                        f'{len(rows) - done} of {len(rows)} tasks of {self.name!r} are still running '
+                        f'after {timeout}s; call wait() again, look at status(), or cancel()')
+                time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
+        finally:
+            if bar:
+                bar.close()
+
+
+class Runtime:
+    """``om.runtime``: gives :class:`Job` objects, optionally bound to a worker label.
+
+    Example::
+
+        >>> om.runtime.job('main')                   # doctest: +SKIP
+        Job('main')
+        >>> om.runtime.require('gpu').job('main')    # doctest: +SKIP
+        Job('main', require='gpu')
+    """
+
+    def __init__(self, api, label=None, out=None):
+        self.api = api
+        self.label = label
+        self._out = out
+
+    def __repr__(self):
+        return f'Runtime(require={self.label!r})' if self.label else 'Runtime()'
+
+    def require(self, label):
+        """A runtime whose jobs map onto workers labelled ``label`` (``map(require=...)`` still wins).
+
+        Example::
+
+            >>> om.runtime.require('gpu').job('main').map(range(4))   # doctest: +SKIP
+        """
+        return Runtime(self.api, label, out=self._out)
+
+    def job(self, name):
+        """The :class:`Job` for the stored notebook ``name``. Does not contact the service.
+
+        Example::
+
+            >>> job = om.runtime.job('reports/monthly')   # doctest: +SKIP
+        """
+        return Job(self.api, name, require=self.label, out=self._out)
+
+    def workers(self):
+        """Live workers: ``[{hostname, labels, concurrency, active, processed, last_seen}]``.
+
+        Example::
+
+            >>> [w['labels'] for w in om.runtime.workers()]   # doctest: +SKIP
+            [['default'], ['gpu']]
+        """
+        return self.api.request('GET', '/api/workers').get('workers', [])

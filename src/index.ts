@@ -1,0 +1,10 @@
+import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { apiPlugin } from './api-plugin';
+import { mainPlugin } from './plugin';
+import { statusPlugin } from './status-plugin';
+
+export { INbgridClient } from './tokens';
+export { CommandIDs } from './command-ids';
+
+const plugins: JupyterFrontEndPlugin<unknown>[] = [apiPlugin, mainPlugin, statusPlugin];
+export default plugins;

@@ -1,0 +1,180 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import React from 'react';
+import { parameterCount, parseParameters, PARAMETER_HELP } from './parameters';
+import type { IWorkerInfo, MapRequest } from './types';
+
+/** What the person typed in the map dialog. */
+export interface IMapForm {
+  parameters: string;
+  require: string;
+  cellTimeout: string;
+}
+
+/** Checks a form; returns the request to send or the message to show in the dialog. */
+export function validateMapForm(form: IMapForm): { request: MapRequest } | { error: string } {
+  let request: MapRequest;
+  try {
+    request = { ...parseParameters(form.parameters) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const require = form.require.trim();
+  if (require) {
+    if (!/^[A-Za-z0-9_.:-]+$/.test(require)) {
+      return { error: `The worker label "${require}" may only hold letters, digits and _ . : -` };
+    }
+    request.require = require;
+  }
+  const timeout = form.cellTimeout.trim();
+  if (timeout) {
+    const seconds = Number(timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      return { error: `The cell timeout must be a number of seconds above 0, not "${timeout}".` };
+    }
+    request.cell_timeout = seconds;
+  }
+  return { request };
+}
+
+/** Labels of live workers with how many workers serve each. */
+export function workerLabels(workers: IWorkerInfo[]): { label: string; workers: number }[] {
+  const counts = new Map<string, number>();
+  for (const worker of workers) {
+    for (const label of worker.labels) {
+      counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
+  }
+  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([label, n]) => ({ label, workers: n }));
+}
+
+export function MapForm(props: {
+  form: IMapForm;
+  workers: IWorkerInfo[];
+  error: string;
+  onChange: (form: IMapForm) => void;
+}): JSX.Element {
+  const { form, workers, onChange } = props;
+  const labels = workerLabels(workers);
+  const checked = form.parameters.trim() ? validateMapForm(form) : null;
+  const error = props.error || (checked && 'error' in checked ? checked.error : '');
+  const summary = checked && 'request' in checked ? `${parameterCount(checked.request)} tasks` : '';
+  return (
+    <div className="jp-nbgrid-MapForm">
+      <label>
+        <span>Parameters</span>
+        <input
+          className="jp-mod-styled jp-nbgrid-MapForm-parameters"
+          name="parameters"
+          value={form.parameters}
+          placeholder="range(10)"
+          title={PARAMETER_HELP}
+          autoFocus
+          onChange={e => onChange({ ...form, parameters: e.target.value })}
+        />
+      </label>
+      <div className="jp-nbgrid-MapForm-hint">range(10), range(2, 10, 2), [1, "a", {'{'}"x": 2{'}'}] …</div>
+      <label>
+        <span>Run on workers labelled</span>
+        <input
+          className="jp-mod-styled jp-nbgrid-MapForm-require"
+          name="require"
+          list="jp-nbgrid-worker-labels"
+          value={form.require}
+          placeholder="default"
+          onChange={e => onChange({ ...form, require: e.target.value })}
+        />
+        <datalist id="jp-nbgrid-worker-labels">
+          {labels.map(({ label }) => (
+            <option key={label} value={label} />
+          ))}
+        </datalist>
+      </label>
+      <div className="jp-nbgrid-MapForm-hint jp-nbgrid-MapForm-workers">
+        {labels.length
+          ? 'Live: ' + labels.map(({ label, workers: n }) => `${label} (${n} worker${n === 1 ? '' : 's'})`).join(', ')
+          : 'No live worker: tasks will wait in the queue until one starts.'}
+      </div>
+      <label>
+        <span>Cell timeout (seconds, optional)</span>
+        <input
+          className="jp-mod-styled jp-nbgrid-MapForm-timeout"
+          name="cellTimeout"
+          type="number"
+          min={1}
+          value={form.cellTimeout}
+          onChange={e => onChange({ ...form, cellTimeout: e.target.value })}
+        />
+      </label>
+      {error ? (
+        <div className="jp-nbgrid-MapForm-error" role="alert">
+          {error}
+        </div>
+      ) : summary ? (
+        <div className="jp-nbgrid-MapForm-summary">{summary}</div>
+      ) : null}
+    </div>
+  );
+}
+
+/** Dialog body holding the form's state, so `getValue()` can read it when a button is pressed. */
+export class MapDialogBody extends ReactWidget implements Dialog.IBodyWidget<IMapForm> {
+  constructor(
+    private _form: IMapForm,
+    private readonly _workers: IWorkerInfo[],
+    private readonly _error = ''
+  ) {
+    super();
+    this.addClass('jp-nbgrid-MapDialog');
+  }
+
+  getValue(): IMapForm {
+    return this._form;
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <MapForm
+        form={this._form}
+        workers={this._workers}
+        error={this._error && this._form === this._initial ? this._error : ''}
+        onChange={form => {
+          this._form = form;
+          this.update();
+        }}
+      />
+    );
+  }
+
+  private readonly _initial = this._form;
+}
+
+/**
+ * Asks for the parameters of a map until they are valid or the person cancels.
+ * Resolves to the request to send, or null when cancelled.
+ */
+export async function askMapRequest(
+  job: string,
+  workers: IWorkerInfo[],
+  initial: IMapForm
+): Promise<{ request: MapRequest; form: IMapForm } | null> {
+  let form = initial;
+  let error = '';
+  for (;;) {
+    const result = await showDialog({
+      title: `Map ${job}`,
+      body: new MapDialogBody(form, workers, error),
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Map' })],
+      focusNodeSelector: 'input'
+    });
+    if (!result.button.accept || !result.value) {
+      return null;
+    }
+    form = result.value;
+    const checked = validateMapForm(form);
+    if ('request' in checked) {
+      return { request: checked.request, form };
+    }
+    error = checked.error;
+  }
+}

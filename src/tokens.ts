@@ -1,0 +1,45 @@
+import { ServerConnection } from '@jupyterlab/services';
+import { Token } from '@lumino/coreutils';
+import type {
+  ICancelResult,
+  IMapResult,
+  INbgridConfig,
+  INotebookInfo,
+  INotebookWithContent,
+  IRestartOptions,
+  IRestartResult,
+  IStatusRow,
+  ITaskGroup,
+  IWorkerInfo,
+  MapRequest
+} from './types';
+
+/**
+ * The typed client of the nbgrid REST API, reached through the nbgrid server extension
+ * (`<base_url>/nbgrid/api/...`), which adds the service token. Every method rejects with an
+ * `NbgridError`; `unreachable` is set when the service is not running.
+ */
+export interface INbgridClient {
+  readonly serverSettings: ServerConnection.ISettings;
+  /** Whether the server extension reaches the service (never rejects for an unreachable service). */
+  config(): Promise<INbgridConfig>;
+  /** Live workers with their labels. */
+  workers(): Promise<IWorkerInfo[]>;
+  putNotebook(name: string, content: unknown): Promise<INotebookInfo>;
+  /** A main, task (`tasks/...ipynb`) or result (`results/...`) notebook with its content. */
+  getNotebook(name: string): Promise<INotebookWithContent>;
+  map(job: string, request: MapRequest): Promise<IMapResult>;
+  /** Status rows of one task group; the latest group when `taskGroup` is undefined, all with `'*'`. */
+  status(job: string, taskGroup?: string): Promise<IStatusRow[]>;
+  /** Task groups of a job, newest first. */
+  groups(job: string): Promise<ITaskGroup[]>;
+  restart(job: string, options: IRestartOptions): Promise<IRestartResult>;
+  cancel(job: string, options: { task_group?: string }): Promise<ICancelResult>;
+  /** URL of the Server-Sent Events stream of a job's task state changes. */
+  eventsUrl(job: string): string;
+}
+
+export const INbgridClient = new Token<INbgridClient>(
+  'jupyterlab-nbgrid:INbgridClient',
+  'The typed client of the nbgrid REST API, through the nbgrid server extension.'
+);

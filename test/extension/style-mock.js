@@ -1,0 +1,2 @@
+// Stands in for CSS and SVG imports under jest.
+module.exports = {};

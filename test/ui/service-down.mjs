@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// UI test without a stack: the Map button is in the toolbar, and clicking it while the nbgrid
+// service is not running shows a dialog saying so and how to start it.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { check, CHROMIUM, freePort, launchBrowser, log, makeSandbox, MINUTE, REPO, RESULTS, started, startLab, stopProcess, squaresNotebook } from './harness.mjs';
+
+const TOKEN = `ui-down-${process.pid}`;
+
+async function main() {
+  if (!existsSync(path.join(REPO, 'nbgrid', 'labextension', 'package.json'))) {
+    throw new Error('cannot run: nbgrid/labextension is not built; run `npm run build` first');
+  }
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`cannot run: no chromium at ${CHROMIUM} (apt-get install chromium, or set NBGRID_CHROMIUM)`);
+  }
+  mkdirSync(RESULTS, { recursive: true });
+  const sandbox = makeSandbox('nbgrid-ui-down-');
+  // A stack.json pointing at a port nobody listens on: the service "moved away" or is down.
+  const deadUrl = `http://127.0.0.1:${await freePort()}`;
+  writeFileSync(path.join(sandbox.home, 'stack.json'), JSON.stringify({ api_url: deadUrl, token: 'x' }));
+  writeFileSync(path.join(sandbox.root, 'down.ipynb'), JSON.stringify(squaresNotebook('/nonexistent')));
+  let browser;
+  let failed = false;
+  try {
+    const base = await startLab(sandbox, TOKEN);
+    browser = await launchBrowser(sandbox);
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${base}/lab/tree/down.ipynb?token=${TOKEN}&reset`);
+    await page.waitForSelector('.jp-NotebookPanel .jp-Notebook', { timeout: 2 * MINUTE });
+    const mapButton = page.locator('.jp-NotebookPanel-toolbar [data-command="nbgrid:map-notebook"]');
+    await mapButton.waitFor({ timeout: MINUTE });
+    check(true, 'the Map button is in the notebook toolbar');
+    await mapButton.click();
+    await page.waitForSelector('.jp-Dialog', { timeout: MINUTE });
+    const text = (await page.textContent('.jp-Dialog')) ?? '';
+    check(/nbgrid service is not running/.test(text), 'clicking Map with the service down opens the "not running" dialog');
+    check(text.includes(deadUrl) && /nbgrid up/.test(text), `the dialog names ${deadUrl} and how to start the service`);
+    await page.screenshot({ path: path.join(RESULTS, 'service-down-dialog.png') });
+    await page.click('.jp-Dialog .jp-Dialog-button');
+    await page.evaluate(() => window.jupyterapp.commands.execute('nbgrid:open-status', { job: 'down' }));
+    await page.waitForSelector('.jp-nbgrid-StatusPanel .jp-nbgrid-Error', { timeout: MINUTE });
+    check(/not reachable/.test((await page.textContent('.jp-nbgrid-Error')) ?? ''), 'the status panel shows the service error');
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
+    await browser?.pages()[0]?.screenshot({ path: path.join(RESULTS, 'service-down-failure.png') }).catch(() => undefined);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    for (const entry of [...started].reverse()) {
+      await stopProcess(entry);
+    }
+    rmSync(sandbox.tmp, { recursive: true, force: true });
+  }
+  log(failed ? 'FAILED' : 'PASSED');
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch(error => {
+  process.stderr.write(`[ui] ${error.stack ?? error}\n`);
+  process.exit(1);
+});

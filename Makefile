@@ -56,5 +56,8 @@ bench-queue: build-worker
 
 bench: bench-queue
 
+faults: build-worker
+	@node -r ./scripts/ts-hook.js scripts/faults/run.ts
+
 clean:
 	rm -rf lib worker/dist nbgrid/labextension .nbgrid

@@ -11,6 +11,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 # 1. Debian packages: Redis (broker + result backend), Chromium for the JupyterLab UI tests.
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v ip >/dev/null || need_apt+=(iproute2)  # ip netns, ss: multi-host and security tests
 if [ "${NBGRID_SKIP_BROWSER:-0}" != 1 ]; then command -v chromium >/dev/null || need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
@@ -35,7 +36,9 @@ fi
 
 # 3. FerretDB v1.24.2 (MongoDB wire protocol on SQLite): the local default MongoDB.
 mkdir -p .bin
-if [ -x .bin/ferretdb ] && .bin/ferretdb --version 2>/dev/null | grep -q 'v1.24.2'; then
+# (Output captured first: `| grep -q` would close the pipe early, and pipefail would call it a failure.)
+ferretdb_version() { [ -x .bin/ferretdb ] && .bin/ferretdb --version 2>/dev/null || true; }
+if [[ "$(ferretdb_version)" == *v1.24.2* ]]; then
   say "skip ferretdb: .bin/ferretdb is v1.24.2"
 else
   # `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` (DESIGN.md) builds a binary that
@@ -45,7 +48,7 @@ else
   (cd scripts/ferretdb && GOFLAGS=-buildvcs=false go mod vendor \
     && echo v1.24.2 > vendor/github.com/FerretDB/FerretDB/build/version/version.txt \
     && GOFLAGS="-buildvcs=false -mod=vendor" go build -o "$ROOT/.bin/ferretdb" github.com/FerretDB/FerretDB/cmd/ferretdb)
-  .bin/ferretdb --version | grep -q v1.24.2 || { echo "FerretDB build failed" >&2; exit 1; }
+  [[ "$(ferretdb_version)" == *v1.24.2* ]] || { echo "FerretDB build failed" >&2; exit 1; }
 fi
 
 # 4. Node packages (root = JupyterLab extension, workspace worker/).

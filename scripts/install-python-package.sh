@@ -15,6 +15,7 @@ else
   PATH="$PWD/.venv/bin:$PATH" .venv/bin/jupyter labextension develop --overwrite . >/dev/null 2>&1
   echo "$want" > "$stamp"
 fi
-PATH="$PWD/.venv/bin:$PATH" .venv/bin/jupyter labextension list 2>&1 | grep -q "jupyterlab-nbgrid.*enabled.*OK" \
+listed="$(PATH="$PWD/.venv/bin:$PATH" .venv/bin/jupyter labextension list 2>&1)"
+grep -q "jupyterlab-nbgrid.*enabled.*OK" <<<"$listed" \
   || { echo "jupyterlab-nbgrid is not listed as enabled OK by 'jupyter labextension list'" >&2; exit 1; }
 say "jupyterlab-nbgrid enabled OK"

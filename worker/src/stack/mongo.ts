@@ -41,7 +41,7 @@ export async function startMongo(options: IServiceOptions & { env?: NodeJS.Proce
     args: [
       '--handler=sqlite',
       `--sqlite-url=file:${dataDir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
+      `--listen-addr=${options.host ?? '127.0.0.1'}:${port}`,
       `--state-dir=${dataDir}`,
       // The debug listener defaults to port 8088: two instances would collide.
       '--debug-addr=-',
@@ -51,7 +51,8 @@ export async function startMongo(options: IServiceOptions & { env?: NodeJS.Proce
     dir: options.dir,
     detached: options.detached
   });
-  const url = `mongodb://127.0.0.1:${port}/`;
+  // FerretDB v1 listens on one address: with `host` set, local clients use it too.
+  const url = `mongodb://${options.host ?? '127.0.0.1'}:${port}/`;
   try {
     await waitFor('FerretDB', () => pingMongo(url), { timeoutMs: 30000, intervalMs: 200, isAlive: proc.isAlive });
   } catch (err) {

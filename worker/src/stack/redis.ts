@@ -16,6 +16,11 @@ export interface IServiceOptions {
   port?: number;
   /** @defaultValue false — see ISpawnOptions.detached */
   detached?: boolean;
+  /**
+   * An address to listen on besides 127.0.0.1 (workers on other hosts reach the service there).
+   * @defaultValue none: loopback only
+   */
+  host?: string;
 }
 
 /** One PING over a raw socket: enough to know Redis answers, with no client library involved. */
@@ -34,13 +39,21 @@ export function pingRedis(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** Starts Debian's `redis-server` on 127.0.0.1 without persistence. */
+/**
+ * Starts Debian's `redis-server` on 127.0.0.1 with an append-only file in `dir`: queued Celery
+ * messages and the unacked index survive a restart on the same `dir` (no RDB snapshots).
+ */
 export async function startRedis(options: IServiceOptions): Promise<IStartedService> {
   const port = options.port ?? (await freePort());
+  const bind = options.host && options.host !== '127.0.0.1' ? ['127.0.0.1', options.host] : ['127.0.0.1'];
   const proc = spawnManaged({
     name: 'redis',
     command: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', options.dir],
+    args: [
+      '--port', String(port), '--bind', ...bind, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.dir,
+      // Listening beyond loopback is what `host` asks for; protected mode would refuse those clients.
+      ...(bind.length > 1 ? ['--protected-mode', 'no'] : [])
+    ],
     dir: options.dir,
     detached: options.detached
   });

@@ -38,6 +38,11 @@ export interface IUpOptions {
   detached?: boolean;
   /** Visibility timeout of the workers in seconds. @defaultValue 3600 */
   visibilityTimeout?: number;
+  /**
+   * Redis and MongoDB also listen on this address (e.g. a bridge that worker hosts reach); the API
+   * service stays on 127.0.0.1. @defaultValue loopback only
+   */
+  host?: string;
   log?: (line: string) => void;
 }
 
@@ -85,10 +90,10 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     for (const p of [...started].reverse()) await p.stop();
   };
   try {
-    const redis = await startRedis({ dir: runDir, detached });
+    const redis = await startRedis({ dir: runDir, detached, host: options.host });
     if (redis.process) started.push(redis.process);
     log(`redis      ${redis.url}`);
-    const mongo = await startMongo({ dir: runDir, detached });
+    const mongo = await startMongo({ dir: runDir, detached, host: options.host });
     if (mongo.process) started.push(mongo.process);
     log(`mongodb    ${mongo.url}${mongo.process ? ' (FerretDB)' : ' (NBGRID_MONGO_URL)'}`);
     const gateway = await startGateway({ dir: path.join(runDir, 'gateway'), detached });

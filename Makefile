@@ -37,8 +37,9 @@ typecheck: setup
 test-unit: build
 	@$(JEST) --selectProjects worker extension
 
+# --forceExit: after a lost gateway, @jupyterlab/services keeps a reconnect timer alive for ~30 s.
 test-integration: build
-	@$(JEST) --selectProjects integration --runInBand
+	@$(JEST) --selectProjects integration --runInBand --forceExit
 
 test-python: build
 	@scripts/run-pytest.sh test/python

@@ -27,7 +27,7 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
     bodyLimit,
     // A name may be 512 characters, percent-encoded up to 12 bytes each in /api/jobs/<name>/...;
     // Fastify's default (100) answered 414 for valid names longer than 100.
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     ajv: {
       // Reject rather than repair: "5" is not a number, 5 is not [5], unknown fields are typos.
       customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false }

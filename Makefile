@@ -55,7 +55,9 @@ demo: build
 bench-queue: build-worker
 	@node -r ./scripts/ts-hook.js bench/queue/run.ts $(or $(N),2000)
 
-bench: bench-queue
+# Sizes: BENCH_N, BENCH_N_SLOW, BENCH_MAP, BENCH_QUEUE; `--only floor,throughput,submit,queue` runs a subset.
+bench: build-worker
+	@node -r ./scripts/ts-hook.js bench/run.ts
 
 faults: build-worker
 	@node -r ./scripts/ts-hook.js scripts/faults/run.ts

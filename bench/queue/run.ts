@@ -4,7 +4,7 @@
  * (nbgrid's producer + `celery worker --pool threads --concurrency 2` running `peer.noop`),
  * timed from the first publish until every result is stored.
  *
- *   node -r ./test/worker/integration/celery/support/ts-hook.js bench/queue/run.ts [N]
+ *   node -r ./scripts/ts-hook.js bench/queue/run.ts [N]
  */
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';

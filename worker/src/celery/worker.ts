@@ -25,6 +25,12 @@ export interface ICeleryWorkerOptions {
   queues?: string[];
   /** Handlers running at once, at most. @defaultValue `1` */
   concurrency?: number;
+  /**
+   * Messages popped ahead of a free slot (like Celery's prefetch), so the next task is already
+   * here when one finishes. They are unacked, refreshed like running ones and restored on close.
+   * @defaultValue `0`
+   */
+  prefetch?: number;
   /** Celery node name. @defaultValue `nbgrid-<pid>@<host>` */
   hostname?: string;
   /** Labels reported in heartbeats (nbgrid extra). @defaultValue the queues */
@@ -65,7 +71,12 @@ export class CeleryWorker {
   private readonly backend: ResultBackend;
   private readonly events: EventDispatcher;
   private readonly control: ControlServer;
+  /** Messages held (running or prefetched). */
   private readonly slots: Semaphore;
+  /** Handlers running. */
+  private readonly runSlots: Semaphore;
+  /** Tags of prefetched messages waiting for a run slot. */
+  private readonly prefetched = new Set<string>();
   private readonly logger: ICeleryLogger;
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly running = new Map<string, IRunning>();
@@ -93,7 +104,8 @@ export class CeleryWorker {
     this.unacked = new UnackedStore(this.cmd, this.keys, { visibilityTimeout: options.visibilityTimeout });
     this.backend = new ResultBackend(this.cmd, { resultExpires: options.resultExpires });
     this.events = new EventDispatcher(this.cmd, this.keys, this.hostname, options.sendEvents ?? true);
-    this.slots = new Semaphore(this.concurrency);
+    this.slots = new Semaphore(this.concurrency + Math.max(0, Math.floor(options.prefetch ?? 0)));
+    this.runSlots = new Semaphore(this.concurrency);
     this.control = new ControlServer(redis, {
       keys: this.keys,
       hostname: this.hostname,
@@ -206,7 +218,7 @@ export class CeleryWorker {
   }
 
   private async touchInflight(): Promise<void> {
-    const tags = [...[...this.running.values()].map((r) => r.tag), ...[...this.held.values()].map((h) => h.tag)];
+    const tags = [...[...this.running.values()].map((r) => r.tag), ...[...this.held.values()].map((h) => h.tag), ...this.prefetched];
     await this.unacked.touch(tags).catch((err: unknown) => this.logger.warn({ err }, 'could not refresh unacked messages'));
   }
 
@@ -362,7 +374,28 @@ export class CeleryWorker {
     });
   }
 
+  /** Waits for a run slot (the message may be prefetched), then runs it. */
   private async run(msg: ITaskMessage, tag: string, handler: TaskHandler): Promise<void> {
+    const waits = this.runSlots.inUse >= this.runSlots.size;
+    this.prefetched.add(tag);
+    try {
+      await this.runSlots.acquire();
+    } finally {
+      this.prefetched.delete(tag);
+    }
+    try {
+      if (this.closing && waits) {
+        // Prefetched, not started: give it back like kombu does on shutdown.
+        await this.unacked.restore(tag);
+        return;
+      }
+      await this.runNow(msg, tag, handler);
+    } finally {
+      this.runSlots.release();
+    }
+  }
+
+  private async runNow(msg: ITaskMessage, tag: string, handler: TaskHandler): Promise<void> {
     const h = msg.headers;
     const id = h.id;
     if (this.revokedIds.has(id) || (await this.cmd.sismember(this.keys.revoked, id)) === 1) {

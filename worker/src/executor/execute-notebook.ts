@@ -7,7 +7,11 @@
 import { GatewayClient } from './gateway-client';
 import { CellExecutionError } from './errors/cell-execution-error';
 import { CellTimeoutError } from './errors/cell-timeout-error';
+import { ExecutionAbortedError } from './errors/execution-aborted-error';
+import { GatewayUnreachableError } from './errors/gateway-unreachable-error';
+import { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 import { NotebookExecutionError } from './errors/notebook-execution-error';
+import type { IKernelLease } from './kernel-pool';
 import { KernelSession } from './kernel-session';
 import { formatErrorMessage } from './message-text';
 import { OutputRecorder } from './output-recorder';
@@ -48,16 +52,25 @@ export async function executeNotebook(notebook: INotebook, options: IExecuteOpti
   });
 
   let session: KernelSession | null = null;
+  let lease: IKernelLease | null = null;
+  let succeeded = false;
+  let kernel: IExecutionResult['kernel'];
   try {
-    const start = await KernelSession.start(client, kernelName, {
-      startTimeout: options.startTimeout ?? DEFAULT_START_TIMEOUT,
-      signal: options.signal
-    });
+    const startTimeout = options.startTimeout ?? DEFAULT_START_TIMEOUT;
+    lease = options.kernelPool ? await acquirePooled(options, kernelName, startTimeout) : null;
+    const start = lease ?? (await KernelSession.start(client, kernelName, { startTimeout, signal: options.signal }));
     session = start.session;
+    kernel = {
+      id: session.model.id,
+      pooled: lease !== null,
+      readyAt: lease ? lease.readyAt : Date.now(),
+      uses: lease ? lease.uses : 0
+    };
     executed.metadata.language_info = start.info.language_info;
     await executeCells(executed, session, options);
     const returned = await readReturnedValue(session, options);
-    return finish({ status: 'ok', result: returned.value, resultError: returned.error });
+    succeeded = true;
+    return finish({ status: 'ok', result: returned.value, resultError: returned.error, kernel });
   } catch (error) {
     if (!(error instanceof NotebookExecutionError)) {
       throw error;
@@ -66,9 +79,34 @@ export async function executeNotebook(notebook: INotebook, options: IExecuteOpti
       await session?.interrupt();
     }
     const failure = error.toExecutionError();
-    return finish({ status: 'error', error: failure, message: formatErrorMessage(failure) });
+    return finish({ status: 'error', error: failure, message: formatErrorMessage(failure), kernel });
   } finally {
-    await session?.shutdown();
+    if (lease) {
+      // The pool shuts the kernel down (or resets it for reuse) off the task's critical path.
+      lease.release({ reuse: succeeded && options.reuseKernel === true });
+    } else {
+      await session?.shutdown();
+    }
+  }
+}
+
+/** A kernel from the pool within the start time limit; a kernel name the pool does not serve is started fresh. */
+async function acquirePooled(options: IExecuteOptions, kernelName: string, startTimeout: number): Promise<IKernelLease | null> {
+  const pool = options.kernelPool!;
+  if (!pool.pools(kernelName)) return null;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new KernelStartTimeoutError(kernelName, startTimeout)), startTimeout * 1000);
+  try {
+    return await pool.acquire(kernelName, controller.signal);
+  } catch (error) {
+    if (error instanceof NotebookExecutionError) throw error;
+    if (options.signal?.aborted) throw new ExecutionAbortedError(options.signal.reason);
+    throw new GatewayUnreachableError(error instanceof Error ? error.message : String(error));
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 

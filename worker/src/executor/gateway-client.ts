@@ -51,6 +51,15 @@ export class GatewayClient {
     return (await response.json()) as IKernelModel;
   }
 
+  /** Every kernel the gateway runs (needs the gateway's `list_kernels`, on in nbgrid's stack). */
+  async listKernels(signal?: AbortSignal): Promise<IKernelModel[]> {
+    const response = await this.request('GET', '/api/kernels', undefined, signal);
+    if (!response.ok) {
+      throw new GatewayUnreachableError(`GET kernels: ${response.status} ${response.statusText}`);
+    }
+    return (await response.json()) as IKernelModel[];
+  }
+
   async interruptKernel(id: string): Promise<void> {
     await this.request('POST', `/api/kernels/${encodeURIComponent(id)}/interrupt`);
   }

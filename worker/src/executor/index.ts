@@ -1,4 +1,5 @@
 export { executeNotebook, DEFAULT_START_TIMEOUT } from './execute-notebook';
+export { KernelPool, type IKernelPoolOptions, type IKernelLease } from './kernel-pool';
 export type {
   ExecutionErrorKind,
   IExecuteOptions,

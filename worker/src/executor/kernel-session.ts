@@ -53,14 +53,28 @@ export class KernelSession {
   private reportLoss: (error: (cellIndex: number) => NotebookExecutionError) => void = () => undefined;
   private failedPolls = 0;
   private stopped: Promise<void> | null = null;
+  private lost = false;
 
   private constructor(
     private readonly client: GatewayClient,
     readonly model: IKernelModel
   ) {
     this.death = new Promise(resolve => {
-      this.reportLoss = resolve;
+      this.reportLoss = error => {
+        this.lost = true;
+        resolve(error);
+      };
     });
+  }
+
+  /** True once the kernel was reported lost (died, restarted, or its connection gave up). */
+  get isLost(): boolean {
+    return this.lost || this.stopped !== null;
+  }
+
+  /** Resolves when the kernel is lost; a kernel pool uses it to replace idle kernels that died. */
+  whenLost(): Promise<void> {
+    return this.death.then(() => undefined);
   }
 
   /**

@@ -2,6 +2,7 @@
  * Options and results of executing a notebook through a Jupyter Kernel Gateway.
  */
 import type { JsonValue } from '../domain/types';
+import type { KernelPool } from './kernel-pool';
 
 /** A notebook output as nbformat v4 stores it. */
 export type INotebookOutput = { output_type: string } & Record<string, unknown>;
@@ -63,6 +64,17 @@ export interface IExecuteOptions {
    * @defaultValue the JSON of `job['result']` when the notebook set it, else `''`
    */
   resultExpression?: string;
+  /**
+   * Take a pre-started kernel from this pool instead of starting one (kernel names the pool does
+   * not serve are started fresh). The pool shuts the kernel down after the run.
+   */
+  kernelPool?: KernelPool;
+  /**
+   * After a successful run, give the kernel back to the pool for another task (namespace reset)
+   * instead of shutting it down. Opt-in: it gives up process isolation between tasks.
+   * @defaultValue false
+   */
+  reuseKernel?: boolean;
 }
 
 export interface IExecutionError {
@@ -87,4 +99,14 @@ export interface IExecutionResult {
   resultError?: string;
   /** Seconds from the start of the call to its end, kernel start and shutdown included. */
   duration: number;
+  /** The kernel that ran the notebook; absent when none was started. */
+  kernel?: {
+    id: string;
+    /** Taken from a kernel pool. */
+    pooled: boolean;
+    /** `Date.now()` when the kernel was ready (before the run started, for a pooled kernel). */
+    readyAt: number;
+    /** Tasks the kernel ran before this one (0 unless reused). */
+    uses: number;
+  };
 }

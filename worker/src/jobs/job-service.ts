@@ -315,8 +315,10 @@ export class JobService implements IJobService {
   async cancel(job: string, options: { task_group?: string } = {}): Promise<ICancelResult> {
     const g = await this.group(job, options.task_group);
     const docs = (await this.store.tasks.summaries(job, g._id)).filter((d) => ACTIVE_STATES.includes(d.state));
-    if (docs.length > 0) await this.deps.publisher.revoke(docs.map((d) => d.task_id), { terminate: true });
+    // REVOKED is stored before running tasks are interrupted: an interrupted task records its
+    // run as soon as it stops, and must find its task revoked rather than still active.
     const revoked = await this.store.tasks.revokeTasks(docs.map((d) => d._id));
+    if (docs.length > 0) await this.deps.publisher.revoke(docs.map((d) => d.task_id), { terminate: true });
     for (const d of docs) this.deps.emit(taskEvent({ ...d, name: d._id, state: 'REVOKED' }));
     return { task_group: g._id, revoked };
   }

@@ -1,7 +1,8 @@
-import type { ITaskContext, TaskHandler } from '../celery';
+import { Retry, type ITaskContext, type TaskHandler } from '../celery';
+import { ServiceUnavailableError } from '../domain/errors';
 import type { ITaskEvent } from '../domain/ports';
 import type { IJobRun, IRunNotebookKwargs, ITask, JsonValue } from '../domain/types';
-import { executeNotebook, type INotebook } from '../executor';
+import { executeNotebook, type INotebook, type KernelPool } from '../executor';
 import type { NbgridStore } from '../storage/nbgrid-store';
 import { NotebookFailedError } from './notebook-failed-error';
 
@@ -13,7 +14,25 @@ export interface IRunNotebookDeps {
   emit: (event: ITaskEvent) => Promise<void>;
   /** Seconds to wait for a kernel. @defaultValue 60 */
   kernelStartTimeout?: number;
+  /** Pre-started kernels; none = a fresh kernel started per task. */
+  kernelPool?: KernelPool;
+  /**
+   * Which tasks may hand their kernel to a later task after a namespace reset (below the
+   * fresh-kernel floor, but no process isolation): `off`, `opt-in` (notebooks whose metadata has
+   * `nbgrid: {reuse_kernel: true}`) or `all`. @defaultValue 'off'
+   */
+  kernelReuse?: KernelReuseMode;
   log?: (line: string) => void;
+}
+
+export type KernelReuseMode = 'off' | 'opt-in' | 'all';
+
+/** Whether a task of `notebook` may reuse a pooled kernel under `mode`. */
+export function mayReuseKernel(notebook: { metadata?: Record<string, unknown> }, mode: KernelReuseMode = 'off'): boolean {
+  if (mode === 'all') return true;
+  if (mode !== 'opt-in') return false;
+  const meta = notebook.metadata?.nbgrid as { reuse_kernel?: unknown } | undefined;
+  return meta?.reuse_kernel === true;
 }
 
 /** What a successful `nbgrid.run_notebook` returns as its Celery result. */
@@ -47,6 +66,25 @@ export function taskEvent(task: ITask, extra: Partial<ITaskEvent> = {}): ITaskEv
  * SUCCESS only when every cell ran — a notebook that raised is a FAILURE.
  */
 export function createRunNotebookHandler(deps: IRunNotebookDeps): TaskHandler {
+  const run = runNotebookTask(deps);
+  return async (ctx: ITaskContext): Promise<IRunNotebookResult | { skipped: string }> => {
+    try {
+      return await run(ctx);
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableError)) throw err;
+      // MongoDB is the system of record: acking a FAILURE now would leave the task PENDING or
+      // STARTED there forever. Queue the message again, with backoff, until MongoDB is back.
+      const countdown = Math.min(30, 2 ** Math.min(ctx.retries, 5));
+      (deps.log ?? (() => undefined))(`MongoDB unreachable during ${ctx.taskId}; retry ${ctx.retries + 1} in ${countdown}s`);
+      throw new Retry(`MongoDB unreachable: ${err.message}`, { countdown, maxRetries: MONGO_RETRIES, cause: err });
+    }
+  };
+}
+
+/** Retries of a task while MongoDB is unreachable (backoff 1, 2, 4 … 30 s: about an hour). */
+export const MONGO_RETRIES = 125;
+
+function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise<IRunNotebookResult | { skipped: string }> {
   const log = deps.log ?? (() => undefined);
   return async (ctx: ITaskContext): Promise<IRunNotebookResult | { skipped: string }> => {
     const kwargs = ctx.kwargs as unknown as IRunNotebookKwargs;
@@ -65,7 +103,11 @@ export function createRunNotebookHandler(deps: IRunNotebookDeps): TaskHandler {
       await deps.store.recordLostAttempt(task.name, {
         status: 'ERROR',
         ts: new Date().toISOString(),
-        message: `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered`,
+        // This handler only asks for retries when MongoDB was unreachable (see above).
+        message:
+          ctx.retries > 0
+            ? `the run on ${task.worker ?? 'unknown'} could not be recorded (MongoDB unreachable); the task was retried`
+            : `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered`,
         results: null,
         duration: 0,
         worker: task.worker ?? 'unknown',
@@ -83,7 +125,9 @@ export function createRunNotebookHandler(deps: IRunNotebookDeps): TaskHandler {
       token: deps.gateway.token,
       cellTimeout: task.cell_timeout,
       startTimeout: deps.kernelStartTimeout ?? 60,
-      signal: ctx.signal
+      signal: ctx.signal,
+      kernelPool: deps.kernelPool,
+      reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse)
     });
     const run: IJobRun = {
       status: exec.status === 'ok' ? 'OK' : 'ERROR',

@@ -1,0 +1,57 @@
+/**
+ * `make bench`: every benchmark in one run, each on its own private stack, printing nbgrid's
+ * figure, the peer's figure measured in the same run on the same machine, and the ratio.
+ *
+ *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue]
+ *
+ * Sizes: BENCH_N (tasks of benchmark 1, default 100), BENCH_N_SLOW (1 s-cell notebook, default 20),
+ * BENCH_MAP (benchmark 2, default 10000), BENCH_QUEUE (benchmark 3, default 2000).
+ * Needs the compiled worker (`npm run build -w worker`): workers run worker/dist.
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { floorBench } from './floor';
+import { REPO, run, table } from './lib';
+import { submitBench } from './submit';
+import { throughputBench } from './throughput';
+
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--only');
+  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue'];
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`nbgrid benchmarks on ${os.hostname()}: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, node ${process.version}`);
+  console.log('Numbers are noisy on a shared machine; read the ratios, measured in this run.');
+  const targets: string[][] = [];
+  if (only.includes('floor')) {
+    const f = await floorBench(10);
+    targets.push(['fresh-kernel floor on this machine (kernels/s)', f.maxKernelsPerSecond.toFixed(2), '-', 'physical limit of one fresh kernel per task']);
+  }
+  if (only.includes('throughput')) {
+    const { trivial } = await throughputBench(env('BENCH_N', 100), env('BENCH_N_SLOW', 20));
+    const peer = trivial.find((r) => r.side.includes('2 parallel'))!;
+    for (const r of trivial.filter((m) => m.side.startsWith('nbgrid'))) {
+      targets.push([`throughput vs papermill x2: ${r.side}`, `${(peer.wall / r.wall).toFixed(2)}x`, '>= 3x', `${(r.n / r.wall).toFixed(2)} vs ${(peer.n / peer.wall).toFixed(2)} tasks/s`]);
+    }
+  }
+  if (only.includes('submit')) {
+    const s = await submitBench(env('BENCH_MAP', 10000));
+    targets.push(['map(range(10000)) accepted (s)', s.submit.toFixed(2), '<= 1 s', '']);
+    targets.push(['status of that group (ms)', (s.status * 1000).toFixed(0), '<= 100 ms', '']);
+    targets.push(['notebook stored once: bytes vs 10000 copies', `${s.copies.toFixed(0)}x less`, 'once', `${(s.stored / 1e6).toFixed(1)} MB in MongoDB`]);
+  }
+  if (only.includes('queue')) {
+    console.log('\nBenchmark 3, the queue alone (bench/queue/run.ts)');
+    const out = await run(process.execPath, ['-r', path.join(REPO, 'scripts', 'ts-hook.js'), path.join(REPO, 'bench', 'queue', 'run.ts'), String(env('BENCH_QUEUE', 2000))]);
+    process.stdout.write(out.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n'));
+    const ratio = /ratio nbgrid \/ python: ([\d.]+)x/.exec(out)?.[1];
+    if (ratio) targets.push(['queue throughput vs Python Celery, same Redis', `${ratio}x`, '>= 1x', '']);
+  }
+  table('Targets (ratios measured in this run)', ['measure', 'nbgrid', 'target', 'detail'], targets);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,328 @@
+/**
+ * A warm pool of kernels on one Kernel Gateway, per kernel name: kernels are started (and have
+ * answered `kernel_info`) before a task asks for one, so kernel start-up is off the task's
+ * critical path. In the default mode every kernel serves exactly one task and is then shut down,
+ * which isolates tasks exactly as papermill does (one fresh process each). A lease handed out is
+ * never in the pool at the same time; a kernel that dies while idle is dropped and replaced.
+ *
+ * Opt-in `reuse`: a kernel whose task succeeded is reset (`InteractiveShell.reset(new_session=True)`,
+ * working directory restored) and handed to the next task of a notebook that declared it safe.
+ * That keeps imported modules and their state, so it gives up process isolation (see README).
+ */
+import type { KernelMessage } from '@jupyterlab/services';
+import { GatewayClient } from './gateway-client';
+import { KernelSession } from './kernel-session';
+
+/**
+ * Milliseconds between checks that idle kernels still exist on the gateway (one GET for all).
+ * @defaultValue 2000
+ */
+export const IDLE_CHECK_MS = 2000;
+
+/** Milliseconds to wait before starting a kernel again after a start failed. @defaultValue 1000 */
+export const START_RETRY_MS = 1000;
+
+/**
+ * Code a reused kernel runs between tasks: back to its first working directory, then a new IPython
+ * session (empty user namespace, history and execution count restarted).
+ */
+const RESET_CODE = [
+  'import os as _nbgrid_os',
+  '_nbgrid_os.chdir(get_ipython()._nbgrid_cwd)',
+  'get_ipython().reset(new_session=True, aggressive=False)'
+].join('\n');
+/** Remembers the starting directory on the shell object, outside the user namespace. */
+const REMEMBER_CWD = 'import os as _nbgrid_os\nget_ipython()._nbgrid_cwd = _nbgrid_os.getcwd()\ndel _nbgrid_os';
+
+export interface IKernelPoolOptions {
+  gatewayUrl: string;
+  token: string;
+  /**
+   * Ready kernels kept per pooled kernel name (one per concurrency slot plus a small prefetch).
+   * 0 turns the pool off: `acquire` then always answers null.
+   */
+  size: number;
+  /** @defaultValue `['python3']` */
+  kernelNames?: string[];
+  /** Seconds a kernel may take to start. @defaultValue 60 */
+  startTimeout?: number;
+  /** @defaultValue {@link IDLE_CHECK_MS} */
+  idleCheckMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A kernel handed to one task. */
+export interface IKernelLease {
+  session: KernelSession;
+  info: KernelMessage.IInfoReply;
+  /** `Date.now()` when the kernel had started and answered `kernel_info`. */
+  readyAt: number;
+  /** Tasks this kernel served before this one (always 0 unless reused). */
+  uses: number;
+  /**
+   * Gives the kernel back. `reuse: false` (the default mode) shuts it down in the background
+   * (`close()` waits for it); `reuse: true` resets it and makes it available again.
+   */
+  release(options?: { reuse?: boolean }): void;
+}
+
+interface IReady {
+  session: KernelSession;
+  info: KernelMessage.IInfoReply;
+  readyAt: number;
+  uses: number;
+}
+
+interface IWaiter {
+  resolve(kernel: IReady): void;
+  reject(error: unknown): void;
+  cancelled: boolean;
+}
+
+interface IPerName {
+  idle: IReady[];
+  starting: number;
+  waiters: IWaiter[];
+  /** Reused kernels being reset: they count toward the pool's size. */
+  resetting: number;
+}
+
+export class KernelPool {
+  readonly size: number;
+  private readonly client: GatewayClient;
+  private readonly names: Map<string, IPerName>;
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly log: (line: string) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private started = 0;
+
+  constructor(private readonly options: IKernelPoolOptions) {
+    this.size = Math.max(0, Math.floor(options.size));
+    this.client = new GatewayClient(options.gatewayUrl, options.token);
+    this.names = new Map((options.kernelNames ?? ['python3']).map(name => [name, { idle: [], starting: 0, waiters: [], resetting: 0 }]));
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Starts filling the pool. Idempotent. */
+  start(): this {
+    if (this.size === 0 || this.timer || this.closed) return this;
+    for (const name of this.names.keys()) this.fill(name);
+    this.timer = setInterval(() => void this.checkIdle(), this.options.idleCheckMs ?? IDLE_CHECK_MS);
+    this.timer.unref();
+    return this;
+  }
+
+  /** Whether `kernelName` is served from the pool. */
+  pools(kernelName: string): boolean {
+    return this.size > 0 && !this.closed && this.names.has(kernelName);
+  }
+
+  /** Ready idle kernels of `kernelName`. */
+  idleCount(kernelName = 'python3'): number {
+    return this.names.get(kernelName)?.idle.length ?? 0;
+  }
+
+  /** Ids of the idle kernels of `kernelName` (for tests and diagnostics). */
+  idleIds(kernelName = 'python3'): string[] {
+    return this.names.get(kernelName)?.idle.map(k => k.session.model.id) ?? [];
+  }
+
+  /** Kernels this pool has started so far. */
+  get kernelsStarted(): number {
+    return this.started;
+  }
+
+  /**
+   * A ready kernel for one task, or null when `kernelName` is not pooled (start one yourself).
+   * Waits for a kernel that is starting when none is idle; a start failure rejects. Abandoning the
+   * returned promise is safe only through `signal`: a kernel then goes back to the pool.
+   */
+  async acquire(kernelName: string, signal?: AbortSignal): Promise<IKernelLease | null> {
+    const slot = this.pools(kernelName) ? this.names.get(kernelName)! : null;
+    if (!slot) return null;
+    let ready: IReady | undefined;
+    while ((ready = slot.idle.shift()) && ready.session.isLost) {
+      this.discard(ready);
+    }
+    if (!ready) {
+      ready = await new Promise<IReady>((resolve, reject) => {
+        const waiter: IWaiter = { resolve, reject, cancelled: false };
+        slot.waiters.push(waiter);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            waiter.cancelled = true;
+            reject(signal.reason);
+          },
+          { once: true }
+        );
+        this.fill(kernelName);
+      });
+    }
+    // Replace the kernel just taken while the task runs.
+    this.fill(kernelName);
+    return this.lease(kernelName, ready);
+  }
+
+  /** Shuts every idle kernel down and waits for background shutdowns and starts. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const slot of this.names.values()) {
+      for (const waiter of slot.waiters.splice(0)) waiter.reject(new Error('the kernel pool is closed'));
+      for (const ready of slot.idle.splice(0)) this.discard(ready);
+    }
+    while (this.background.size > 0) {
+      await Promise.allSettled([...this.background]);
+    }
+  }
+
+  private lease(kernelName: string, ready: IReady): IKernelLease {
+    let released = false;
+    return {
+      session: ready.session,
+      info: ready.info,
+      readyAt: ready.readyAt,
+      uses: ready.uses,
+      release: options => {
+        if (released) return;
+        released = true;
+        if (options?.reuse && !this.closed && !ready.session.isLost) {
+          this.track(this.resetAndReturn(kernelName, ready));
+        } else {
+          this.discard(ready);
+        }
+      }
+    };
+  }
+
+  private async resetAndReturn(kernelName: string, ready: IReady): Promise<void> {
+    const slot = this.names.get(kernelName)!;
+    slot.resetting += 1;
+    try {
+      const reply = await ready.session.execute(
+        { code: RESET_CODE, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+        { onIOPub: () => undefined, onReply: () => undefined },
+        { ms: 10000, cellIndex: -1 }
+      );
+      if (reply.content.status !== 'ok') throw new Error('reset failed');
+      ready.uses += 1;
+    } catch {
+      slot.resetting -= 1;
+      this.discard(ready);
+      this.fill(kernelName);
+      return;
+    }
+    slot.resetting -= 1;
+    this.offer(kernelName, ready);
+  }
+
+  /** Starts kernels until idle + starting + resetting reaches the pool's size or covers the waiters. */
+  private fill(kernelName: string): void {
+    const slot = this.names.get(kernelName);
+    if (!slot || this.closed || this.size === 0) return;
+    const waiting = slot.waiters.filter(w => !w.cancelled).length;
+    const want = Math.max(this.size, waiting + slot.idle.length) - slot.idle.length - slot.starting - slot.resetting;
+    for (let i = 0; i < want; i++) this.startOne(kernelName);
+  }
+
+  private startOne(kernelName: string): void {
+    const slot = this.names.get(kernelName)!;
+    slot.starting += 1;
+    this.started += 1;
+    const work = (async () => {
+      try {
+        const { session, info } = await KernelSession.start(this.client, kernelName, {
+          startTimeout: this.options.startTimeout ?? 60
+        });
+        await this.remember(session);
+        slot.starting -= 1;
+        const ready: IReady = { session, info, readyAt: Date.now(), uses: 0 };
+        void session.whenLost().then(() => this.dropIdle(kernelName, ready));
+        this.offer(kernelName, ready);
+      } catch (error) {
+        slot.starting -= 1;
+        const waiter = this.nextWaiter(slot);
+        if (waiter) {
+          waiter.reject(error);
+        } else {
+          this.log(`kernel pool: could not start '${kernelName}': ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (!this.closed) {
+          const retry = setTimeout(() => this.fill(kernelName), START_RETRY_MS);
+          retry.unref();
+        }
+      }
+    })();
+    this.track(work);
+  }
+
+  private async remember(session: KernelSession): Promise<void> {
+    await session.execute(
+      { code: REMEMBER_CWD, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+      { onIOPub: () => undefined, onReply: () => undefined },
+      { ms: 10000, cellIndex: -1 }
+    );
+  }
+
+  /** Hands a ready kernel to the first waiter still waiting, else keeps it idle. */
+  private offer(kernelName: string, ready: IReady): void {
+    const slot = this.names.get(kernelName)!;
+    if (this.closed || ready.session.isLost) {
+      this.discard(ready);
+      if (!this.closed) this.fill(kernelName);
+      return;
+    }
+    const waiter = this.nextWaiter(slot);
+    if (waiter) {
+      waiter.resolve(ready);
+      return;
+    }
+    slot.idle.push(ready);
+  }
+
+  private nextWaiter(slot: IPerName): IWaiter | undefined {
+    let waiter: IWaiter | undefined;
+    while ((waiter = slot.waiters.shift()) && waiter.cancelled) {
+      // an abandoned acquire: skip it
+    }
+    return waiter;
+  }
+
+  private dropIdle(kernelName: string, ready: IReady): void {
+    const slot = this.names.get(kernelName)!;
+    const i = slot.idle.indexOf(ready);
+    if (i < 0) return;
+    slot.idle.splice(i, 1);
+    this.log(`kernel pool: idle kernel ${ready.session.model.id} was lost; starting a replacement`);
+    this.discard(ready);
+    this.fill(kernelName);
+  }
+
+  /** One GET for every idle kernel: drop those the gateway no longer has or reports dead. */
+  private async checkIdle(): Promise<void> {
+    if (this.closed) return;
+    let models;
+    try {
+      models = await this.client.listKernels(AbortSignal.timeout(5000));
+    } catch {
+      return; // a gateway outage shows up when a task uses the kernel
+    }
+    const alive = new Set(models.filter(m => m.execution_state !== 'dead').map(m => m.id));
+    for (const [name, slot] of this.names) {
+      for (const ready of [...slot.idle]) {
+        if (!alive.has(ready.session.model.id)) this.dropIdle(name, ready);
+      }
+    }
+  }
+
+  private discard(ready: IReady): void {
+    this.track(ready.session.shutdown());
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.background.add(work);
+    void work.finally(() => this.background.delete(work));
+  }
+}

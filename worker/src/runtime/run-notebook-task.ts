@@ -1,9 +1,10 @@
 import { Retry, type ITaskContext, type TaskHandler } from '../celery';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { ITaskEvent } from '../domain/ports';
-import type { IJobRun, IRunNotebookKwargs, ITask, JsonValue } from '../domain/types';
+import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type KernelPool } from '../executor';
 import type { NbgridStore } from '../storage/nbgrid-store';
+import { taskEvent } from '../jobs/task-rows';
 import { NotebookFailedError } from './notebook-failed-error';
 
 export interface IRunNotebookDeps {
@@ -41,23 +42,6 @@ export interface IRunNotebookResult {
   run_status: 'OK';
   results: string | null;
   result: JsonValue | null;
-}
-
-export function taskEvent(task: ITask, extra: Partial<ITaskEvent> = {}): ITaskEvent {
-  const last = task.job_runs[task.job_runs.length - 1];
-  return {
-    name: task.name,
-    job: task.job,
-    task_group: task.task_group,
-    job_id: task.job_id,
-    task_id: task.task_id,
-    status: task.state,
-    run_status: task.run_status,
-    message: last && last.task_id === task.task_id ? last.message : '',
-    worker: last?.worker ?? null,
-    duration: last?.duration ?? null,
-    ...extra
-  };
 }
 
 /**
@@ -117,7 +101,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     }
     const started = await deps.store.markStarted(task.name, ctx.taskId, ctx.hostname);
     if (!started) return { skipped: `task ${task.name} changed before it started` };
-    await deps.emit(taskEvent(started, { worker: ctx.hostname, duration: null, message: '' }));
+    await deps.emit({ ...taskEvent(started), worker: ctx.hostname, duration: null, message: '' });
 
     const t0 = Date.now();
     const exec = await executeNotebook(notebook as unknown as INotebook, {

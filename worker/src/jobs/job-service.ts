@@ -317,7 +317,7 @@ export class JobService implements IJobService {
     const docs = (await this.store.tasks.summaries(job, g._id)).filter((d) => ACTIVE_STATES.includes(d.state));
     // REVOKED is stored before running tasks are interrupted: an interrupted task records its
     // run as soon as it stops, and must find its task revoked rather than still active.
-    const revoked = await this.store.tasks.revokeTasks(docs.map((d) => d._id));
+    const revoked = await this.store.tasks.revokeGroup(job, g._id);
     if (docs.length > 0) await this.deps.publisher.revoke(docs.map((d) => d.task_id), { terminate: true });
     for (const d of docs) this.deps.emit(taskEvent({ ...d, name: d._id, state: 'REVOKED' }));
     return { task_group: g._id, revoked };

@@ -5,7 +5,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { MongoClient } from 'mongodb';
 import { IRunningStack, upStack } from '../../../../worker/src/stack';
+import { Collections } from '../../../../worker/src/storage/collections';
 import { TestApi } from '../../support/api';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 
@@ -23,6 +25,17 @@ afterAll(async () => {
   await stack?.down();
   fs.rmSync(home, { recursive: true, force: true });
 });
+
+/** Notebook blobs in MongoDB (inline and GridFS). */
+async function countBlobs(): Promise<number> {
+  const client = await MongoClient.connect(stack.info.mongo_url);
+  try {
+    const db = client.db('nbgrid');
+    return (await db.collection(Collections.blobs).countDocuments()) + (await db.collection(`${Collections.blobBucket}.files`).countDocuments());
+  } finally {
+    await client.close();
+  }
+}
 
 const echo = notebook([PARAM_CELL, "print('param is', repr(job['param']))\njob['result'] = job['param']"]);
 
@@ -142,6 +155,24 @@ describe('restart, reset, refresh, cancel', () => {
     const rows = await api.waitDone('slow', m.task_group, 25000);
     expect(Date.now() - t0).toBeLessThan(25000); // running ones were interrupted, not waited for
     expect(rows.every((r) => r.status === 'REVOKED' && r.run_status !== 'OK')).toBe(true);
+  });
+
+  it('accepts map(range(10000)) with a warning when no worker serves its label, and reports status for all of it', async () => {
+    // Timing belongs to `make bench`; this checks that a map this size works at all.
+    await api.put('big', notebook([PARAM_CELL, "job['result'] = job['param']"]));
+    const blobsBefore = await countBlobs();
+    const m = await api.map('big', { range: { start: 0, stop: 10000, step: 1 }, require: 'nobody-serves-this' });
+    expect(m.tasks).toHaveLength(10000);
+    expect(m.warnings.join(' ')).toMatch(/nobody-serves-this/);
+    const rows = await api.status('big', m.task_group);
+    expect(rows).toHaveLength(10000);
+    expect(rows.map((r) => r.job_id)).toEqual([...Array(10000).keys()]);
+    expect(rows.every((r) => r.status === 'PENDING')).toBe(true);
+    // Every task notebook renders from the one stored main notebook.
+    const task = await api.call<{ sha256: string }>('GET', `/api/notebooks/tasks/big/${m.task_group}-9999.ipynb`);
+    expect(task.status).toBe(200);
+    expect(await countBlobs()).toBe(blobsBefore); // the 10,000 tasks stored no notebook copy
+    // (Not cancelled here: FerretDB v1 updates ~10 task documents a second in bulk; see the README.)
   });
 
   it("status with '*' lists every group of the job, and groups are newest first", async () => {

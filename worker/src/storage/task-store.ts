@@ -279,8 +279,17 @@ export class TaskStore {
       update
     );
     if (current) return current;
-    // Not the current attempt (restarted, revoked or finished since): keep the run in the history only.
-    await this.conn.run((db) => this.tasks(db).updateOne({ _id: name, run_keys: { $ne: key } }, { $push: push }));
+    // Not the current attempt (restarted, revoked or finished since — e.g. a second delivery of
+    // the same message that ran alongside the first): keep the run in the history only, and never
+    // as a second OK: the task's outcome was already decided without it.
+    const late: IJobRun = ok
+      ? {
+          ...recorded,
+          status: 'ERROR',
+          message: `not counted: the task was no longer waiting for this run when it finished (it was restarted, revoked or already finished); result notebook ${recorded.results ?? 'not stored'}`
+        }
+      : recorded;
+    await this.conn.run((db) => this.tasks(db).updateOne({ _id: name, run_keys: { $ne: key } }, { $push: { job_runs: late, run_keys: key } }));
     return null;
   }
 

@@ -168,7 +168,11 @@ describe('NbgridStore on FerretDB', () => {
     // history only, never a second state change or result.
     expect(await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 'second')).toBeNull();
     expect((await store.tasks.get(t._id)).result).toEqual({ v: [1, NaN, null] });
-    expect((await store.tasks.get(t._id)).job_runs).toHaveLength(2);
+    const twice = await store.tasks.get(t._id);
+    expect(twice.job_runs).toHaveLength(2);
+    // ...and never as a second OK run: exactly one OK run per task.
+    expect(twice.job_runs.map((r) => r.status)).toEqual(['OK', 'ERROR']);
+    expect(twice.job_runs[1].message).toMatch(/^not counted/);
 
     // A run of an old task id lands in the history but does not touch the state.
     const stale = await store.recordRun(t._id, run({ status: 'ERROR', task_id: 'old-id', message: 'late\u0000' }), null, undefined);

@@ -3,7 +3,7 @@
 # here, since a test run that ran nothing checked nothing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q -rs "$@"
 rc=$?
 [ $rc -eq 5 ] && echo "pytest collected no tests in $*" >&2
 exit $rc

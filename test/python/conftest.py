@@ -49,15 +49,15 @@ def _stack_env(home):
 
 @pytest.fixture(scope='session')
 def nbgrid_stack():
-    """The running stack: ``{'api_url', 'token', 'home', ...}``; skipped (reason printed) without a CLI."""
+    """The running stack: ``{'api_url', 'token', 'home', ...}``; a missing CLI fails the tests (run `make build`)."""
     if os.environ.get('NBGRID_TEST_URL'):
         yield {'api_url': os.environ['NBGRID_TEST_URL'], 'token': os.environ.get('NBGRID_TEST_TOKEN'),
                'home': os.environ.get('NBGRID_TEST_HOME')}
         return
     node = shutil.which('node')
     if node is None or not CLI.exists():
-        pytest.skip(f'the real stack is needed and cannot start: {CLI} '
-                    f'{"does not exist yet" if node else "needs node, which is not on PATH"}')
+        pytest.fail(f'the real stack is needed and cannot start: {CLI} '
+                    f'{"is not built (run `make build`)" if node else "needs node, which is not on PATH"}')
     home = Path(tempfile.mkdtemp(prefix='nbgrid-pytest-'))
     env = _stack_env(home)
     log = open(home / 'up.log', 'w+')

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 JEST := npx jest
-export PATH := $(CURDIR)/worker/bin:$(CURDIR)/.bin:$(CURDIR)/.venv/bin:$(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.bin:$(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: help setup build build-worker build-extension install-python lint typecheck \
         test test-unit test-integration test-python test-ui demo bench bench-queue faults clean

@@ -4,7 +4,7 @@
 # and the returned values, then stop everything. Exits non-zero if any task is not OK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/worker/bin:$PATH"
+export PATH="$PWD/node_modules/.bin:$PATH"  # `nbgrid` (npm links worker/bin/nbgrid.js)
 export NBGRID_HOME="${NBGRID_HOME:-$(mktemp -d -t nbgrid-demo-XXXX)}"
 trap 'nbgrid down >/dev/null 2>&1 || true' EXIT
 echo "== nbgrid up (NBGRID_HOME=$NBGRID_HOME)"

@@ -88,14 +88,30 @@ export class CeleryProducer implements ITaskPublisher {
   async pushEnvelopes(envelopes: IEnvelope[]): Promise<void> {
     if (envelopes.length === 0) return;
     const pipeline = this.redis.pipeline();
+    const bound = new Set<string>();
+    // Consecutive messages for one list go in one LPUSH (same order as one LPUSH each).
+    let list: string | null = null;
+    let values: string[] = [];
+    const flush = (): void => {
+      if (list !== null && values.length > 0) pipeline.lpush(list, ...values);
+      values = [];
+    };
     for (const env of envelopes) {
       const queue = env.properties.delivery_info.routing_key;
-      if (!this.boundQueues.has(queue)) {
+      if (!this.boundQueues.has(queue) && !bound.has(queue)) {
+        flush();
         const member = CeleryKeys.bindingMember(queue, queue);
         pipeline.sadd(this.keys.binding(queue), member).sadd(this.keys.bindingPermanent(queue), member);
+        bound.add(queue);
       }
-      pipeline.lpush(this.keys.queue(queue, env.properties.priority), JSON.stringify(env));
+      const key = this.keys.queue(queue, env.properties.priority);
+      if (key !== list || values.length >= 1000) {
+        flush();
+        list = key;
+      }
+      values.push(JSON.stringify(env));
     }
+    flush();
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];

@@ -63,6 +63,11 @@ export interface IJobService {
   map(job: string, options: IMapOptions): Promise<IMapResult>;
   /** `taskGroup` undefined = latest group, `'*'` = all groups. */
   status(job: string, taskGroup?: string): Promise<IStatusRow[]>;
+  /**
+   * Optional fast path of `status`: the rows array as JSON text, sent as it is (a large group's
+   * rows come from the status index without being parsed and serialized again).
+   */
+  statusJson?(job: string, taskGroup?: string): Promise<string>;
   tasks(job: string, taskGroup?: string): Promise<ITask[]>;
   restart(job: string, options: IRestartOptions): Promise<IRestartResult>;
   cancel(job: string, options: { task_group?: string }): Promise<ICancelResult>;

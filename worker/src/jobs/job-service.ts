@@ -4,7 +4,6 @@
  * an ITaskPublisher (the Celery producer).
  */
 import { randomUUID } from 'node:crypto';
-import { Binary } from 'mongodb';
 import { InvalidInputError, NotFoundError } from '../domain/errors';
 import type {
   ICancelResult,
@@ -34,11 +33,10 @@ import {
   TASKS_PREFIX,
   newTaskGroup,
   parseTaskName,
-  taskName,
   taskNotebookPath,
   validateName
 } from '../notebooks/task-names';
-import type { ITaskDoc, ITaskGroupDoc } from '../storage/documents';
+import type { ITaskGroupDoc } from '../storage/documents';
 import { nextSeq } from '../storage/documents';
 import { encodeJson, sha256 } from '../storage/json-bytes';
 import type { NbgridStore } from '../storage/nbgrid-store';
@@ -61,10 +59,24 @@ export interface IJobServiceDeps {
   liveWorkers: () => Promise<IWorkerInfo[]>;
   /** Called for every task state change this service makes. */
   emit: (e: ITaskEvent) => void;
+  /** Where background problems are reported. */
+  log?: (line: string) => void;
 }
 
 export class JobService implements IJobService {
+  /** Background writes of maps' task documents still running. */
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(private readonly deps: IJobServiceDeps) {}
+
+  private log(line: string): void {
+    (this.deps.log ?? (() => undefined))(line);
+  }
+
+  /** Resolves when every map's task documents are written (for shutdown and tests). */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
 
   private get store(): NbgridStore {
     return this.deps.store;
@@ -186,27 +198,9 @@ export class JobService implements IJobService {
       created: now,
       seq
     };
-    const docs: ITaskDoc[] = paramBytes.map((bytes, i) => ({
-      _id: taskName(job, group._id, i),
-      job,
-      task_group: group._id,
-      job_id: i,
-      param: new Binary(bytes),
-      main_sha256: main.sha256,
-      task_id: randomUUID(),
-      attempt: 1,
-      state: 'PENDING',
-      run_status: 'unknown',
-      require,
-      cell_timeout: cellTimeout,
-      job_runs: [],
-      run_keys: [],
-      worker: null,
-      group_seq: seq,
-      created: now,
-      updated: now
-    }));
-    await this.store.tasks.insertMap(group, docs);
+    // The group and one blob of all parameters: the map is stored, whatever its size, before
+    // anything is queued. The task documents are written after the messages, in the background.
+    const docs = await this.store.tasks.createMap(group, paramBytes);
     try {
       await this.publish(docs.map((d) => ({ name: d._id, task_id: d.task_id, attempt: 1, task_group: group._id, queue: require })));
     } catch (err) {
@@ -214,6 +208,12 @@ export class JobService implements IJobService {
       await this.store.tasks.deleteGroup(group._id).catch(() => undefined);
       throw err;
     }
+    const settled = this.store.tasks.materialize(group, docs).catch((err: unknown) => {
+      // Not lost: whoever next reads the group's tasks creates them (TaskStore.ensureMaterialized).
+      this.log(`task documents of group ${group._id} not written yet (${err instanceof Error ? err.message : String(err)}); they will be on first read`);
+    });
+    this.pending.add(settled);
+    void settled.finally(() => this.pending.delete(settled));
     for (const d of docs) this.deps.emit(taskEvent({ ...d, name: d._id }));
     return {
       task_group: group._id,
@@ -270,7 +270,14 @@ export class JobService implements IJobService {
       return (await this.store.tasks.summaries(job, '*')).map(statusRow);
     }
     const g = await this.group(job, taskGroup);
-    return (await this.store.tasks.summaries(job, g._id)).map(statusRow);
+    return this.store.tasks.statusRows(job, g._id);
+  }
+
+  /** `status()` as the JSON text of the rows array (what the REST API sends, unparsed). */
+  async statusJson(job: string, taskGroup?: string): Promise<string> {
+    if (taskGroup === '*') return JSON.stringify(await this.status(job, taskGroup));
+    const g = await this.group(job, taskGroup);
+    return this.store.tasks.statusJson(job, g._id);
   }
 
   async tasks(job: string, taskGroup?: string): Promise<ITask[]> {
@@ -296,6 +303,7 @@ export class JobService implements IJobService {
       name: d._id,
       task_id: randomUUID(),
       attempt: (d.attempt ?? 1) + 1,
+      task_group: g._id,
       main_sha256: mainSha,
       prev: d
     }));

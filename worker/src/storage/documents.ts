@@ -2,8 +2,10 @@
  * Shapes of the stored documents and their conversion to the domain types. Parameters, returned
  * values and notebook content are JSON bytes in BSON Binary (DESIGN.md); query fields sit beside.
  */
-import type { Binary } from 'mongodb';
+import { createHash } from 'node:crypto';
+import { Binary } from 'mongodb';
 import type { IJobRun, ITask, JsonValue, QueueState, RunStatus } from '../domain/types';
+import { taskName } from '../notebooks/task-names';
 import { decodeJson } from './json-bytes';
 
 export interface INotebookDoc {
@@ -28,6 +30,17 @@ export interface ITaskGroupDoc {
   created: string;
   /** Creation order, unique within a process even within one millisecond. */
   seq: number;
+  /** All parameters as one JSON array, when at most `INLINE_PARAMS_LIMIT` bytes. */
+  params?: Binary;
+  /** Else the blob holding that array. (Maps stored before either have task documents only.) */
+  params_sha256?: string;
+  /** Random hex from which task ids are derived (see `taskDocOf`). */
+  task_id_salt?: string;
+  /**
+   * False until every task document of the group exists; until then a task is created from the
+   * group when first read. Absent (older maps) means true.
+   */
+  materialized?: boolean;
 }
 
 export interface ITaskDoc {
@@ -55,6 +68,8 @@ export interface ITaskDoc {
   group_seq: number;
   created: string;
   updated: string;
+  /** Revision: +1 on every update (absent = 0), so the status index can order its writes. */
+  rev?: number;
 }
 
 export interface IResultDoc {
@@ -103,4 +118,43 @@ let lastSeq = 0;
 export function nextSeq(): number {
   lastSeq = Math.max(Date.now() * 1000, lastSeq + 1);
   return lastSeq;
+}
+
+/** Largest parameter array kept in the group document itself (else it goes to a blob). */
+export const INLINE_PARAMS_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * The Celery task id of task `i`'s first attempt: a UUID derived from the group's salt, so the
+ * ids published with the map can be recomputed by whoever creates the task document later.
+ */
+export function firstTaskId(salt: string, i: number): string {
+  const h = createHash('sha256').update(`${salt}:${i}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x50; // RFC 4122 layout (name-based), like uuid5
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The document of task `i` of `group` as `map()` makes it, from that parameter's JSON bytes. */
+export function taskDocOf(group: ITaskGroupDoc & { task_id_salt: string }, i: number, param: Uint8Array): ITaskDoc {
+  return {
+    _id: taskName(group.job, group._id, i),
+    job: group.job,
+    task_group: group._id,
+    job_id: i,
+    param: new Binary(param),
+    main_sha256: group.main_sha256,
+    task_id: firstTaskId(group.task_id_salt, i),
+    attempt: 1,
+    state: 'PENDING',
+    run_status: 'unknown',
+    require: group.require,
+    cell_timeout: group.cell_timeout,
+    job_runs: [],
+    run_keys: [],
+    worker: null,
+    group_seq: group.seq,
+    created: group.created,
+    updated: group.created
+  };
 }

@@ -7,11 +7,16 @@ import { BlobStore, INLINE_BLOB_LIMIT } from './blob-store';
 import { Collections } from './collections';
 import { MongoConnection, type IMongoConnectionOptions } from './mongo-connection';
 import { NotebookStore } from './notebook-store';
+import type { StatusIndex } from './status-index';
 import { TaskStore } from './task-store';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
   inlineBlobLimit?: number;
+  /** Status rows in Redis for fast `status()` of large groups; without it status reads MongoDB. */
+  statusIndex?: StatusIndex;
+  /** Where index problems are reported. */
+  log?: (line: string) => void;
 }
 
 export class NbgridStore {
@@ -25,7 +30,7 @@ export class NbgridStore {
   ) {
     this.blobs = new BlobStore(connection, options.inlineBlobLimit ?? INLINE_BLOB_LIMIT);
     this.notebooks = new NotebookStore(connection, this.blobs);
-    this.tasks = new TaskStore(connection, this.blobs, this.notebooks);
+    this.tasks = new TaskStore(connection, this.blobs, this.notebooks, undefined, options.statusIndex, options.log);
   }
 
   /**

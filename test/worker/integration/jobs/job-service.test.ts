@@ -119,9 +119,13 @@ describe('JobService', () => {
     await svc.putNotebook('bulk', big);
     const before = await counts();
     const res = await svc.map('bulk', { params: Array.from({ length: 1000 }, (_, i) => i) });
+    // The map itself wrote one group document holding all parameters; task documents follow.
+    const accepted = await counts();
+    expect(accepted.groups - before.groups).toBe(1);
+    await svc.settled();
     const after = await counts();
     expect(res.count).toBe(1000);
-    expect(after.blobs).toBe(before.blobs);
+    expect(after.blobs).toBe(before.blobs); // the main notebook was not stored again
     expect(after.tasks - before.tasks).toBe(1000);
     expect(after.groups - before.groups).toBe(1);
     expect(publisher.published).toHaveLength(1);
@@ -254,7 +258,42 @@ describe('JobService', () => {
     await svc.putNotebook('pf', notebook());
     const before = await counts();
     publisher.failNext = true;
-    await expect(svc.map('pf', { params: [1, 2, 3] })).rejects.toThrow('redis is down');
+    await expect(svc.map('pf', { params: [1, 2, 3, 'only-here'] })).rejects.toThrow('redis is down');
     expect(await counts()).toEqual(before);
+  });
+
+  describe('task documents written after the map is accepted', () => {
+    it('a worker can run a task before its document exists; the later bulk write keeps what it did', async () => {
+      await svc.putNotebook('lazy', notebook());
+      const m = await svc.map('lazy', { params: Array.from({ length: 300 }, (_, i) => `p${i}`) });
+      // Before the background write has finished: what a worker does with the message of task 250.
+      const t = m.tasks[250];
+      const { task, notebook: rendered } = await store.renderTask(t.name);
+      expect(task).toMatchObject({ task_id: t.task_id, param: 'p250', state: 'PENDING' });
+      expect(JSON.stringify(rendered)).toContain("'param': 'p250', 'job_id': 250");
+      expect(await store.markStarted(t.name, t.task_id, 'nbgrid@early')).not.toBeNull();
+      await store.recordRun(t.name, run(t.task_id, 'OK'), null, 'done');
+      await svc.settled();
+      const tasks = await svc.tasks('lazy', m.task_group);
+      expect(tasks).toHaveLength(300);
+      expect(tasks.map((x) => x.task_id)).toEqual(m.tasks.map((x) => x.task_id));
+      expect(tasks[250]).toMatchObject({ state: 'SUCCESS', run_status: 'OK', result: 'done', worker: 'nbgrid@w' });
+      expect(tasks.filter((x) => x.state === 'PENDING')).toHaveLength(299);
+    });
+
+    it('a map whose service died before writing the task documents loses nothing: every read creates them', async () => {
+      await svc.putNotebook('crash', notebook());
+      // What map() leaves behind when the process dies right after queueing: the group only.
+      const group = { _id: 'c0ffee00', job: 'crash', count: 4, require: 'default', cell_timeout: null, main_sha256: (await store.notebooks.find('crash'))!.sha256, created: new Date().toISOString(), seq: Date.now() * 1000 };
+      const published = await store.tasks.createMap(group, [1, 2, 3, 4].map((v) => Buffer.from(JSON.stringify({ v }))));
+      expect(await store.connection.db.collection(Collections.tasks).countDocuments({ task_group: 'c0ffee00' })).toBe(0);
+
+      const rows = await svc.status('crash', 'c0ffee00');
+      expect(rows.map((r) => [r.job_id, r.task_id, r.status])).toEqual(published.map((d, i) => [i, d.task_id, 'PENDING']));
+      expect((await svc.tasks('crash', 'c0ffee00')).map((t) => t.param)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
+      expect(await store.connection.db.collection(Collections.tasks).countDocuments({ task_group: 'c0ffee00' })).toBe(4);
+      expect((await svc.groups('crash'))[0]).toMatchObject({ task_group: 'c0ffee00', count: 4, states: { PENDING: 4 } });
+      expect((await svc.cancel('crash', { task_group: 'c0ffee00' })).revoked).toBe(4);
+    });
   });
 });

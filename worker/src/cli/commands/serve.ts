@@ -6,6 +6,7 @@ import { JobService } from '../../jobs/job-service';
 import { EventFanout } from '../../runtime/event-fanout';
 import { buildApp, startServer } from '../../service';
 import { NbgridStore } from '../../storage/nbgrid-store';
+import { StatusIndex } from '../../storage/status-index';
 import { waitFor } from '../../stack/wait-for';
 import { CliError } from '../api-client';
 import { DEFAULT_QUEUE } from '../../domain/types';
@@ -24,7 +25,7 @@ export function registerServeCommand(program: Command): void {
       const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
       redis.on('error', () => undefined); // ioredis reconnects; health reports the outage
       // MongoDB may still be starting (or restarting): wait for it rather than exit.
-      const store = await waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database }), {
+      const store = await waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log: (line) => process.stderr.write(`${line}\n`) }), {
         timeoutMs: 120000,
         intervalMs: 1000
       });
@@ -38,7 +39,8 @@ export function registerServeCommand(program: Command): void {
         store,
         publisher: producer,
         liveWorkers: async () => registry.list(),
-        emit: (e) => void bus.publish(e).catch(() => undefined)
+        emit: (e) => void bus.publish(e).catch(() => undefined),
+        log: (line) => process.stderr.write(`${line}\n`)
       });
       const app = buildApp({
         jobs,
@@ -58,6 +60,7 @@ export function registerServeCommand(program: Command): void {
         host: opts.host ?? config.host,
         port: opts.port ?? config.port,
         onSignalClose: async () => {
+          await jobs.settled();
           await unsubscribe();
           await registry.close();
           await store.close();

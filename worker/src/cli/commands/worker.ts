@@ -8,6 +8,7 @@ import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../../domain/types';
 import { KernelPool } from '../../executor/kernel-pool';
 import { createRunNotebookHandler, type KernelReuseMode } from '../../runtime/run-notebook-task';
 import { NbgridStore } from '../../storage/nbgrid-store';
+import { StatusIndex } from '../../storage/status-index';
 import { waitFor } from '../../stack/wait-for';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -51,7 +52,7 @@ export function registerWorkerCommand(program: Command): void {
       if (kernelReuse !== 'off' && poolSize === 0) throw new Error('--kernel-reuse needs a kernel pool: set --pool-size to 1 or more');
       const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
       redis.on('error', () => undefined);
-      const store = await waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database }), {
+      const store = await waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log: (line) => process.stdout.write(`${line}\n`) }), {
         timeoutMs: 120000,
         intervalMs: 1000
       });

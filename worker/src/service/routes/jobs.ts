@@ -74,9 +74,13 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
   app.get<{ Params: IJobParams; Querystring: IGroupQuery }>(
     '/api/jobs/:name/status',
     { schema: statusSchema },
-    async (request) => ({
-      rows: await jobs.status(assertValidName(request.params.name, JOB), request.query.task_group)
-    })
+    async (request, reply) => {
+      const job = assertValidName(request.params.name, JOB);
+      if (!jobs.statusJson) return { rows: await jobs.status(job, request.query.task_group) };
+      // Rows built by statusRow() (the schema's shape), already JSON: skip re-serializing them.
+      const json = await jobs.statusJson(job, request.query.task_group);
+      return reply.type('application/json; charset=utf-8').send(`{"rows":${json}}`);
+    }
   );
 
   app.get<{ Params: IJobParams; Querystring: IGroupQuery }>(

@@ -6,6 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { KernelLaunchMode } from '../worker/src/stack/gateway';
 import { upStack, type IRunningStack } from '../worker/src/stack/stack';
 
 export const REPO = path.resolve(__dirname, '..');
@@ -13,9 +14,14 @@ export const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 
 /**
  * Starts a stack in a temp dir with `workers` workers (concurrency 1 each); `env` is passed to the
- * workers and the service (e.g. NBGRID_KERNEL_POOL). Workers run the compiled worker/dist.
+ * workers and the service (e.g. NBGRID_KERNEL_POOL), `kernelLaunch` to its gateway. Workers run
+ * the compiled worker/dist.
  */
-export async function benchStack(workers: number, env: Record<string, string> = {}): Promise<IRunningStack & { home: string; stop(): Promise<void> }> {
+export async function benchStack(
+  workers: number,
+  env: Record<string, string> = {},
+  kernelLaunch: KernelLaunchMode = 'spawn'
+): Promise<IRunningStack & { home: string; stop(): Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-bench-'));
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) {
@@ -24,7 +30,7 @@ export async function benchStack(workers: number, env: Record<string, string> = 
   }
   let stack: IRunningStack;
   try {
-    stack = await upStack({ home, workers, concurrency: 1, detached: false });
+    stack = await upStack({ home, workers, concurrency: 1, detached: false, kernelLaunch });
   } catch (err) {
     fs.rmSync(home, { recursive: true, force: true }); // upStack stopped what it started
     throw err;
@@ -120,14 +126,23 @@ export function cpuSeconds(pid: number): { self: number; children: number } | nu
   }
 }
 
-/** CPU seconds by part of a stack: kernels (gateway children), gateway, workers, service, MongoDB, Redis. */
+/**
+ * CPU seconds by part of a stack: kernels, gateway, workers, service, MongoDB, Redis. Kernels are
+ * the gateway's reaped children; in fork launch mode those are the launchers, and the kernels are
+ * the fork server's reaped children, so both are counted (as `launchers` and `kernels`), and the
+ * server's own CPU (forking, its loop) as `fork server`.
+ */
 export function stackCpu(stack: IRunningStack): Record<string, number> {
-  const out: Record<string, number> = { kernels: 0, gateway: 0, workers: 0, service: 0, mongodb: 0, redis: 0 };
+  const forked = stack.info.pids.kernelforkserver !== undefined;
+  const out: Record<string, number> = { kernels: 0, ...(forked ? { launchers: 0, 'fork server': 0 } : {}), gateway: 0, workers: 0, service: 0, mongodb: 0, redis: 0 };
   for (const [name, pid] of Object.entries(stack.info.pids)) {
     const cpu = cpuSeconds(pid);
     if (!cpu) continue;
     if (name === 'kernelgateway') {
       out.gateway += cpu.self;
+      out[forked ? 'launchers' : 'kernels'] += cpu.children;
+    } else if (name === 'kernelforkserver') {
+      out['fork server'] += cpu.self;
       out.kernels += cpu.children;
     } else if (name.startsWith('worker')) out.workers += cpu.self;
     else if (name === 'service') out.service += cpu.self;

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   if (only.includes('floor')) {
     const f = await floorBench(10);
     targets.push(['fresh-kernel floor on this machine (kernels/s)', f.maxKernelsPerSecond.toFixed(2), '-', 'physical limit of one fresh kernel per task']);
+    targets.push(['forked-kernel floor on this machine (kernels/s)', f.forked.maxKernelsPerSecond.toFixed(2), '-', 'the same for the opt-in fork launch mode']);
   }
   if (only.includes('throughput')) {
     const { trivial } = await throughputBench(env('BENCH_N', 100), env('BENCH_N_SLOW', 20));

@@ -2,7 +2,9 @@
  * Benchmark 1 (and 4 for it): throughput and per-task overhead of a map over range(N) on 2 workers
  * (concurrency 1 each, 2 cores), against papermill from PyPI on the same notebook and kernel —
  * a sequential loop, and 2 parallel processes. Modes of nbgrid: fresh kernel per task without a
- * pool (the baseline), with the warm pool (default), and the opt-in kernel reuse. Then a notebook
+ * pool (the baseline), with the warm pool (default), the opt-in fork launcher (a new kernel process
+ * per task, forked from a server that imported ipykernel once; with the pool), and the opt-in
+ * kernel reuse. Then a notebook
  * whose 3 cells sleep 1 s each, to show overhead as a share of useful work.
  *
  *   node -r ./scripts/ts-hook.js bench/throughput.ts [N] [N_SLOW]
@@ -10,6 +12,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { KernelLaunchMode } from '../worker/src/stack/gateway';
 import { Api, PYTHON, benchStack, run, since, stackCpu, stackMemory, table, trivialNotebook } from './lib';
 
 export interface IMeasure {
@@ -21,15 +24,16 @@ export interface IMeasure {
   cpu?: Record<string, number>;
 }
 
-const MODES: { side: string; env: Record<string, string>; metadata?: Record<string, unknown> }[] = [
+const MODES: { side: string; env: Record<string, string>; metadata?: Record<string, unknown>; kernelLaunch?: KernelLaunchMode }[] = [
   { side: 'nbgrid, no pool (fresh kernel started per task)', env: { NBGRID_KERNEL_POOL: '0', NBGRID_PREFETCH: '0' } },
   { side: 'nbgrid, warm pool (default: fresh kernel per task)', env: {} },
+  { side: 'nbgrid, opt-in fork launcher (new process per task, pre-imported)', env: {}, kernelLaunch: 'fork' },
   { side: 'nbgrid, opt-in kernel reuse (reset between tasks)', env: { NBGRID_KERNEL_REUSE: 'opt-in' }, metadata: { nbgrid: { reuse_kernel: true } } }
 ];
 
 /** One map of `nb` over range(n) on a fresh 2-worker stack, timed from the map call to the last result. */
-async function nbgrid(side: string, nb: Record<string, unknown>, n: number, env: Record<string, string>): Promise<IMeasure> {
-  const stack = await benchStack(2, env);
+async function nbgrid(side: string, nb: Record<string, unknown>, n: number, env: Record<string, string>, kernelLaunch: KernelLaunchMode = 'spawn'): Promise<IMeasure> {
+  const stack = await benchStack(2, env, kernelLaunch);
   try {
     const api = Api.of(stack);
     await api.put('bench', nb);
@@ -80,7 +84,7 @@ async function suite(title: string, nb: (metadata?: Record<string, unknown>) => 
   try {
     results.push(await papermill(file, n, 1));
     results.push(await papermill(file, n, 2));
-    for (const mode of MODES) results.push(await nbgrid(mode.side, nb(mode.metadata), n, mode.env));
+    for (const mode of MODES) results.push(await nbgrid(mode.side, nb(mode.metadata), n, mode.env, mode.kernelLaunch));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -105,7 +109,7 @@ async function suite(title: string, nb: (metadata?: Record<string, unknown>) => 
       ];
     })
   );
-  console.log('  CPU seconds per task by part (kernels = ipykernel processes, reaped by the gateway):');
+  console.log('  CPU seconds per task by part (kernels = ipykernel processes, reaped by the gateway or, forked, by the fork server; launchers = the fork mode\'s per-kernel launcher processes):');
   for (const r of results.filter((m) => m.cpu && Object.keys(m.cpu).length > 1)) {
     console.log(`    ${r.side}: ${Object.entries(r.cpu!).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   }

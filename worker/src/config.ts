@@ -23,6 +23,11 @@ export interface INbgridConfig {
   corsOrigins: string[];
   /** `NBGRID_VISIBILITY_TIMEOUT` seconds before an unacked task is redelivered. @defaultValue 3600 */
   visibilityTimeout: number;
+  /**
+   * `NBGRID_KERNEL_LAUNCH`: how the Kernel Gateway that `nbgrid up` starts launches python3 kernels:
+   * `spawn` (a fresh interpreter each) or `fork` (forked from a kernel fork server). @defaultValue spawn
+   */
+  kernelLaunch: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig {
@@ -36,7 +41,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     host: env.NBGRID_HOST || '127.0.0.1',
     port: Number(env.NBGRID_PORT || 8765),
     corsOrigins: (env.NBGRID_CORS_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean),
-    visibilityTimeout: Number(env.NBGRID_VISIBILITY_TIMEOUT || 3600)
+    visibilityTimeout: Number(env.NBGRID_VISIBILITY_TIMEOUT || 3600),
+    kernelLaunch: env.NBGRID_KERNEL_LAUNCH || 'spawn'
   };
 }
 

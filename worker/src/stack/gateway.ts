@@ -1,14 +1,50 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { freePort } from './free-port';
-import { spawnManaged, tailLog } from './managed-process';
+import { IManagedProcess, spawnManaged, tailLog } from './managed-process';
 import { venvBin } from './paths';
 import { IServiceOptions, IStartedService } from './redis';
 import { waitFor } from './wait-for';
 
+/**
+ * How the gateway starts a `python3` kernel: `spawn`, a fresh `python -m ipykernel_launcher` per
+ * kernel (jupyter_client's way); `fork`, a new process forked per kernel from a fork server that
+ * imported the kernel stack once (`nbgrid/kernels/`).
+ */
+export type KernelLaunchMode = 'spawn' | 'fork';
+export const KERNEL_LAUNCH_MODES: readonly KernelLaunchMode[] = ['spawn', 'fork'];
+
+/** Name of the fork server in `stack.json` pids and of its log file. */
+export const FORK_SERVER_NAME = 'kernelforkserver';
+
+export interface IGatewayOptions extends IServiceOptions {
+  /** @defaultValue a random 48-hex-digit token */
+  token?: string;
+  /**
+   * `fork`: start a kernel fork server next to the gateway and give the gateway a `python3`
+   * kernelspec that launches through it. Each kernel is still a new process that ran no other
+   * code, but skips Python's start-up and imports; see bench/README.md for what it shares with
+   * the other kernels. @defaultValue 'spawn'
+   */
+  kernelLaunch?: KernelLaunchMode;
+}
+
 export interface IStartedGateway extends IStartedService {
   token: string;
+  kernelLaunch: KernelLaunchMode;
+  /** The kernel fork server (`fork` mode), stopped by `stop()` after the gateway. */
+  forkServer: IManagedProcess | null;
+}
+
+/** Checks a `--kernel-launch` / `NBGRID_KERNEL_LAUNCH` value. */
+export function parseKernelLaunch(value: string | undefined): KernelLaunchMode {
+  const mode = (value || 'spawn') as KernelLaunchMode;
+  if (!KERNEL_LAUNCH_MODES.includes(mode)) {
+    throw new Error(`kernel launch mode must be ${KERNEL_LAUNCH_MODES.join(' or ')}, got '${value}'`);
+  }
+  return mode;
 }
 
 /**
@@ -32,15 +68,72 @@ export async function pingGateway(url: string, token: string): Promise<boolean> 
   return res.ok;
 }
 
-/** Starts a token-protected Jupyter Kernel Gateway from the project's virtualenv. */
-export async function startGateway(options: IServiceOptions & { token?: string }): Promise<IStartedGateway> {
+// A Unix socket path holds at most 107 bytes (sun_path), and the server binds `<path>.<pid>.tmp`
+// first: deeper run directories put the socket in a private temp dir.
+const MAX_SOCKET_PATH = 90;
+
+/**
+ * Starts the kernel fork server (`python -m nbgrid.kernels.forkserver`) in `<dir>/kernel-fork`
+ * (mode 0700): its socket and the kernelspec directory to put first on the gateway's JUPYTER_PATH.
+ * Ready when the socket exists (the server renames it into place once it listens).
+ */
+async function startForkServer(dir: string, detached: boolean | undefined): Promise<{ process: IManagedProcess; dataDir: string }> {
+  const forkDir = path.join(dir, 'kernel-fork');
+  fs.mkdirSync(forkDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(forkDir, 0o700);
+  let socketPath = path.join(forkDir, 'fork.sock');
+  let socketDir: string | null = null;
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-fork-'));
+    socketPath = path.join(socketDir, 'fork.sock');
+  }
+  fs.rmSync(socketPath, { force: true });
+  const dataDir = path.join(forkDir, 'jupyter');
+  const proc = spawnManaged({
+    name: FORK_SERVER_NAME,
+    command: venvBin('python'),
+    args: ['-m', 'nbgrid.kernels.forkserver', '--socket', socketPath, '--kernelspec-dir', dataDir],
+    dir,
+    // What the gateway gives a kernel it starts (PATH, besides the variables jupyter_client and the
+    // gateway add per kernel): the interpreter start-up variables (PYTHON*, locale) of the server
+    // then match a kernel's, so its kernels can be forks of it; /proc/<kernel>/environ shows this.
+    env: { PATH: kernelSafeEnv().PATH ?? '' },
+    detached
+  });
+  // The server removes its socket when it stops; a temp dir made for it goes with it.
+  const stop = async (): Promise<void> => {
+    await proc.stop();
+    if (socketDir) fs.rmSync(socketDir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor('kernel fork server', async () => fs.existsSync(socketPath), { timeoutMs: 60000, intervalMs: 50, isAlive: proc.isAlive });
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
+  }
+  return { process: { ...proc, stop }, dataDir };
+}
+
+/**
+ * Starts a token-protected Jupyter Kernel Gateway from the project's virtualenv; in `fork` kernel
+ * launch mode, a kernel fork server first.
+ */
+export async function startGateway(options: IGatewayOptions): Promise<IStartedGateway> {
   const port = options.port ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
+  const kernelLaunch = options.kernelLaunch ?? 'spawn';
   // The token goes in a private config file, not on the command line or in the environment,
   // where every kernel the gateway starts could read it.
   const configFile = path.join(options.dir, 'kernelgateway_config.json');
   fs.mkdirSync(options.dir, { recursive: true });
   fs.writeFileSync(configFile, JSON.stringify({ KernelGatewayApp: { auth_token: token } }), { mode: 0o600 });
+  const env: NodeJS.ProcessEnv = { ...kernelSafeEnv(), JUPYTER_RUNTIME_DIR: `${options.dir}/jupyter-runtime` };
+  let forkServer: IManagedProcess | null = null;
+  if (kernelLaunch === 'fork') {
+    const fork = await startForkServer(options.dir, options.detached);
+    forkServer = fork.process;
+    env.JUPYTER_PATH = [fork.dataDir, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
+  }
   const proc = spawnManaged({
     name: 'kernelgateway',
     command: venvBin('jupyter'),
@@ -53,9 +146,14 @@ export async function startGateway(options: IServiceOptions & { token?: string }
       '--KernelGatewayApp.log_level=WARN'
     ],
     dir: options.dir,
-    env: { ...kernelSafeEnv(), JUPYTER_RUNTIME_DIR: `${options.dir}/jupyter-runtime` },
+    env,
     detached: options.detached
   });
+  // The gateway first, so it shuts its kernels down; then the server, which kills any left.
+  const stop = async (): Promise<void> => {
+    await proc.stop();
+    await forkServer?.stop();
+  };
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor('Kernel Gateway', () => pingGateway(url, token), {
@@ -64,8 +162,8 @@ export async function startGateway(options: IServiceOptions & { token?: string }
       isAlive: proc.isAlive
     });
   } catch (err) {
-    await proc.stop();
+    await stop();
     throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
   }
-  return { url, token, process: proc, stop: () => proc.stop() };
+  return { url, token, kernelLaunch, process: proc, forkServer, stop };
 }

@@ -1,7 +1,7 @@
 export { freePort } from './free-port';
 export { startRedis, pingRedis, IStartedService, IServiceOptions } from './redis';
 export { startMongo, pingMongo } from './mongo';
-export { startGateway, kernelSafeEnv, IStartedGateway } from './gateway';
+export { startGateway, kernelSafeEnv, parseKernelLaunch, IStartedGateway, IGatewayOptions, KernelLaunchMode } from './gateway';
 export { upStack, downStack, readStack, stackFile, IStackInfo, IUpOptions, IRunningStack } from './stack';
 export { waitFor } from './wait-for';
 export { repoRoot, nbgridHome, venvBin } from './paths';

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { configEnv } from '../config';
 import { freePort } from './free-port';
-import { startGateway } from './gateway';
+import { FORK_SERVER_NAME, KernelLaunchMode, startGateway } from './gateway';
 import { IManagedProcess, isPidAlive, spawnManaged, stopPid, tailLog } from './managed-process';
 import { startMongo } from './mongo';
 import { ensureDir, nbgridCli } from './paths';
@@ -43,6 +43,11 @@ export interface IUpOptions {
    * service stays on 127.0.0.1. @defaultValue loopback only
    */
   host?: string;
+  /**
+   * How the stack's Kernel Gateway starts `python3` kernels (`fork`: from a kernel fork server,
+   * see `startGateway`). @defaultValue 'spawn'
+   */
+  kernelLaunch?: KernelLaunchMode;
   log?: (line: string) => void;
 }
 
@@ -96,9 +101,11 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     const mongo = await startMongo({ dir: runDir, detached, host: options.host });
     if (mongo.process) started.push(mongo.process);
     log(`mongodb    ${mongo.url}${mongo.process ? ' (FerretDB)' : ' (NBGRID_MONGO_URL)'}`);
-    const gateway = await startGateway({ dir: path.join(runDir, 'gateway'), detached });
+    const gateway = await startGateway({ dir: path.join(runDir, 'gateway'), detached, kernelLaunch: options.kernelLaunch });
+    // Stopped in reverse order: the gateway (which shuts its kernels down) before the fork server.
+    if (gateway.forkServer) started.push(gateway.forkServer);
     if (gateway.process) started.push(gateway.process);
-    log(`gateway    ${gateway.url}`);
+    log(`gateway    ${gateway.url}${gateway.forkServer ? ' (kernels forked by a kernel fork server)' : ''}`);
     const token = randomBytes(24).toString('hex');
     const port = await freePort();
     const base = configEnv({
@@ -196,5 +203,5 @@ export async function downStack(home: string): Promise<string[]> {
 
 function rank(name: string): number {
   if (name.startsWith('worker')) return 0;
-  return ['service', 'kernelgateway', 'ferretdb', 'redis'].indexOf(name) + 1;
+  return ['service', 'kernelgateway', FORK_SERVER_NAME, 'ferretdb', 'redis'].indexOf(name) + 1;
 }

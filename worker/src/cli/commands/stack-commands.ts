@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { downStack, readStack, upStack } from '../../stack';
+import { loadConfig } from '../../config';
+import { downStack, parseKernelLaunch, readStack, upStack, type KernelLaunchMode } from '../../stack';
 import { nbgridHome } from '../../stack/paths';
 import { CliError } from '../api-client';
 
@@ -13,7 +14,17 @@ export function registerStackCommands(program: Command): void {
     .option('--concurrency <n>', 'tasks each worker runs at once', Number, 1)
     .option('--label <label>', 'label of the local workers besides default (repeatable)', collect, [])
     .option('--no-service', 'start the services without the API service')
-    .action(async (opts: { workers: number; concurrency: number; label: string[]; service: boolean }) => {
+    .option(
+      '--kernel-launch <mode>',
+      'spawn | fork: how the Kernel Gateway starts python3 kernels; fork forks each new kernel process from a server that imported ipykernel once (default spawn, or NBGRID_KERNEL_LAUNCH)'
+    )
+    .action(async (opts: { workers: number; concurrency: number; label: string[]; service: boolean; kernelLaunch?: string }) => {
+      let kernelLaunch: KernelLaunchMode;
+      try {
+        kernelLaunch = parseKernelLaunch(opts.kernelLaunch ?? loadConfig().kernelLaunch);
+      } catch (err) {
+        throw new CliError(`--kernel-launch (or NBGRID_KERNEL_LAUNCH): ${(err as Error).message}`);
+      }
       const home = nbgridHome();
       const existing = readStack(home);
       if (existing) {
@@ -25,6 +36,7 @@ export function registerStackCommands(program: Command): void {
         concurrency: opts.concurrency,
         labels: opts.label,
         service: opts.service,
+        kernelLaunch,
         detached: true,
         log: (line) => process.stdout.write(`  ${line}\n`)
       });

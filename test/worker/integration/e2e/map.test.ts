@@ -2,28 +2,18 @@
  * map() end to end on the real stack: Redis, FerretDB, a Kernel Gateway, the API service and two
  * workers, started by the project's own stack code (worker/dist must be built: `make build`).
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { MongoClient } from 'mongodb';
-import { IRunningStack, upStack } from '../../../../worker/src/stack';
+import type { IRunningStack } from '../../../../worker/src/stack';
 import { Collections } from '../../../../worker/src/storage/collections';
-import { TestApi } from '../../support/api';
+import type { TestApi } from '../../support/api';
+import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 
 let stack: IRunningStack;
 let api: TestApi;
-let home: string;
 
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-e2e-'));
-  stack = await upStack({ home, workers: 2, detached: false });
-  api = new TestApi(stack.info);
-}, 180000);
-
-afterAll(async () => {
-  await stack?.down();
-  fs.rmSync(home, { recursive: true, force: true });
+usePrivateStack('nbgrid-e2e-', { workers: 2 }, (s) => {
+  ({ stack, api } = s);
 });
 
 /** Notebook blobs in MongoDB (inline and GridFS). */

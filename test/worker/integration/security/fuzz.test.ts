@@ -3,33 +3,23 @@
  * stored changes by itself): random and hostile requests to every route never get a 5xx, and a
  * rejected request (4xx) leaves notebooks, groups and status exactly as they were.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import fc from 'fast-check';
-import { IRunningStack, upStack } from '../../../../worker/src/stack';
-import { TestApi } from '../../support/api';
+import type { IRunningStack } from '../../../../worker/src/stack';
+import type { TestApi } from '../../support/api';
+import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 
 let stack: IRunningStack;
 let api: TestApi;
-let home: string;
 
 const JOBS = ['echo', 'dir/nested'];
 
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-fuzz-'));
-  stack = await upStack({ home, workers: 0, detached: false });
-  api = new TestApi(stack.info);
+usePrivateStack('nbgrid-fuzz-', { workers: 0 }, async (s) => {
+  ({ stack, api } = s);
   for (const job of JOBS) {
     await api.put(job, notebook([PARAM_CELL, "job['result'] = job['param']"]));
     await api.map(job, { params: [1, 'two', { three: [3] }] });
   }
-}, 180000);
-
-afterAll(async () => {
-  await stack?.down();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 /** What a rejected request must not change. */

@@ -3,33 +3,26 @@
  * a loopback-only bind, CORS only for configured origins, the body size limit.
  */
 import { execFileSync } from 'child_process';
-import * as fs from 'fs';
 import * as http from 'http';
-import * as os from 'os';
-import * as path from 'path';
 import { configEnv } from '../../../../worker/src/config';
-import { freePort, IRunningStack, upStack, waitFor } from '../../../../worker/src/stack';
+import { freePort, IRunningStack, waitFor } from '../../../../worker/src/stack';
 import { IManagedProcess, spawnManaged } from '../../../../worker/src/stack/managed-process';
 import { nbgridCli } from '../../../../worker/src/stack/paths';
-import { TestApi } from '../../support/api';
+import type { TestApi } from '../../support/api';
+import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 
 let stack: IRunningStack;
 let api: TestApi;
-let home: string;
 let corsService: IManagedProcess | null = null;
 
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-hardening-'));
-  stack = await upStack({ home, workers: 0, detached: false });
-  api = new TestApi(stack.info);
+usePrivateStack('nbgrid-hardening-', { workers: 0 }, async (s) => {
+  ({ stack, api } = s);
   await api.put('echo', notebook([PARAM_CELL, "job['result'] = job['param']"]));
-}, 180000);
+});
 
 afterAll(async () => {
   await corsService?.stop();
-  await stack?.down();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 it('every route in the OpenAPI document but health answers 401 without the right token', async () => {

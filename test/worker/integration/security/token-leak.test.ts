@@ -5,26 +5,17 @@
  * Redis (message bodies decoded) or in any MongoDB document.
  */
 import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { IRunningStack, upStack } from '../../../../worker/src/stack';
-import { TestApi } from '../../support/api';
+import type { IRunningStack } from '../../../../worker/src/stack';
+import type { TestApi } from '../../support/api';
+import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 import { logFiles, mongoDump, redisDump } from './snapshot';
 
 let stack: IRunningStack;
 let api: TestApi;
-let home: string;
 
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-leak-'));
-  stack = await upStack({ home, workers: 2, detached: false });
-  api = new TestApi(stack.info);
-}, 180000);
-
-afterAll(async () => {
-  await stack?.down();
-  fs.rmSync(home, { recursive: true, force: true });
+usePrivateStack('nbgrid-leak-', { workers: 2 }, (s) => {
+  ({ stack, api } = s);
 });
 
 const SNOOP = [

@@ -68,8 +68,9 @@ export class TaskStore {
   }
 
   /**
-   * Store a map: all tasks in one unordered bulk insert, then the group document (so a half-made
-   * map is never the "latest group"). On failure whatever was written is removed again.
+   * Store a group with all its task documents at once: one unordered bulk insert, then the group
+   * document (so a half-made map is never the "latest group"); on failure whatever was written is
+   * removed again. `map()` uses `createMap` instead, which defers the task documents.
    */
   async insertMap(group: ITaskGroupDoc, tasks: ITaskDoc[]): Promise<void> {
     try {
@@ -170,9 +171,9 @@ export class TaskStore {
   }
 
   /**
-   * Store a map in O(1) writes however many tasks it has: one blob holding every parameter as a
-   * JSON array, then the group document (marked not yet materialized), then the group's status
-   * rows in the index. Returns the task documents, which do not exist yet: call `materialize`
+   * Store a map in O(1) writes however many tasks it has: the group document holding every
+   * parameter as one JSON array (a blob when over INLINE_PARAMS_LIMIT), marked not yet
+   * materialized, then the group's status rows in the index. Returns the task documents, which do not exist yet: call `materialize`
    * once the tasks are queued. Until every document exists, reading a task creates it from the
    * group (`get`), and group-wide reads wait for all of them (`ensureMaterialized`).
    * @param params each parameter's JSON bytes, in map order

@@ -67,7 +67,7 @@ export function workerPid(stack: IRunningStack, hostname: string): number {
   return pid;
 }
 
-interface ITaskWithRuns {
+export interface ITaskWithRuns {
   name: string;
   job_id: number;
   state: string;

@@ -9,6 +9,14 @@ import * as path from 'path';
 import { IRunningStack, upStack } from '../../../worker/src/stack';
 import { TestApi } from './api';
 
+export interface IPrivateStackOptions {
+  workers: number;
+  /** Seconds before an unacked message is redelivered (fault tests keep it short). */
+  visibilityTimeout?: number;
+  /** Runs before the stack stops, e.g. to stop processes the tests started next to it. */
+  beforeStop?: () => Promise<void> | void;
+}
+
 export interface IPrivateStack {
   stack: IRunningStack;
   api: TestApi;
@@ -20,15 +28,16 @@ export interface IPrivateStack {
  * @param prefix names the temporary directory, e.g. `nbgrid-e2e-`
  * @param ready receives the running stack; assign it to the file's variables there
  */
-export function usePrivateStack(prefix: string, options: { workers: number }, ready: (s: IPrivateStack) => void | Promise<void>): void {
+export function usePrivateStack(prefix: string, options: IPrivateStackOptions, ready: (s: IPrivateStack) => void | Promise<void>): void {
   let home: string | undefined;
   let stack: IRunningStack | undefined;
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    stack = await upStack({ home, workers: options.workers, detached: false });
+    stack = await upStack({ home, workers: options.workers, visibilityTimeout: options.visibilityTimeout, detached: false });
     await ready({ stack, api: new TestApi(stack.info), home });
   }, 180000);
   afterAll(async () => {
+    await options.beforeStop?.();
     await stack?.down();
     if (home) fs.rmSync(home, { recursive: true, force: true });
   });

@@ -3,32 +3,21 @@
  * again on the same port and data: no task is lost, none has two OK runs, and while MongoDB is
  * down the API answers 503 with a message and recovers by itself.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { IRunningStack, upStack } from '../../../../worker/src/stack';
-import { TestApi } from '../../support/api';
+import type { IRunningStack } from '../../../../worker/src/stack';
+import type { TestApi } from '../../support/api';
+import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 import { measure, Replacements, report, settle, sleep, waitTasks } from './support';
 
 const VISIBILITY = 4;
 let stack: IRunningStack;
 let api: TestApi;
-let home: string;
 let replacements: Replacements;
 
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-restarts-'));
-  stack = await upStack({ home, workers: 2, detached: false, visibilityTimeout: VISIBILITY });
-  api = new TestApi(stack.info);
+usePrivateStack('nbgrid-restarts-', { workers: 2, visibilityTimeout: VISIBILITY, beforeStop: () => replacements?.stopAll() }, async (s) => {
+  ({ stack, api } = s);
   replacements = new Replacements(stack, VISIBILITY);
   await api.put('sleepy', notebook([PARAM_CELL, "import time\ntime.sleep(job['param'])\njob['result'] = job['param']"]));
-}, 180000);
-
-afterAll(async () => {
-  await replacements?.stopAll();
-  await stack?.down();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 const PARAMS = [2, 2, 1, 1, 1, 1];

@@ -4,32 +4,21 @@
  * and a kernel that eats memory. Afterwards every task is OK or an ERROR naming the fault, no task
  * has two OK runs, and restart() re-runs exactly the tasks without an OK result.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { IRunningStack, upStack } from '../../../../worker/src/stack';
-import { TestApi } from '../../support/api';
+import type { IRunningStack } from '../../../../worker/src/stack';
+import type { TestApi } from '../../support/api';
+import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 import { allFinished, measure, Replacements, report, settle, sleep, waitStarted, waitTasks, workerPid, type ITaskWithRuns } from './support';
 
 const VISIBILITY = 4;
 let stack: IRunningStack;
 let api: TestApi;
-let home: string;
 let replacements: Replacements;
 
-beforeAll(async () => {
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-faults-'));
-  stack = await upStack({ home, workers: 2, detached: false, visibilityTimeout: VISIBILITY });
-  api = new TestApi(stack.info);
+usePrivateStack('nbgrid-faults-', { workers: 2, visibilityTimeout: VISIBILITY, beforeStop: () => replacements?.stopAll() }, async (s) => {
+  ({ stack, api } = s);
   replacements = new Replacements(stack, VISIBILITY);
   await api.put('sleepy', notebook([PARAM_CELL, "import time\ntime.sleep(job['param'])\njob['result'] = job['param']"]));
-}, 180000);
-
-afterAll(async () => {
-  await replacements?.stopAll();
-  await stack?.down();
-  fs.rmSync(home, { recursive: true, force: true });
 });
 
 const okRuns = (t: { job_runs: { status: string }[] }): number => t.job_runs.filter((r) => r.status === 'OK').length;

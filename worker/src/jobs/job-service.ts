@@ -198,7 +198,7 @@ export class JobService implements IJobService {
       created: now,
       seq
     };
-    // The group and one blob of all parameters: the map is stored, whatever its size, before
+    // One group document holding every parameter: the map is stored, whatever its size, before
     // anything is queued. The task documents are written after the messages, in the background.
     const docs = await this.store.tasks.createMap(group, paramBytes);
     try {

@@ -68,30 +68,6 @@ export class TaskStore {
   }
 
   /**
-   * Store a group with all its task documents at once: one unordered bulk insert, then the group
-   * document (so a half-made map is never the "latest group"); on failure whatever was written is
-   * removed again. `map()` uses `createMap` instead, which defers the task documents.
-   */
-  async insertMap(group: ITaskGroupDoc, tasks: ITaskDoc[]): Promise<void> {
-    try {
-      await this.conn.run(async (db) => {
-        if (tasks.length > 0) await this.tasks(db).insertMany(tasks, { ordered: false });
-        await this.groups(db).insertOne(group);
-      });
-    } catch (err) {
-      await this.deleteGroup(group._id).catch(() => undefined);
-      throw err;
-    }
-    if (this.index) {
-      const index = this.index;
-      await this.guardIndex(group._id, async () => {
-        const token = await index.begin(group._id);
-        await index.complete(group._id, token, tasks.map((t) => ({ rev: t.rev ?? 0, row: statusRow(t) })));
-      });
-    }
-  }
-
-  /**
    * Run an index write; on failure (Redis unreachable) drop the group's index if possible, so
    * readers go back to MongoDB rather than read a row that missed this change.
    */
@@ -104,15 +80,10 @@ export class TaskStore {
     }
   }
 
-  /** Put changed documents' rows in the index (a no-op without one). */
-  private async indexDocs(docs: ITaskSummaryDoc[]): Promise<void> {
+  /** Put a changed document's row in the index (a no-op without one). */
+  private async indexDoc(doc: ITaskSummaryDoc): Promise<void> {
     const index = this.index;
-    if (!index || docs.length === 0) return;
-    const byGroup = new Map<string, ITaskSummaryDoc[]>();
-    for (const d of docs) byGroup.set(d.task_group, [...(byGroup.get(d.task_group) ?? []), d]);
-    for (const [group, list] of byGroup) {
-      await this.guardIndex(group, () => index.apply(group, list.map((d) => ({ rev: d.rev ?? 0, row: statusRow(d) }))));
-    }
+    if (index) await this.guardIndex(doc.task_group, () => index.apply(doc.task_group, [{ rev: doc.rev ?? 0, row: statusRow(doc) }]));
   }
 
   /** Drop the index of a group after a bulk update that returned no documents. */
@@ -228,11 +199,7 @@ export class TaskStore {
   }
 
   /** Wait until the task documents of `group` (or of every group of `job` with `'*'`) exist. */
-  async ensureMaterialized(job: string, taskGroup: string | ITaskGroupDoc): Promise<void> {
-    if (typeof taskGroup !== 'string') {
-      if (taskGroup.materialized === false) await this.materialize(taskGroup);
-      return;
-    }
+  async ensureMaterialized(job: string, taskGroup: string): Promise<void> {
     const filter: Filter<ITaskGroupDoc> = taskGroup === '*' ? { job, materialized: false } : { _id: taskGroup, job, materialized: false };
     const pending = await this.conn.run((db) => this.groups(db).find(filter, { projection: NO_PARAMS }).toArray());
     for (const g of pending) await this.materialize(g);
@@ -551,7 +518,7 @@ export class TaskStore {
     // A task of a map whose documents are still being written: create it, then try again.
     if (!doc && typeof filter._id === 'string' && (await this.materializeOne(filter._id))) doc = await attempt();
     if (!doc) return null;
-    await this.indexDocs([doc]);
+    await this.indexDoc(doc);
     return toTask(doc);
   }
 

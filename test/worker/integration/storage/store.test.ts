@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Binary } from 'mongodb';
 import { NotFoundError, ServiceUnavailableError } from '../../../../worker/src/domain/errors';
 import type { IJobRun } from '../../../../worker/src/domain/types';
 import { Collections } from '../../../../worker/src/storage/collections';
-import type { ITaskDoc, ITaskGroupDoc } from '../../../../worker/src/storage/documents';
+import type { ITaskGroupDoc } from '../../../../worker/src/storage/documents';
 import { nextSeq } from '../../../../worker/src/storage/documents';
 import { encodeJson, sha256 } from '../../../../worker/src/storage/json-bytes';
 import { NbgridStore } from '../../../../worker/src/storage/nbgrid-store';
@@ -70,29 +69,11 @@ async function makeTask(nb: { sha256: string }, param: unknown, jobId = 0) {
   const group = `${randomUUID().slice(0, 8)}`;
   const now = new Date().toISOString();
   const seq = nextSeq();
-  const g: ITaskGroupDoc = { _id: group, job: 'main', count: 1, require: 'default', cell_timeout: null, main_sha256: nb.sha256, created: now, seq };
-  const t: ITaskDoc = {
-    _id: `tasks/main/${group}-${jobId}`,
-    job: 'main',
-    task_group: group,
-    job_id: jobId,
-    param: new Binary(encodeJson(param)),
-    main_sha256: nb.sha256,
-    task_id: randomUUID(),
-    attempt: 1,
-    state: 'PENDING',
-    run_status: 'unknown',
-    require: 'default',
-    cell_timeout: null,
-    job_runs: [],
-    run_keys: [],
-    worker: null,
-    group_seq: seq,
-    created: now,
-    updated: now
-  };
-  await store.tasks.insertMap(g, [t]);
-  return t;
+  // A map of tasks 0..jobId (each with `param`) as map() stores it, its task documents written.
+  const g: ITaskGroupDoc = { _id: group, job: 'main', count: jobId + 1, require: 'default', cell_timeout: null, main_sha256: nb.sha256, created: now, seq };
+  const docs = await store.tasks.createMap(g, Array.from({ length: jobId + 1 }, () => encodeJson(param)));
+  await store.tasks.materialize(g, docs);
+  return docs[jobId];
 }
 
 describe('NbgridStore on FerretDB', () => {

@@ -16,7 +16,9 @@ jupyter_client from the launcher's state:
   stack set, as in a fresh kernel), working directory, umask and argv;
   ``time.tzset()`` and ``tempfile``'s cached directory follow the new environment;
 - the server's own modules (``nbgrid.*``) dropped from ``sys.modules``, so a notebook that
-  imports nbgrid gets it fresh.
+  imports nbgrid gets it fresh;
+- then it runs the batch kernel (:mod:`nbgrid.kernels.batch`) with the launcher's arguments, as
+  ``python -m nbgrid.kernels.batch`` would.
 
 Python reseeds ``random`` in a forked child by itself (``os.register_at_fork``); ``tempfile`` and
 ``uuid`` draw from the OS. What a fork cannot renew is listed in bench/README.md ("fork mode").
@@ -59,17 +61,15 @@ def run_kernel(request, stdio_fds, server_pid, import_env=None):
         os.environ.setdefault(key, value)
     time.tzset()
     tempfile.tempdir = None
-    for name in [m for m in sys.modules if m == 'nbgrid' or m.startswith('nbgrid.')]:
-        del sys.modules[name]
-    sys.argv = [_launcher_path()] + list(request.kernel_args)
+    from nbgrid.kernels import batch
+
+    batch.forget_nbgrid_modules()
+    sys.argv = [batch.__file__] + list(request.kernel_args)
     if hasattr(sys, 'orig_argv'):
         sys.orig_argv = list(request.command)
-
-    from ipykernel.kernelapp import IPKernelApp
-
     # IPKernelApp reads JPY_PARENT_PID when its class is defined, which was in the server's
     # environment: give it the one a fresh kernel would have read.
-    IPKernelApp.launch_instance(argv=list(request.kernel_args), parent_handle=int(request.env.get('JPY_PARENT_PID') or 0))
+    batch.launch(request.kernel_args, parent_handle=int(request.env.get('JPY_PARENT_PID') or 0))
     return 0
 
 
@@ -113,9 +113,3 @@ def _install_stdio(targets, fds):
     # Everything above 2 is the server's or a received copy: none of it belongs to the kernel.
     os.closerange(3, os.sysconf('SC_OPEN_MAX'))
 
-
-def _launcher_path():
-    import importlib.util
-
-    spec = importlib.util.find_spec('ipykernel_launcher')
-    return spec.origin if spec else 'ipykernel_launcher'

@@ -37,6 +37,7 @@ import socket
 import sys
 import time
 
+from nbgrid.kernels.batch import MODULE as KERNEL_MODULE
 from nbgrid.kernels.child import run_kernel
 from nbgrid.kernels.kernelspec import write_fork_kernelspec
 from nbgrid.kernels.launcher import PROTOCOL, encode_frame, split_frames
@@ -48,7 +49,6 @@ from nbgrid.kernels.preload import preload
 # from the server's cannot be a fork of it and is started fresh instead.
 IMPORT_TIME_PREFIXES = ('PYTHON', 'PYDEVD_', 'DEBUGPY_', 'PSUTIL_', 'TORNADO_', 'IPYTHON', 'TRAITLETS_')
 IMPORT_TIME_VARIABLES = ('LANG', 'LC_ALL', 'LC_CTYPE', 'PROGRAMDATA')
-KERNEL_MODULE = 'ipykernel_launcher'
 STOP_GRACE_SECONDS = 2.0
 
 
@@ -69,7 +69,7 @@ class KernelRequest:
     Example::
 
         >>> from nbgrid.kernels.launcher import launch_request
-        >>> r = KernelRequest.from_frame(launch_request([sys.executable, '-m', 'ipykernel_launcher', '-f', 'k.json'],
+        >>> r = KernelRequest.from_frame(launch_request([sys.executable, '-m', KERNEL_MODULE, '-f', 'k.json'],
         ...                                             {'A': '1'}, '/tmp', [1], [], [0, 1, 2], 0o22))
         >>> r.kernel_args, r.env, r.ignored_signals, oct(r.umask)
         (['-f', 'k.json'], {'A': '1'}, [1], '0o22')
@@ -96,7 +96,7 @@ class KernelRequest:
 
     @property
     def kernel_args(self):
-        """The arguments after ``python -m ipykernel_launcher``."""
+        """The arguments after ``python -m nbgrid.kernels.batch``."""
         return self.command[3:]
 
     def refusal(self, server_env):
@@ -105,7 +105,7 @@ class KernelRequest:
         Example::
 
             >>> KernelRequest(['/usr/bin/python2', '-m', 'ipykernel_launcher'], {}, '/', [], [], []).refusal({})
-            'the kernel command is not this interpreter running ipykernel_launcher: /usr/bin/python2 -m ipykernel_launcher'
+            'the kernel command is not this interpreter running nbgrid.kernels.batch: /usr/bin/python2 -m ipykernel_launcher'
         """
         if len(self.command) < 3 or self.command[0] != sys.executable or self.command[1:3] != ['-m', KERNEL_MODULE]:
             return 'the kernel command is not this interpreter running %s: %s' % (KERNEL_MODULE, ' '.join(self.command))

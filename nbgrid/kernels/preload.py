@@ -1,8 +1,8 @@
 """What the fork server imports before it forks kernels, and the checks that keep forking safe.
 
-The list is what a fresh ipykernel (7.x, IPython 9) has in ``sys.modules`` after it started and
-ran a cell, reduced to the modules that pull the rest in: importing them costs ~0.4 CPU s once,
-instead of in every kernel. Importing is all the template does: it creates no zmq context,
+The list is what a fresh batch kernel (:mod:`nbgrid.kernels.batch`; ipykernel 7.x, IPython 9) has
+in ``sys.modules`` after it started and ran a cell, reduced to the modules that pull the rest in:
+importing them costs ~0.3 CPU s once, instead of in every kernel. Importing is all the template does: it creates no zmq context,
 no thread and no event loop, which :func:`check_fork_safe` verifies before every fork (a thread
 or an event loop would be copied into every kernel half-alive; a zmq context would share its
 sockets).
@@ -18,15 +18,14 @@ import sys
 import threading
 import time
 
-# Roots of the modules a started ipykernel has loaded (ipykernel.debugger brings debugpy/pydevd,
-# the largest part after IPython itself). numpy and other libraries a notebook may import are
+# Roots of the modules a started batch kernel has loaded (ipykernel.debugger, imported without
+# debugpy as the batch kernel does, comes first). numpy and other libraries a notebook may import are
 # deliberately absent: their import-time state (a random generator seeded once, a thread pool)
 # would be shared by every kernel, and a fresh kernel does not load them either.
 KERNEL_MODULES = (
     'ipykernel.kernelapp',
     'ipykernel.ipkernel',
     'ipykernel.zmqshell',
-    'ipykernel.debugger',
     'IPython.core.completerlib',
     'IPython.core.debugger',
     'IPython.core.logger',
@@ -53,7 +52,10 @@ def preload(modules=KERNEL_MODULES):
 
         cpu_seconds = preload()
     """
+    from nbgrid.kernels.batch import import_without_debugger
+
     started = time.process_time()
+    import_without_debugger()
     for name in modules:
         importlib.import_module(name)
     check_fork_safe()

@@ -17,6 +17,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
+from nbgrid.kernels.kernelspec import write_batch_kernelspec
 from nbgrid.kernels.launcher import encode_frame, split_frames
 
 KERNEL_ENV = {'PATH': os.environ['PATH'], 'KERNEL_GATEWAY': '1', 'NBGRID_FORK_TEST': 'from-the-gateway'}
@@ -124,13 +125,18 @@ def test_a_kernel_is_a_new_child_of_the_fork_server_with_the_launchers_state(ser
     assert kernel.value('(__import__("os").getsid(0), __import__("os").getpgrp())') == (pid, pid)
     assert kernel.value('__import__("os").getcwd()') == os.getcwd()
     assert kernel.value('[m for m in __import__("sys").modules if m.startswith("nbgrid")]') == []
-    assert kernel.value('__import__("sys").argv[0]').endswith('ipykernel_launcher.py')
+    assert kernel.value('__import__("sys").argv[0]').endswith('nbgrid/kernels/batch.py')
+    # the batch kernel: forked without debugger support or history database
+    assert kernel.value('("debugpy" in __import__("sys").modules, get_ipython().history_manager.enabled)') == (False, False)
 
 
-def test_a_kernel_has_the_environment_keys_and_sys_path_of_a_fresh_kernel(server, kernel):
-    probe = '(sorted(__import__("os").environ), __import__("sys").path, __import__("os").umask(0o22))'
+def test_a_kernel_has_the_environment_keys_and_sys_path_of_a_fresh_kernel(server, kernel, tmp_path):
+    probe = ('(sorted(__import__("os").environ), __import__("sys").path, __import__("os").umask(0o22), '
+             'sorted(m for m in __import__("sys").modules if m.split(".")[0] in ("debugpy", "nbgrid")))')
     forked = kernel.value(probe)
-    fresh = KernelManager(kernel_name='python3')  # the installed spec: python -m ipykernel_launcher
+    # the same kernel spawned: python -m nbgrid.kernels.batch
+    fresh = KernelManager(kernel_name='python3', kernel_spec_manager=KernelSpecManager(
+        kernel_dirs=[str(Path(write_batch_kernelspec(str(tmp_path))).parent)]))
     fresh.start_kernel(env=dict(KERNEL_ENV))
     client = fresh.client()
     client.start_channels()
@@ -298,7 +304,7 @@ print(refused())
                                         'refused: the fork server has an asyncio event loop'], done.stdout
 
 
-@pytest.mark.parametrize('name', ['launcher', 'forkserver', 'kernelspec'])
+@pytest.mark.parametrize('name', ['batch', 'launcher', 'forkserver', 'kernelspec'])
 def test_doctests_pass(name):
     import doctest
     import importlib

@@ -1,17 +1,22 @@
+import { execFile } from 'child_process';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 import { freePort } from './free-port';
 import { IManagedProcess, spawnManaged, tailLog } from './managed-process';
 import { venvBin } from './paths';
 import { IServiceOptions, IStartedService } from './redis';
 import { waitFor } from './wait-for';
 
+const execFileAsync = promisify(execFile);
+
 /**
- * How the gateway starts a `python3` kernel: `spawn`, a fresh `python -m ipykernel_launcher` per
- * kernel (jupyter_client's way); `fork`, a new process forked per kernel from a fork server that
- * imported the kernel stack once (`nbgrid/kernels/`).
+ * How the gateway starts a `python3` kernel — in both modes nbgrid's batch kernel
+ * (`nbgrid/kernels/batch.py`: ipykernel without debugger support or history database): `spawn`,
+ * a fresh `python -m nbgrid.kernels.batch` per kernel (jupyter_client's way); `fork`, a new
+ * process forked per kernel from a fork server that imported the kernel stack once.
  */
 export type KernelLaunchMode = 'spawn' | 'fork';
 export const KERNEL_LAUNCH_MODES: readonly KernelLaunchMode[] = ['spawn', 'fork'];
@@ -115,8 +120,23 @@ async function startForkServer(dir: string, detached: boolean | undefined): Prom
 }
 
 /**
- * Starts a token-protected Jupyter Kernel Gateway from the project's virtualenv; in `fork` kernel
- * launch mode, a kernel fork server first.
+ * Writes the batch kernel's `python3` kernelspec (`python -m nbgrid.kernels.kernelspec`) under
+ * `<dir>/kernel-batch`; returns the directory to put first on the gateway's JUPYTER_PATH.
+ */
+async function writeBatchKernelspec(dir: string): Promise<string> {
+  const dataDir = path.join(dir, 'kernel-batch');
+  try {
+    await execFileAsync(venvBin('python'), ['-m', 'nbgrid.kernels.kernelspec', dataDir], { env: { PATH: kernelSafeEnv().PATH ?? '' }, timeout: 60000 });
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    throw new Error(`could not write the batch kernelspec into ${dataDir}: ${e.stderr?.trim() || e.message}`);
+  }
+  return dataDir;
+}
+
+/**
+ * Starts a token-protected Jupyter Kernel Gateway from the project's virtualenv, with the batch
+ * kernel as its `python3` kernel; in `fork` kernel launch mode, a kernel fork server first.
  */
 export async function startGateway(options: IGatewayOptions): Promise<IStartedGateway> {
   const port = options.port ?? (await freePort());
@@ -129,11 +149,15 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
   fs.writeFileSync(configFile, JSON.stringify({ KernelGatewayApp: { auth_token: token } }), { mode: 0o600 });
   const env: NodeJS.ProcessEnv = { ...kernelSafeEnv(), JUPYTER_RUNTIME_DIR: `${options.dir}/jupyter-runtime` };
   let forkServer: IManagedProcess | null = null;
+  let specDir: string;
   if (kernelLaunch === 'fork') {
     const fork = await startForkServer(options.dir, options.detached);
     forkServer = fork.process;
-    env.JUPYTER_PATH = [fork.dataDir, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
+    specDir = fork.dataDir;
+  } else {
+    specDir = await writeBatchKernelspec(options.dir);
   }
+  env.JUPYTER_PATH = [specDir, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
   const proc = spawnManaged({
     name: 'kernelgateway',
     command: venvBin('jupyter'),

@@ -74,7 +74,7 @@ async function gatewayWithCanaries(dir: string, kernelLaunch: 'spawn' | 'fork', 
 
 const PROBE = [
   "assert 'left_by_earlier_task' not in globals(), 'a variable of an earlier task is visible'",
-  'import os, random',
+  'import os, random, sys',
   'left_by_earlier_task = 1',
   "print('hello from a kernel')"
 ].join('\n');
@@ -83,7 +83,8 @@ const REPORT = [
   "read = lambda p: open(p, 'rb').read().decode(errors='replace')",
   "job = {'result': {'pid': os.getpid(), 'ppid': ppid, 'sid': os.getsid(0), 'random': random.random(),",
   "                  'env': dict(os.environ), 'proc_environ': read('/proc/self/environ'),",
-  "                  'parent_environ': read(f'/proc/{ppid}/environ'), 'parent_cmdline': read(f'/proc/{ppid}/cmdline')}}"
+  "                  'parent_environ': read(f'/proc/{ppid}/environ'), 'parent_cmdline': read(f'/proc/{ppid}/cmdline'),",
+  "                  'batch': {'argv0': sys.argv[0], 'debugpy': 'debugpy' in sys.modules, 'history': get_ipython().history_manager.enabled}}}"
 ].join('\n');
 
 function probe(): INotebook {
@@ -99,6 +100,7 @@ interface IReport {
   proc_environ: string;
   parent_environ: string;
   parent_cmdline: string;
+  batch: { argv0: string; debugpy: boolean; history: boolean };
 }
 
 describe('a gateway in fork mode', () => {
@@ -171,6 +173,10 @@ describe('a gateway in fork mode', () => {
       await spawnGateway.stop();
     }
     expect(spawned.ppid).not.toBe(forked.ppid);
+    // both are the batch kernel (nbgrid/kernels/batch.py): no debugger support, no history database
+    for (const report of [forked, spawned]) {
+      expect(report.batch).toEqual({ argv0: expect.stringMatching(/nbgrid\/kernels\/batch\.py$/), debugpy: false, history: false });
+    }
     expect(Object.keys(forked.env).sort()).toEqual(Object.keys(spawned.env).sort());
     expect(forked.env.PATH).toBe(spawned.env.PATH);
     expect(forked.env.PATH.split(path.delimiter)[0]).toBe(marker); // the gateway's PATH, as the gateway passed it

@@ -34,15 +34,17 @@ describe('stack services start on free ports and stop completely', () => {
     expect(isPidAlive(a.process!.pid)).toBe(false);
   });
 
-  it('the Kernel Gateway refuses requests without its token and keeps the token off its command line', async () => {
+  it('the Kernel Gateway runs the batch kernel, refuses requests without its token and keeps the token off its command line', async () => {
     const gw = await startGateway({ dir: path.join(dir, 'gw') });
     try {
       const anonymous = await fetch(`${gw.url}/api/kernelspecs`);
       expect(anonymous.status).toBe(401);
       const ok = await fetch(`${gw.url}/api/kernelspecs`, { headers: { Authorization: `token ${gw.token}` } });
       expect(ok.status).toBe(200);
-      const specs = (await ok.json()) as { kernelspecs: Record<string, unknown> };
-      expect(Object.keys(specs.kernelspecs)).toContain('python3');
+      const specs = (await ok.json()) as { kernelspecs: Record<string, { spec: { argv: string[]; metadata: Record<string, unknown> } }> };
+      // python3 is nbgrid's batch kernel (ipykernel without debugger support or history database)
+      expect(specs.kernelspecs.python3.spec.argv.slice(1)).toEqual(['-m', 'nbgrid.kernels.batch', '-f', '{connection_file}']);
+      expect(specs.kernelspecs.python3.spec.metadata).toMatchObject({ debugger: false, nbgrid: { kernel: 'batch' } });
       const cmdline = fs.readFileSync(`/proc/${gw.process!.pid}/cmdline`, 'utf8');
       expect(cmdline).not.toContain(gw.token);
     } finally {

@@ -123,7 +123,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       attempt: started.job_runs.length + 1,
       task_id: ctx.taskId
     };
-    const recorded = await deps.store.recordRun(task.name, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
+    const recorded = await deps.store.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
     const latest = recorded ?? (await deps.store.tasks.get(task.name));
     await deps.emit(taskEvent(latest));
     const resultName = latest.job_runs[latest.job_runs.length - 1]?.results ?? null;

@@ -37,13 +37,19 @@ export class BlobStore {
     return db.collection<IBlobDoc>(Collections.blobs);
   }
 
-  /** Store `bytes` unless a blob with the same content is already there. */
+  /**
+   * Store `bytes` unless a blob with the same content is already there. An inline blob is one
+   * insert (a duplicate key means it was there); a GridFS one is looked up first, so its chunks are
+   * never uploaded twice.
+   */
   async put(bytes: Buffer): Promise<{ sha256: string; size: number }> {
     const id = sha256(bytes);
     const size = bytes.byteLength;
     await this.conn.run(async (db) => {
-      if (await this.blobs(db).findOne({ _id: id }, { projection: { _id: 1 } })) return;
-      if (size > this.inlineLimit) await this.upload(db, id, bytes);
+      if (size > this.inlineLimit) {
+        if (await this.blobs(db).findOne({ _id: id }, { projection: { _id: 1 } })) return;
+        await this.upload(db, id, bytes);
+      }
       const doc: IBlobDoc =
         size > this.inlineLimit
           ? { _id: id, size, gridfs: true, created: new Date().toISOString() }

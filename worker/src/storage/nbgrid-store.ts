@@ -8,7 +8,7 @@ import { Collections } from './collections';
 import { MongoConnection, type IMongoConnectionOptions } from './mongo-connection';
 import { NotebookStore } from './notebook-store';
 import type { StatusIndex } from './status-index';
-import { TaskStore } from './task-store';
+import { TaskStore, type ITaskRef } from './task-store';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -78,8 +78,8 @@ export class NbgridStore {
   }
 
   /** See TaskStore.recordRun. */
-  recordRun(taskName: string, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null> {
-    return this.tasks.recordRun(taskName, run, resultNotebook, resultValue);
+  recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null> {
+    return this.tasks.recordRun(task, run, resultNotebook, resultValue);
   }
 
   /** See TaskStore.recordLostAttempt. */

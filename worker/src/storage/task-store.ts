@@ -26,6 +26,9 @@ export const ACTIVE_STATES: QueueState[] = ['PENDING', 'STARTED', 'RETRY'];
 /** A task document without its parameter and result bytes (what status listings read). */
 export type ITaskSummaryDoc = Omit<ITaskDoc, 'param' | 'result'>;
 
+/** What recording a run needs to know of its task besides the name (fixed when the map was made). */
+export type ITaskRef = Pick<ITask, 'name' | 'job' | 'task_group' | 'job_id'>;
+
 /** A restart of one task: its new Celery id and attempt. */
 export interface ITaskRestart {
   name: string;
@@ -446,18 +449,19 @@ export class TaskStore {
    * message) changes nothing. Returns the updated task when this call changed its state, else null.
    */
   async recordRun(
-    taskName: string,
+    task: string | ITaskRef,
     run: IJobRun,
     resultNotebook: unknown | null,
     resultValue: JsonValue | undefined
   ): Promise<ITask | null> {
-    const name = stripIpynb(taskName);
+    const name = stripIpynb(typeof task === 'string' ? task : task.name);
     let recorded = run;
     if (resultNotebook !== null && resultNotebook !== undefined) {
       const resName = run.results ?? resultName(name, run.ts);
-      const task = await this.get(name);
+      // the caller usually holds the task already: its job and group never change
+      const ref = typeof task === 'string' ? await this.get(name) : task;
       await this.notebooks.putResult(
-        { _id: resName, task_name: name, job: task.job, task_group: task.task_group, job_id: task.job_id, task_id: run.task_id },
+        { _id: resName, task_name: name, job: ref.job, task_group: ref.task_group, job_id: ref.job_id, task_id: run.task_id },
         resultNotebook
       );
       recorded = { ...run, results: resName };

@@ -120,6 +120,21 @@ describe('NbgridStore on FerretDB', () => {
     await expect(store.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(NotFoundError);
   });
 
+  it('records a run given the task the worker holds as given its name: the result notebook carries its job and group', async () => {
+    const nb = await store.notebooks.put('main', trickyNotebook());
+    const byName = await makeTask(nb, 'a');
+    const byRef = await makeTask(nb, 'b', 1);
+    const held = await store.markStarted(byRef._id, byRef.task_id, 'nbgrid@w1');
+    await store.markStarted(byName._id, byName.task_id, 'nbgrid@w1');
+    const a = await store.recordRun(byName._id, run({ status: 'OK', task_id: byName.task_id }), trickyNotebook(), 'a');
+    const b = await store.recordRun(held!, run({ status: 'OK', task_id: byRef.task_id }), trickyNotebook(), 'b');
+    for (const [task, done] of [[byName, a], [byRef, b]] as const) {
+      expect(done).toMatchObject({ state: 'SUCCESS', result: task === byName ? 'a' : 'b' });
+      const doc = await store.connection.db.collection(Collections.results).findOne({ _id: done!.job_runs[0].results as never });
+      expect(doc).toMatchObject({ task_name: task._id, job: 'main', task_group: task.task_group, job_id: task.job_id, task_id: task.task_id });
+    }
+  });
+
   it('records runs once per task_id and attempt, and only the current attempt sets the state', async () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const t = await makeTask(nb, 1);

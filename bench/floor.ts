@@ -1,9 +1,11 @@
 /**
  * Benchmark 5, the floor: CPU seconds (and wall seconds until `kernel_info` answers) for one fresh
- * ipykernel to start on this machine, started by jupyter_client as the Kernel Gateway starts it.
+ * ipykernel to start on this machine, started by jupyter_client as the Kernel Gateway starts it:
+ * the installed kernelspec (the kernel papermill runs), and nbgrid's batch kernel (ipykernel
+ * without debugger support or history database), which the gateway spawns by default.
  * With C cores, no map that starts a fresh kernel per task can exceed C / cpu tasks per second.
- * Next to it, the same for a kernel of the opt-in fork launch mode (a new process forked from a
- * server that imported the kernel stack once): launcher, forked kernel and the server's forking.
+ * Next to them, the same for a batch kernel of the opt-in fork launch mode (a new process forked
+ * from a server that imported the kernel stack once): launcher, forked kernel and the server's forking.
  *
  *   node -r ./scripts/ts-hook.js bench/floor.ts [N]
  */
@@ -20,7 +22,9 @@ export interface IKernelCost {
 }
 
 export interface IFloor extends IKernelCost {
-  /** A forked kernel (fork launch mode); `serverStartCpu` is the fork server's one-time import. */
+  /** nbgrid's batch kernel, spawned (the default launch mode); the top level is the installed ipykernel spec. */
+  batch: IKernelCost;
+  /** A forked batch kernel (fork launch mode); `serverStartCpu` is the fork server's one-time import. */
   forked: IKernelCost & { launcherPerKernel: number; serverStartCpu: number };
 }
 
@@ -41,7 +45,9 @@ export async function floorBench(n = 10): Promise<IFloor> {
   const fresh = await measure(n);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-bench-fork-'));
   let forked: IPeerResult;
+  let batch: IPeerResult;
   try {
+    batch = await measure(n, ['--batch', path.join(work, 'batch-spec')]);
     forked = await measure(n, ['--fork-server', work]);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -50,6 +56,7 @@ export async function floorBench(n = 10): Promise<IFloor> {
     cpuPerKernel: fresh.cpu_per_kernel,
     wallToReady: fresh.wall_to_ready,
     maxKernelsPerSecond: cores / fresh.cpu_per_kernel,
+    batch: { cpuPerKernel: batch.cpu_per_kernel, wallToReady: batch.wall_to_ready, maxKernelsPerSecond: cores / batch.cpu_per_kernel },
     forked: {
       cpuPerKernel: forked.cpu_per_kernel,
       wallToReady: forked.wall_to_ready,
@@ -58,12 +65,13 @@ export async function floorBench(n = 10): Promise<IFloor> {
       serverStartCpu: forked.server_start_cpu ?? 0
     }
   };
-  table(`Benchmark 5, the floor: one kernel (CPU: mean of ${n}; wall: median), ${cores} cores`, ['measure', 'fresh ipykernel', 'forked (fork launch mode)'], [
-    ['CPU seconds to start, answer kernel_info, shut down', floor.cpuPerKernel, floor.forked.cpuPerKernel],
-    ['  of which the launcher process', '-', floor.forked.launcherPerKernel],
-    ['wall seconds until kernel_info answers', floor.wallToReady, floor.forked.wallToReady],
-    [`kernels/s on ${cores} cores at most (cores / CPU s)`, floor.maxKernelsPerSecond, floor.forked.maxKernelsPerSecond],
-    ['one-time CPU seconds of the fork server (imports)', '-', floor.forked.serverStartCpu]
+  const columns = ['measure', 'fresh ipykernel (installed spec, papermill\'s)', 'fresh batch kernel (nbgrid default)', 'forked batch kernel (fork launch mode)'];
+  table(`Benchmark 5, the floor: one kernel (CPU: mean of ${n}; wall: median), ${cores} cores`, columns, [
+    ['CPU seconds to start, answer kernel_info, shut down', floor.cpuPerKernel, floor.batch.cpuPerKernel, floor.forked.cpuPerKernel],
+    ['  of which the launcher process', '-', '-', floor.forked.launcherPerKernel],
+    ['wall seconds until kernel_info answers', floor.wallToReady, floor.batch.wallToReady, floor.forked.wallToReady],
+    [`kernels/s on ${cores} cores at most (cores / CPU s)`, floor.maxKernelsPerSecond, floor.batch.maxKernelsPerSecond, floor.forked.maxKernelsPerSecond],
+    ['one-time CPU seconds of the fork server (imports)', '-', '-', floor.forked.serverStartCpu]
   ]);
   return floor;
 }

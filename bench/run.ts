@@ -26,8 +26,9 @@ async function main(): Promise<void> {
   const targets: string[][] = [];
   if (only.includes('floor')) {
     const f = await floorBench(10);
-    targets.push(['fresh-kernel floor on this machine (kernels/s)', f.maxKernelsPerSecond.toFixed(2), '-', 'physical limit of one fresh kernel per task']);
-    targets.push(['forked-kernel floor on this machine (kernels/s)', f.forked.maxKernelsPerSecond.toFixed(2), '-', 'the same for the opt-in fork launch mode']);
+    targets.push(['fresh-kernel floor on this machine (kernels/s)', f.maxKernelsPerSecond.toFixed(2), '-', 'physical limit of one fresh kernel per task (installed ipykernel spec)']);
+    targets.push(['fresh batch-kernel floor on this machine (kernels/s)', f.batch.maxKernelsPerSecond.toFixed(2), '-', 'the same for the kernel nbgrid spawns by default']);
+    targets.push(['forked batch-kernel floor on this machine (kernels/s)', f.forked.maxKernelsPerSecond.toFixed(2), '-', 'the same for the opt-in fork launch mode']);
   }
   if (only.includes('throughput')) {
     const { trivial } = await throughputBench(env('BENCH_N', 100), env('BENCH_N_SLOW', 20));

@@ -1,9 +1,12 @@
 """Benchmark 5, the floor: CPU and wall seconds for one fresh ipykernel to start and answer
 kernel_info, then shut down, started the way the Kernel Gateway starts it (jupyter_client).
 
-    python kernel_floor.py N
-    python kernel_floor.py N --fork-server SOCKET_DIR
+    python kernel_floor.py N                          # the installed python3 kernelspec (papermill's kernel)
+    python kernel_floor.py N --batch SPEC_DIR         # nbgrid's batch kernel, spawned (its default)
+    python kernel_floor.py N --fork-server SOCKET_DIR # nbgrid's batch kernel, forked (fork mode)
 
+With ``--batch`` the kernel is nbgrid's batch kernel (``python -m nbgrid.kernels.batch``: ipykernel
+without debugger support or history database), spawned through the kernelspec the gateway gets.
 With ``--fork-server`` the same is measured for a kernel of the opt-in fork launch mode: a fork
 server (``python -m nbgrid.kernels.forkserver``, started here with the environment the gateway
 gives it) runs first, and each kernel is started through its kernelspec. The CPU then counts the
@@ -55,6 +58,12 @@ def measure(n, ksm=None, server_pid=None):
 
 def main():
     n = int(sys.argv[1])
+    if '--batch' in sys.argv:
+        from nbgrid.kernels.kernelspec import write_batch_kernelspec
+
+        spec = write_batch_kernelspec(sys.argv[sys.argv.index('--batch') + 1])
+        print(json.dumps(measure(n, KernelSpecManager(kernel_dirs=[os.path.dirname(spec)]))))
+        return
     if '--fork-server' not in sys.argv:
         print(json.dumps(measure(n)))
         return

@@ -166,6 +166,9 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
       '--KernelGatewayApp.ip=127.0.0.1',
       `--KernelGatewayApp.port=${port}`,
       `--config=${configFile}`,
+      // jupyter-websocket with TCP_NODELAY on kernel websockets (nbgrid/gateway/personality.py):
+      // without it, every cell waits ~40 ms on delayed ACKs
+      '--KernelGatewayApp.api=nbgrid.gateway.personality',
       '--JupyterWebsocketPersonality.list_kernels=True',
       '--KernelGatewayApp.log_level=WARN'
     ],

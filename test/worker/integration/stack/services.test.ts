@@ -47,6 +47,8 @@ describe('stack services start on free ports and stop completely', () => {
       expect(specs.kernelspecs.python3.spec.metadata).toMatchObject({ debugger: false, nbgrid: { kernel: 'batch' } });
       const cmdline = fs.readFileSync(`/proc/${gw.process!.pid}/cmdline`, 'utf8');
       expect(cmdline).not.toContain(gw.token);
+      // nbgrid's personality: jupyter-websocket with TCP_NODELAY (test/python/test_gateway_personality.py)
+      expect(cmdline.split('\0')).toContain('--KernelGatewayApp.api=nbgrid.gateway.personality');
     } finally {
       await gw.stop();
     }

@@ -10,8 +10,8 @@ A task runs one notebook with nobody attached, so the kernel starts
   debugger, about a quarter of a fresh kernel's CPU; the kernel answers ``kernel_info`` with
   ``debugger: false``. A notebook can still ``import debugpy`` itself;
 - without the history database: ``In``, ``Out`` and ``%history`` of the run work from memory, and
-  nothing is appended to the user's shared ``~/.ipython/.../history.sqlite`` (papermill's kernels
-  write every task there, and concurrent kernels take turns on its lock).
+  nothing is written to the user's ``~/.ipython/.../history.sqlite`` (nbclient, so papermill,
+  keeps it in an in-memory SQLite database instead; here there is none at all).
 
 Everything else is ipykernel's own: the kernel and shell classes, the protocol, the start-up of
 ``ipykernel_launcher``, which this module follows. In the fork launch mode the fork server forks

@@ -2,10 +2,10 @@
 
 The list is what a fresh batch kernel (:mod:`nbgrid.kernels.batch`; ipykernel 7.x, IPython 9) has
 in ``sys.modules`` after it started and ran a cell, reduced to the modules that pull the rest in:
-importing them costs ~0.3 CPU s once, instead of in every kernel. Importing is all the template does: it creates no zmq context,
-no thread and no event loop, which :func:`check_fork_safe` verifies before every fork (a thread
-or an event loop would be copied into every kernel half-alive; a zmq context would share its
-sockets).
+importing them costs ~0.3 CPU s once, instead of in every kernel. Importing is all the template
+does: it creates no zmq context, no thread and no event loop, which :func:`check_fork_safe`
+verifies before every fork (a thread or an event loop would be copied into every kernel
+half-alive; a zmq context would share its sockets).
 
 Example::
 
@@ -19,8 +19,8 @@ import threading
 import time
 
 # Roots of the modules a started batch kernel has loaded (ipykernel.debugger, imported without
-# debugpy as the batch kernel does, comes first). numpy and other libraries a notebook may import are
-# deliberately absent: their import-time state (a random generator seeded once, a thread pool)
+# debugpy as the batch kernel does, comes first). numpy and other libraries a notebook may import
+# are deliberately absent: their import-time state (a random generator seeded once, a thread pool)
 # would be shared by every kernel, and a fresh kernel does not load them either.
 KERNEL_MODULES = (
     'ipykernel.kernelapp',

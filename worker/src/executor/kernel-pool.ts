@@ -77,6 +77,8 @@ interface IWaiter {
   resolve(kernel: IReady): void;
   reject(error: unknown): void;
   cancelled: boolean;
+  /** Kernel starts begun before this waiter came: their failures are not this waiter's. */
+  startsBefore: number;
 }
 
 interface IPerName {
@@ -147,7 +149,7 @@ export class KernelPool {
     }
     if (!ready) {
       ready = await new Promise<IReady>((resolve, reject) => {
-        const waiter: IWaiter = { resolve, reject, cancelled: false };
+        const waiter: IWaiter = { resolve, reject, cancelled: false, startsBefore: this.started };
         slot.waiters.push(waiter);
         signal?.addEventListener(
           'abort',
@@ -231,6 +233,7 @@ export class KernelPool {
     const slot = this.names.get(kernelName)!;
     slot.starting += 1;
     this.started += 1;
+    const startNumber = this.started;
     const work = (async () => {
       try {
         const { session, info } = await KernelSession.start(this.client, kernelName, {
@@ -243,7 +246,9 @@ export class KernelPool {
         this.offer(kernelName, ready);
       } catch (error) {
         slot.starting -= 1;
-        const waiter = this.nextWaiter(slot);
+        // Only a waiter that was already waiting when this start began is told of its failure: a
+        // start begun on a gateway that has since gone away says nothing about the gateway now.
+        const waiter = this.nextWaiter(slot, startNumber);
         if (waiter) {
           waiter.reject(error);
         } else {
@@ -282,12 +287,14 @@ export class KernelPool {
     slot.idle.push(ready);
   }
 
-  private nextWaiter(slot: IPerName): IWaiter | undefined {
-    let waiter: IWaiter | undefined;
-    while ((waiter = slot.waiters.shift()) && waiter.cancelled) {
-      // an abandoned acquire: skip it
-    }
-    return waiter;
+  /**
+   * Takes the first waiter still waiting (abandoned acquires are dropped); with `startNumber`, the
+   * first one that came before that kernel start began, else none.
+   */
+  private nextWaiter(slot: IPerName, startNumber = Infinity): IWaiter | undefined {
+    slot.waiters = slot.waiters.filter(w => !w.cancelled);
+    const i = slot.waiters.findIndex(w => w.startsBefore < startNumber);
+    return i < 0 ? undefined : slot.waiters.splice(i, 1)[0];
   }
 
   private dropIdle(kernelName: string, ready: IReady): void {

@@ -80,6 +80,8 @@ export class KernelSession {
   /**
    * Starts a kernel and waits for its `kernel_info` reply. Whatever fails, a kernel that was started
    * is shut down before this rejects (also one whose start request answers after the time limit).
+   * A kernel lost while it starts (the gateway stopped, or restarted without it) rejects at the next
+   * liveness check, not at the time limit.
    */
   static async start(
     client: GatewayClient,
@@ -102,6 +104,9 @@ export class KernelSession {
       throw error;
     }
     const session = new KernelSession(client, model);
+    // The connection retries for minutes when the gateway goes away; the liveness poll notices a
+    // gateway that is down, or restarted without this kernel, within a few seconds instead.
+    const poll = setInterval(() => void session.checkAlive(), ALIVE_POLL_MS);
     try {
       const info = await race(session.connect(), {
         ...guards,
@@ -112,6 +117,8 @@ export class KernelSession {
     } catch (error) {
       await session.shutdown();
       throw error;
+    } finally {
+      clearInterval(poll);
     }
   }
 

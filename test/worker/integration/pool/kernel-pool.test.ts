@@ -1,11 +1,15 @@
 /**
  * The warm kernel pool against a real Kernel Gateway: kernels are started before the task that
  * uses them, no kernel serves two tasks (fresh mode), one lease never goes to two tasks at once,
- * an idle kernel that dies is replaced, close() leaves no kernel behind, and the opt-in reuse mode
- * resets the namespace.
+ * an idle kernel that dies is replaced, a start cut off by a gateway restart does not hold up the
+ * next task, close() leaves no kernel behind, and the opt-in reuse mode resets the namespace.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { executeNotebook, KernelPool, type INotebook } from '../../../../worker/src/executor';
-import { listKernels, startTestGateway, type ITestGateway } from '../executor/gateway';
+import { freePort, startGateway, type IStartedGateway } from '../../../../worker/src/stack';
+import { listKernels, startTestGateway, VENV_PYTHON, type ITestGateway } from '../executor/gateway';
 
 jest.setTimeout(180000);
 
@@ -114,6 +118,42 @@ describe('KernelPool', () => {
       expect(result.kernel!.id).not.toBe(victim);
     } finally {
       await p.close();
+    }
+  });
+
+  it('a kernel start cut off by a gateway restart neither holds up nor fails a task that asks after it', async () => {
+    // A kernelspec whose kernel starts 3 s late, so that the gateway can go away while a start is in
+    // flight (the gateway has answered the start request; the kernel has not answered kernel_info).
+    const dir = mkdtempSync(join(tmpdir(), 'nbgrid-pool-restart-'));
+    const specDir = join(dir, 'jupyter', 'kernels', 'slow-python3');
+    mkdirSync(specDir, { recursive: true });
+    const argv = ['/bin/sh', '-c', 'sleep 3; exec "$0" -m ipykernel_launcher -f "$1"', VENV_PYTHON, '{connection_file}'];
+    writeFileSync(join(specDir, 'kernel.json'), JSON.stringify({ argv, display_name: 'Python 3 (slow start)', language: 'python' }));
+    const savedPath = process.env.JUPYTER_PATH;
+    process.env.JUPYTER_PATH = join(dir, 'jupyter');
+    const port = await freePort();
+    let gw: IStartedGateway | null = null;
+    let p: KernelPool | null = null;
+    try {
+      gw = await startGateway({ dir: join(dir, 'gw1'), port });
+      const token = gw.token;
+      p = new KernelPool({ gatewayUrl: gw.url, token, size: 1, kernelNames: ['slow-python3'] }).start();
+      const first = gw;
+      await until('a kernel start in flight', async () => (await listKernels(first)).length === 1);
+      await gw.stop();
+      gw = null;
+      gw = await startGateway({ dir: join(dir, 'gw2'), port, token });
+      // Bound to the start begun on the stopped gateway, this would wait out its 60 s start time
+      // limit (and then fail); it is served by a start on the gateway that is back.
+      const lease = await p.acquire('slow-python3', AbortSignal.timeout(40000));
+      expect(await listKernels(gw)).toContainEqual(expect.objectContaining({ id: lease!.session.model.id }));
+      lease!.release();
+    } finally {
+      await p?.close();
+      await gw?.stop();
+      if (savedPath === undefined) delete process.env.JUPYTER_PATH;
+      else process.env.JUPYTER_PATH = savedPath;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

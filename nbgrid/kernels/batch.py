@@ -11,7 +11,11 @@ A task runs one notebook with nobody attached, so the kernel starts
   ``debugger: false``. A notebook can still ``import debugpy`` itself;
 - without the history database: ``In``, ``Out`` and ``%history`` of the run work from memory, and
   nothing is written to the user's ``~/.ipython/.../history.sqlite`` (nbclient, so papermill,
-  keeps it in an in-memory SQLite database instead; here there is none at all).
+  keeps it in an in-memory SQLite database instead; here there is none at all);
+- without importing all of jupyter_client: ipykernel needs its session and connection modules,
+  but ``import jupyter_client`` also loads the kernel clients, managers and provisioners (with an
+  entry-point scan), ~15% of a fresh kernel's CPU. The package's ``__init__`` runs when a notebook
+  first uses a name from it (:func:`defer_package_init`), so ``jupyter_client`` works as usual.
 
 Everything else is ipykernel's own: the kernel and shell classes, the protocol, the start-up of
 ``ipykernel_launcher``, which this module follows. In the fork launch mode the fork server forks
@@ -22,12 +26,25 @@ Example::
     >>> '--HistoryManager.enabled=False' in kernel_argv(['-f', 'kernel.json'])
     True
 """
+import importlib
+import importlib.util
 import sys
+import threading
 from pathlib import Path
 
 MODULE = 'nbgrid.kernels.batch'
 BATCH_ARGS = ('--HistoryManager.enabled=False',)
 CONTROL_JOIN_SECONDS = 10
+# Packages whose __init__ the kernel's start-up skips: name -> {attribute: submodule that defines it}
+# for the attributes ipykernel takes from the package itself while it starts (ipykernel.connect).
+DEFERRED_PACKAGES = {
+    'jupyter_client': {
+        'write_connection_file': 'jupyter_client.connect',
+        'find_connection_file': 'jupyter_client.connect',
+        # the default of ConnectionFileMixin.blocking_class, which IPKernelApp resolves when it starts
+        'BlockingKernelClient': 'jupyter_client.blocking',
+    }
+}
 
 
 def kernel_argv(args):
@@ -59,6 +76,53 @@ def import_without_debugger():
     return True
 
 
+def defer_package_init(name, known=None):
+    """Puts package ``name`` in ``sys.modules`` without running its ``__init__`` yet.
+
+    Its submodules import as usual. An attribute in ``known`` (``{attribute: submodule}``) comes
+    from that submodule; any other attribute runs the package's ``__init__`` first, once, in the
+    same module object, which is then the package as a plain ``import`` would have made it.
+    Returns False when the package is imported already or is not a package.
+
+    Example (before ipykernel is imported)::
+
+        defer_package_init('jupyter_client', {'write_connection_file': 'jupyter_client.connect'})
+    """
+    if name in sys.modules:
+        return False
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None or spec.loader is None:
+        return False
+    module = importlib.util.module_from_spec(spec)
+    known = dict(known or {})
+    lock = threading.RLock()
+
+    def __getattr__(attribute):
+        if attribute in known:
+            return getattr(importlib.import_module(known[attribute]), attribute)
+        with lock:
+            if module.__dict__.get('__getattr__') is __getattr__:
+                del module.__dict__['__getattr__']
+                spec.loader.exec_module(module)
+        return getattr(module, attribute)
+
+    module.__getattr__ = __getattr__
+    sys.modules[name] = module
+    return True
+
+
+def prepare_imports():
+    """What the batch kernel settles before ipykernel is imported: no debugger, deferred packages.
+
+    Example (in a process about to start or preload the batch kernel)::
+
+        prepare_imports()
+    """
+    for name, known in DEFERRED_PACKAGES.items():
+        defer_package_init(name, known)
+    import_without_debugger()
+
+
 def forget_nbgrid_modules():
     """Drops ``nbgrid`` and its submodules from ``sys.modules``: a notebook that imports nbgrid gets it fresh."""
     for name in [m for m in sys.modules if m == 'nbgrid' or m.startswith('nbgrid.')]:
@@ -67,7 +131,7 @@ def forget_nbgrid_modules():
 
 def launch(args, **kwargs):
     """Runs the batch kernel with the kernelspec's ``args`` (``-f CONNECTION_FILE`` …) until it shuts down."""
-    import_without_debugger()
+    prepare_imports()
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance(**kwargs)  # what IPKernelApp.launch_instance does, then one more step

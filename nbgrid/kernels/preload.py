@@ -52,10 +52,10 @@ def preload(modules=KERNEL_MODULES):
 
         cpu_seconds = preload()
     """
-    from nbgrid.kernels.batch import import_without_debugger
+    from nbgrid.kernels.batch import prepare_imports
 
     started = time.process_time()
-    import_without_debugger()
+    prepare_imports()
     for name in modules:
         importlib.import_module(name)
     check_fork_safe()

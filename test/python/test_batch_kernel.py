@@ -2,7 +2,8 @@
 ``python -m nbgrid.kernels.kernelspec`` writes, as the Kernel Gateway starts it in spawn mode.
 
 It must behave as ipykernel for a notebook — namespace, ``In``/``Out``, ``%history``, importing
-debugpy, a namespace reset — while starting without debugger support and writing no history file.
+debugpy and jupyter_client, a namespace reset — while starting without debugger support, without
+running jupyter_client's package ``__init__`` and writing no history file.
 """
 import json
 import os
@@ -73,6 +74,19 @@ def test_starts_without_debugger_but_a_notebook_can_import_debugpy(kernel):
     assert reply['content'].get('debugger', False) is False
     assert run(kc, 'import sys; print("debugpy" in sys.modules)').strip() == 'False'
     assert run(kc, 'import debugpy; print(debugpy.__name__)').strip() == 'debugpy'
+
+
+def test_starts_without_jupyter_clients_init_but_a_notebook_can_use_jupyter_client(kernel):
+    km, kc, _ = kernel
+    loaded = run(kc, 'import sys; print(sorted(m for m in ("jupyter_client.manager", "jupyter_client.provisioning", "jupyter_client.asynchronous") if m in sys.modules))')
+    assert loaded.strip() == '[]'
+    used = run(kc, '\n'.join([
+        'import importlib.metadata, jupyter_client',
+        'from jupyter_client import BlockingKernelClient',
+        'print(jupyter_client.KernelManager.__name__, BlockingKernelClient.__name__, jupyter_client.session.Session.__name__,',
+        '      jupyter_client.__version__ == importlib.metadata.version("jupyter_client"))',
+    ]))
+    assert used.split() == ['KernelManager', 'BlockingKernelClient', 'Session', 'True']
 
 
 def test_history_works_in_memory_and_no_history_file_is_written(kernel):

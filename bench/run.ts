@@ -24,8 +24,9 @@ async function main(): Promise<void> {
   console.log(`nbgrid benchmarks on ${os.hostname()}: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, node ${process.version}`);
   console.log('Numbers are noisy on a shared machine; read the ratios, measured in this run.');
   const targets: string[][] = [];
+  let f: Awaited<ReturnType<typeof floorBench>> | null = null;
   if (only.includes('floor')) {
-    const f = await floorBench(10);
+    f = await floorBench(10);
     targets.push(['fresh-kernel floor on this machine (kernels/s)', f.maxKernelsPerSecond.toFixed(2), '-', 'physical limit of one fresh kernel per task (installed ipykernel spec)']);
     targets.push(['fresh batch-kernel floor on this machine (kernels/s)', f.batch.maxKernelsPerSecond.toFixed(2), '-', 'the same for the kernel nbgrid spawns by default']);
     targets.push(['forked batch-kernel floor on this machine (kernels/s)', f.forked.maxKernelsPerSecond.toFixed(2), '-', 'the same for the opt-in fork launch mode']);
@@ -35,6 +36,14 @@ async function main(): Promise<void> {
     const peer = trivial.find((r) => r.side.includes('2 parallel'))!;
     for (const r of trivial.filter((m) => m.side.startsWith('nbgrid'))) {
       targets.push([`throughput vs papermill x2: ${r.side}`, `${(peer.wall / r.wall).toFixed(2)}x`, '>= 3x', `${(r.n / r.wall).toFixed(2)} vs ${(peer.n / peer.wall).toFixed(2)} tasks/s`]);
+    }
+    if (f) {
+      // What the floor allows at all: every core starting kernels, no other per-task work.
+      const peerRate = peer.n / peer.wall;
+      const ceiling = (what: string, kernelsPerSecond: number) =>
+        targets.push([`ceiling vs papermill x2: ${what}`, `${(kernelsPerSecond / peerRate).toFixed(2)}x`, '-', `floor ${kernelsPerSecond.toFixed(2)} kernels/s, with no other work per task`]);
+      ceiling('spawned batch kernels (default)', f.batch.maxKernelsPerSecond);
+      ceiling('forked batch kernels (fork launcher)', f.forked.maxKernelsPerSecond);
     }
   }
   if (only.includes('submit')) {

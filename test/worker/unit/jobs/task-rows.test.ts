@@ -1,6 +1,7 @@
+import { statusRow } from '../../../../worker/src/domain/status-row';
+import { taskEvent } from '../../../../worker/src/domain/task-event';
+import type { ITaskSummary } from '../../../../worker/src/domain/task-state';
 import type { IJobRun } from '../../../../worker/src/domain/types';
-import { statusRow, taskEvent } from '../../../../worker/src/jobs/task-rows';
-import type { ITaskSummaryDoc } from '../../../../worker/src/storage/task-store';
 
 const run: IJobRun = {
   status: 'ERROR',
@@ -13,9 +14,9 @@ const run: IJobRun = {
   task_id: 't1'
 };
 
-function doc(partial: Partial<ITaskSummaryDoc>): ITaskSummaryDoc {
+function doc(partial: Partial<ITaskSummary>): ITaskSummary {
   return {
-    _id: 'tasks/main/0a1b2c3d-1',
+    name: 'tasks/main/0a1b2c3d-1',
     job: 'main',
     task_group: '0a1b2c3d',
     job_id: 1,
@@ -27,9 +28,7 @@ function doc(partial: Partial<ITaskSummaryDoc>): ITaskSummaryDoc {
     require: 'default',
     cell_timeout: null,
     job_runs: [],
-    run_keys: [],
     worker: null,
-    group_seq: 1,
     created: '2026-01-01T00:00:00.000Z',
     updated: '2026-01-01T00:00:00.000Z',
     ...partial
@@ -63,8 +62,8 @@ describe('status rows and task events', () => {
 
   it('events carry the same fields', () => {
     const d = doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run] });
-    expect(taskEvent({ ...d, name: d._id })).toEqual({
-      name: d._id,
+    expect(taskEvent(d)).toEqual({
+      name: d.name,
       job: 'main',
       task_group: '0a1b2c3d',
       job_id: 1,

@@ -8,7 +8,7 @@ import type { ITask, QueueState } from './types';
 /** States a task can still leave by being picked up by a worker. */
 export const ACTIVE_STATES: readonly QueueState[] = ['PENDING', 'STARTED', 'RETRY'];
 
-/** Whether a task in `state` is queued or running (restart revokes it, cancel revokes it). */
+/** Whether a task in `state` is queued or running, so restart and cancel must revoke its message. */
 export function isActive(state: QueueState): boolean {
   return ACTIVE_STATES.includes(state);
 }

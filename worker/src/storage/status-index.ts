@@ -81,7 +81,7 @@ export class StatusIndex {
     this.refreshMs = options.refreshMs ?? 60000;
   }
 
-  key(taskGroup: string): string {
+  private key(taskGroup: string): string {
     return this.prefix + taskGroup;
   }
 

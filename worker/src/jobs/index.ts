@@ -1,2 +1,2 @@
-export { JobService, MAX_PARAMS, MAX_PARAM_BYTES, type IJobServiceDeps } from './job-service';
-export { statusRow, taskEvent } from './task-rows';
+export { JobService, type IJobServiceDeps } from './job-service';
+export { MAX_PARAMS, MAX_PARAM_BYTES } from './map-options';

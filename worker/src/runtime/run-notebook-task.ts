@@ -1,14 +1,16 @@
 import { Retry, type ITaskContext, type TaskHandler } from '../celery';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { ITaskEvent } from '../domain/ports';
+import type { IStorage } from '../domain/storage';
+import { taskEvent } from '../domain/task-event';
+import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type KernelPool } from '../executor';
-import type { NbgridStore } from '../storage/nbgrid-store';
-import { taskEvent } from '../jobs/task-rows';
 import { NotebookFailedError } from './notebook-failed-error';
 
 export interface IRunNotebookDeps {
-  store: NbgridStore;
+  /** Where the task is read and its run recorded (an `NbgridStore`): only its `runs` port. */
+  store: Pick<IStorage, 'runs'>;
   /** This node's Kernel Gateway. */
   gateway: { url: string; token: string };
   /** Publishes a task state change for `/api/events` and the JupyterLab panel. */
@@ -75,8 +77,9 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     if (typeof kwargs?.task_name !== 'string') {
       throw new TypeError('nbgrid.run_notebook needs kwargs.task_name (a task notebook name)');
     }
-    const { notebook, task } = await deps.store.renderTask(kwargs.task_name);
-    if (task.task_id !== ctx.taskId || !['PENDING', 'STARTED', 'RETRY'].includes(task.state)) {
+    const runs = deps.store.runs;
+    const { notebook, task } = await runs.renderTask(kwargs.task_name);
+    if (task.task_id !== ctx.taskId || !isActive(task.state)) {
       // Restarted (new task id), revoked or finished since this message was queued.
       log(`skip ${task.name} (${ctx.taskId}): task is ${task.state} with current id ${task.task_id}`);
       return { skipped: `task ${task.name} is ${task.state} with task id ${task.task_id}` };
@@ -84,7 +87,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     if (task.state === 'STARTED') {
       // The same message again: its worker died during the run and the visibility timeout gave
       // it back to the queue. Record the lost attempt so the history shows both.
-      await deps.store.recordLostAttempt(task.name, {
+      await runs.recordLostAttempt(task.name, {
         status: 'ERROR',
         ts: new Date().toISOString(),
         // This handler only asks for retries when MongoDB was unreachable (see above).
@@ -99,7 +102,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
         task_id: ctx.taskId
       });
     }
-    const started = await deps.store.markStarted(task.name, ctx.taskId, ctx.hostname);
+    const started = await runs.markStarted(task.name, ctx.taskId, ctx.hostname);
     if (!started) return { skipped: `task ${task.name} changed before it started` };
     await deps.emit({ ...taskEvent(started), worker: ctx.hostname, duration: null, message: '' });
 
@@ -123,8 +126,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       attempt: started.job_runs.length + 1,
       task_id: ctx.taskId
     };
-    const recorded = await deps.store.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
-    const latest = recorded ?? (await deps.store.tasks.get(task.name));
+    const recorded = await runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
+    const latest = recorded ?? (await runs.get(task.name));
     await deps.emit(taskEvent(latest));
     const resultName = latest.job_runs[latest.job_runs.length - 1]?.results ?? null;
     if (exec.status !== 'ok') {

@@ -7,7 +7,7 @@ import { Binary, GridFSBucket, MongoServerError, type Db } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
 import { Collections } from './collections';
 import { binaryBytes } from './documents';
-import { sha256 } from './json-bytes';
+import { sha256 } from '../domain/json-bytes';
 import type { MongoConnection } from './mongo-connection';
 
 /** Largest blob stored inline. @defaultValue 15 MB */

@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { Binary } from 'mongodb';
+import { decodeJson } from '../domain/json-bytes';
+import type { ITaskSummary } from '../domain/task-state';
 import type { IJobRun, ITask, JsonValue, QueueState, RunStatus } from '../domain/types';
 import { taskName } from '../notebooks/task-names';
-import { decodeJson } from './json-bytes';
 
 export interface INotebookDoc {
   _id: string;
@@ -72,6 +73,9 @@ export interface ITaskDoc {
   rev?: number;
 }
 
+/** A task document without its parameter and result bytes (what status listings read). */
+export type ITaskSummaryDoc = Omit<ITaskDoc, 'param' | 'result'>;
+
 export interface IResultDoc {
   _id: string;
   task_name: string;
@@ -105,6 +109,27 @@ export function toTask(doc: ITaskDoc): ITask {
   };
   if (doc.result) task.result = decodeJson(binaryBytes(doc.result)) as JsonValue;
   return task;
+}
+
+/** A stored task's state as the domain type (parameter and returned value left out). */
+export function toTaskSummary(doc: ITaskSummaryDoc): ITaskSummary {
+  return {
+    name: doc._id,
+    job: doc.job,
+    task_group: doc.task_group,
+    job_id: doc.job_id,
+    main_sha256: doc.main_sha256,
+    task_id: doc.task_id,
+    attempt: doc.attempt ?? 1,
+    state: doc.state,
+    run_status: doc.run_status,
+    require: doc.require,
+    cell_timeout: doc.cell_timeout,
+    job_runs: doc.job_runs ?? [],
+    worker: doc.worker ?? null,
+    created: doc.created,
+    updated: doc.updated
+  };
 }
 
 /** The bytes held by a BSON Binary. */

@@ -1,14 +1,21 @@
 /**
  * nbgrid's system of record on MongoDB (or FerretDB v1): one object that owns the connection and
- * the stores, and offers the calls a worker makes while running tasks.
+ * offers storage through its ports (`IStorage`): `notebooks`, `tasks` (for the job service) and
+ * `runs` (for a worker's task handler). Each operation has one way in.
  */
-import type { IJobRun, ITask, JsonValue, QueueState } from '../domain/types';
+import type { IStorage } from '../domain/storage';
 import { BlobStore, INLINE_BLOB_LIMIT } from './blob-store';
 import { Collections } from './collections';
+import { IndexedStatus } from './indexed-status';
 import { MongoConnection, type IMongoConnectionOptions } from './mongo-connection';
 import { NotebookStore } from './notebook-store';
 import type { StatusIndex } from './status-index';
-import { TaskStore, type ITaskRef } from './task-store';
+import { TaskBulkUpdates } from './task-bulk-updates';
+import { TaskGroups } from './task-groups';
+import { TaskQueries } from './task-queries';
+import { TaskRenderer } from './task-renderer';
+import { TaskRepository } from './task-repository';
+import { TaskRuns } from './task-runs';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -19,10 +26,12 @@ export interface INbgridStoreOptions extends IMongoConnectionOptions {
   log?: (line: string) => void;
 }
 
-export class NbgridStore {
+export class NbgridStore implements IStorage {
+  /** Content-addressed JSON blobs (notebooks, large parameter arrays, result notebooks). */
   readonly blobs: BlobStore;
   readonly notebooks: NotebookStore;
-  readonly tasks: TaskStore;
+  readonly tasks: TaskRepository;
+  readonly runs: TaskRuns;
 
   constructor(
     readonly connection: MongoConnection,
@@ -30,7 +39,13 @@ export class NbgridStore {
   ) {
     this.blobs = new BlobStore(connection, options.inlineBlobLimit ?? INLINE_BLOB_LIMIT);
     this.notebooks = new NotebookStore(connection, this.blobs);
-    this.tasks = new TaskStore(connection, this.blobs, this.notebooks, undefined, options.statusIndex, options.log);
+    // The index is rebuilt from the queries, and the queries wait for groups that write the index.
+    const status: IndexedStatus = new IndexedStatus(options.statusIndex, (job, taskGroup) => queries.summaries(job, taskGroup), options.log);
+    const groups = new TaskGroups(connection, this.blobs, status);
+    const queries: TaskQueries = new TaskQueries(connection, groups, this.blobs);
+    const renderer = new TaskRenderer(queries, this.blobs);
+    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status));
+    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status);
   }
 
   /**
@@ -65,31 +80,6 @@ export class NbgridStore {
     await this.connection.run(async (db) => {
       for (const [collection, key, name] of indexes) await db.collection(collection).createIndex(key, { name });
     });
-  }
-
-  /** See TaskStore.renderTask. */
-  renderTask(taskName: string): Promise<{ notebook: Record<string, unknown>; task: ITask }> {
-    return this.tasks.renderTask(taskName);
-  }
-
-  /** See TaskStore.markStarted. */
-  markStarted(taskName: string, taskId: string, worker: string): Promise<ITask | null> {
-    return this.tasks.markStarted(taskName, taskId, worker);
-  }
-
-  /** See TaskStore.recordRun. */
-  recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null> {
-    return this.tasks.recordRun(task, run, resultNotebook, resultValue);
-  }
-
-  /** See TaskStore.recordLostAttempt. */
-  recordLostAttempt(taskName: string, run: IJobRun): Promise<void> {
-    return this.tasks.recordLostAttempt(taskName, run);
-  }
-
-  /** See TaskStore.markState. */
-  markState(taskName: string, taskId: string, state: QueueState): Promise<ITask | null> {
-    return this.tasks.markState(taskName, taskId, state);
   }
 
   /** Round trip to MongoDB. @throws ServiceUnavailableError */

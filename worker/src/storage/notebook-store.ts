@@ -4,13 +4,14 @@
  */
 import type { Db } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
+import { decodeJson, encodeJson } from '../domain/json-bytes';
+import type { IMainNotebook, INotebookRepository } from '../domain/notebook-repository';
 import type { INotebookInfo } from '../domain/types';
 import { kernelLanguage } from '../notebooks/inject-parameters';
 import type { BlobStore } from './blob-store';
 import { isDuplicateKey } from './blob-store';
 import { Collections } from './collections';
 import type { INotebookDoc, IResultDoc } from './documents';
-import { decodeJson, encodeJson } from './json-bytes';
 import type { MongoConnection } from './mongo-connection';
 
 /** `^<prefix>` as a literal-prefix regular expression. */
@@ -22,7 +23,7 @@ function info(doc: { _id: string; sha256: string; size: number; created: string;
   return { name: doc._id, sha256: doc.sha256, size: doc.size, created: doc.created, modified: doc.modified ?? doc.created };
 }
 
-export class NotebookStore {
+export class NotebookStore implements INotebookRepository {
   constructor(
     private readonly conn: MongoConnection,
     private readonly blobs: BlobStore
@@ -53,8 +54,15 @@ export class NotebookStore {
   }
 
   /** The stored record of a main notebook, or null. */
-  async find(name: string): Promise<INotebookDoc | null> {
+  private async find(name: string): Promise<INotebookDoc | null> {
     return this.conn.run((db) => this.notebooks(db).findOne({ _id: name }));
+  }
+
+  /** A main notebook's record without its content. @throws NotFoundError */
+  async describe(name: string): Promise<IMainNotebook> {
+    const doc = await this.find(name);
+    if (!doc) throw notebookNotFound(name);
+    return { ...info(doc), language: doc.language, kernel: doc.kernel };
   }
 
   /** A main notebook with its content. @throws NotFoundError */
@@ -95,7 +103,7 @@ export class NotebookStore {
   /** A result notebook with its content. @throws NotFoundError */
   async getResult(name: string): Promise<INotebookInfo & { content: unknown }> {
     const doc = await this.conn.run((db) => this.results(db).findOne({ _id: name }));
-    if (!doc) throw new NotFoundError(`result notebook '${name}' does not exist; list them with GET /api/notebooks?prefix=results/`);
+    if (!doc) throw new NotFoundError(`result notebook '${name}' does not exist; job.status() (nbgrid status <job>) names each task's result notebook`);
     return { ...info(doc), content: decodeJson(await this.blobs.get(doc.sha256)) };
   }
 
@@ -116,9 +124,10 @@ export class NotebookStore {
   }
 }
 
-/** The 404 for a missing main notebook, saying how to upload it. */
+/**
+ * The 404 for a missing main notebook, saying how to store it in words every client's user can
+ * follow (the Python client, the CLI, JupyterLab), not in terms of one client's REST route.
+ */
 export function notebookNotFound(name: string): NotFoundError {
-  return new NotFoundError(
-    `notebook '${name}' does not exist; upload it first: PUT /api/notebooks/${name} with {"content": <nbformat v4 notebook>}`
-  );
+  return new NotFoundError(`notebook '${name}' does not exist; store it first: om.jobs.put(<notebook>, '${name}') (nbgrid put <file> ${name})`);
 }

@@ -81,7 +81,7 @@ export class StatusIndex {
     this.refreshMs = options.refreshMs ?? 60000;
   }
 
-  key(taskGroup: string): string {
+  private key(taskGroup: string): string {
     return this.prefix + taskGroup;
   }
 
@@ -128,17 +128,9 @@ export class StatusIndex {
   }
 
   /**
-   * The group's rows in `job_id` order and when they were last fully built, or null when the
-   * group has no complete index.
-   */
-  async read(taskGroup: string): Promise<{ rows: IStatusRow[]; built: number } | null> {
-    const found = await this.readJson(taskGroup);
-    return found && { rows: JSON.parse(found.json) as IStatusRow[], built: found.built };
-  }
-
-  /**
-   * As `read`, but the rows as the JSON text of an array, made of the stored rows' text without
-   * parsing them: what the REST API sends for a 10,000-task group.
+   * The group's rows in `job_id` order, as the JSON text of an array made of the stored rows'
+   * text without parsing them (what the REST API sends for a 10,000-task group), and when they
+   * were last fully built; null when the group has no complete index.
    */
   async readJson(taskGroup: string): Promise<{ json: string; built: number } | null> {
     const hash = await this.redis.hgetall(this.key(taskGroup));

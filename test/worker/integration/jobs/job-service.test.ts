@@ -138,9 +138,9 @@ describe('JobService', () => {
     await svc.putNotebook('rs', notebook('v1'));
     const m = await svc.map('rs', { params: [10, 11, 12, 13] });
     const [t0, t1, , t3] = m.tasks;
-    await store.recordRun(t0.name, run(t0.task_id, 'OK'), null, 100);
-    await store.recordRun(t1.name, run(t1.task_id, 'ERROR'), null, undefined);
-    await store.recordRun(t3.name, run(t3.task_id, 'OK'), null, 103);
+    await store.runs.recordRun(t0.name, run(t0.task_id, 'OK'), null, 100);
+    await store.runs.recordRun(t1.name, run(t1.task_id, 'ERROR'), null, undefined);
+    await store.runs.recordRun(t3.name, run(t3.task_id, 'OK'), null, 103);
     publisher.published = [];
 
     const r = await svc.restart('rs', {});
@@ -155,7 +155,7 @@ describe('JobService', () => {
     expect(rows.map((x) => x.run_status)).toEqual(['OK', 'unknown', 'unknown', 'OK']);
 
     // The old attempt of task 1 reporting late does not change the restarted task.
-    expect(await store.recordRun(t1.name, run(t1.task_id, 'OK', 1), null, 1)).toBeNull();
+    expect(await store.runs.recordRun(t1.name, run(t1.task_id, 'OK', 1), null, 1)).toBeNull();
     expect((await svc.status('rs'))[1].status).toBe('PENDING');
 
     const newMain = await svc.putNotebook('rs', notebook('v2'));
@@ -170,8 +170,8 @@ describe('JobService', () => {
   it('cancels queued and running tasks of the group and leaves finished ones', async () => {
     await svc.putNotebook('cx', notebook());
     const m = await svc.map('cx', { params: [1, 2, 3] });
-    await store.markStarted(m.tasks[1].name, m.tasks[1].task_id, 'nbgrid@w');
-    await store.recordRun(m.tasks[2].name, run(m.tasks[2].task_id, 'OK'), null, 3);
+    await store.runs.markStarted(m.tasks[1].name, m.tasks[1].task_id, 'nbgrid@w');
+    await store.runs.recordRun(m.tasks[2].name, run(m.tasks[2].task_id, 'OK'), null, 3);
     events = [];
     const c = await svc.cancel('cx', {});
     expect(c).toEqual({ task_group: m.task_group, revoked: 2 });
@@ -185,9 +185,9 @@ describe('JobService', () => {
     const g1 = await svc.map('res', { params: [1] });
     const m = await svc.map('res', { params: ['a', 'b', 'c'] });
     // finish out of order
-    await store.recordRun(m.tasks[2].name, run(m.tasks[2].task_id, 'OK'), null, { v: [3, NaN] });
-    await store.recordRun(m.tasks[0].name, run(m.tasks[0].task_id, 'OK'), null, 'first');
-    await store.recordRun(m.tasks[1].name, run(m.tasks[1].task_id, 'ERROR'), null, undefined);
+    await store.runs.recordRun(m.tasks[2].name, run(m.tasks[2].task_id, 'OK'), null, { v: [3, NaN] });
+    await store.runs.recordRun(m.tasks[0].name, run(m.tasks[0].task_id, 'OK'), null, 'first');
+    await store.runs.recordRun(m.tasks[1].name, run(m.tasks[1].task_id, 'ERROR'), null, undefined);
     const r = await svc.results('res');
     expect(r).toEqual({ task_group: m.task_group, results: ['first', null, { v: [3, NaN] }], missing: [1] });
     expect((await svc.results('res', g1.task_group)).missing).toEqual([0]);
@@ -207,7 +207,7 @@ describe('JobService', () => {
   it('lists and serves main, task and result notebooks by prefix', async () => {
     await svc.putNotebook('ls/nb', notebook());
     const m = await svc.map('ls/nb', { params: [1] });
-    const done = await store.recordRun(m.tasks[0].name, run(m.tasks[0].task_id, 'OK'), notebook('result'), 1);
+    const done = await store.runs.recordRun(m.tasks[0].name, run(m.tasks[0].task_id, 'OK'), notebook('result'), 1);
     const resultName = done?.job_runs[0].results as string;
     expect((await svc.listNotebooks('ls/')).map((n) => n.name)).toEqual(['ls/nb']);
     expect((await svc.listNotebooks('tasks/ls/nb/')).map((n) => n.name)).toEqual([`tasks/ls/nb/${m.task_group}-0.ipynb`]);
@@ -231,7 +231,7 @@ describe('JobService', () => {
       [() => svc.putNotebook('tasks/main/abc', notebook()), InvalidInputError, /reserved/],
       [() => svc.getNotebook('a/../b'), InvalidInputError, /'\.\.'/],
       [() => svc.map('../main', { params: [1] }), InvalidInputError, /'\.\.'/],
-      [() => svc.map('unknown', { params: [1] }), NotFoundError, /notebook 'unknown' does not exist; upload it first: PUT \/api\/notebooks\/unknown/],
+      [() => svc.map('unknown', { params: [1] }), NotFoundError, /notebook 'unknown' does not exist; store it first: om\.jobs\.put\(<notebook>, 'unknown'\) \(nbgrid put <file> unknown\)/],
       [() => svc.map('main', { params: [1, undefined as unknown as JsonValue] }), InvalidInputError, /params\[1\] is undefined/],
       [() => svc.map('main', { params: [{ f: (() => 1) as unknown as JsonValue }] }), InvalidInputError, /params\[0\]\["f"\] is a function/],
       [() => svc.map('main', { params: 'abc' as unknown as JsonValue[] }), InvalidInputError, /list of JSON values/],
@@ -268,11 +268,11 @@ describe('JobService', () => {
       const m = await svc.map('lazy', { params: Array.from({ length: 300 }, (_, i) => `p${i}`) });
       // Before the background write has finished: what a worker does with the message of task 250.
       const t = m.tasks[250];
-      const { task, notebook: rendered } = await store.renderTask(t.name);
+      const { task, notebook: rendered } = await store.runs.renderTask(t.name);
       expect(task).toMatchObject({ task_id: t.task_id, param: 'p250', state: 'PENDING' });
       expect(JSON.stringify(rendered)).toContain("'param': 'p250', 'job_id': 250");
-      expect(await store.markStarted(t.name, t.task_id, 'nbgrid@early')).not.toBeNull();
-      await store.recordRun(t.name, run(t.task_id, 'OK'), null, 'done');
+      expect(await store.runs.markStarted(t.name, t.task_id, 'nbgrid@early')).not.toBeNull();
+      await store.runs.recordRun(t.name, run(t.task_id, 'OK'), null, 'done');
       await svc.settled();
       const tasks = await svc.tasks('lazy', m.task_group);
       expect(tasks).toHaveLength(300);
@@ -283,17 +283,22 @@ describe('JobService', () => {
 
     it('a map whose service died before writing the task documents loses nothing: every read creates them', async () => {
       await svc.putNotebook('crash', notebook());
-      // What map() leaves behind when the process dies right after queueing: the group only.
-      const group = { _id: 'c0ffee00', job: 'crash', count: 4, require: 'default', cell_timeout: null, main_sha256: (await store.notebooks.find('crash'))!.sha256, created: new Date().toISOString(), seq: Date.now() * 1000 };
-      const published = await store.tasks.createMap(group, [1, 2, 3, 4].map((v) => Buffer.from(JSON.stringify({ v }))));
-      expect(await store.connection.db.collection(Collections.tasks).countDocuments({ task_group: 'c0ffee00' })).toBe(0);
+      // What map() leaves behind when the process dies right after queueing: the group only,
+      // stored by another process (so nothing of it is cached in this one).
+      const dead = await NbgridStore.open(mongo.url, { dbName: store.connection.db.databaseName });
+      const main = await dead.notebooks.describe('crash');
+      const stored = await dead.tasks.createMap({ job: 'crash', require: 'default', cell_timeout: null, main_sha256: main.sha256, params: [1, 2, 3, 4].map((v) => Buffer.from(JSON.stringify({ v }))) });
+      await dead.close();
+      const group = stored.task_group;
+      const published = stored.tasks;
+      expect(await store.connection.db.collection(Collections.tasks).countDocuments({ task_group: group })).toBe(0);
 
-      const rows = await svc.status('crash', 'c0ffee00');
+      const rows = await svc.status('crash', group);
       expect(rows.map((r) => [r.job_id, r.task_id, r.status])).toEqual(published.map((d, i) => [i, d.task_id, 'PENDING']));
-      expect((await svc.tasks('crash', 'c0ffee00')).map((t) => t.param)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
-      expect(await store.connection.db.collection(Collections.tasks).countDocuments({ task_group: 'c0ffee00' })).toBe(4);
-      expect((await svc.groups('crash'))[0]).toMatchObject({ task_group: 'c0ffee00', count: 4, states: { PENDING: 4 } });
-      expect((await svc.cancel('crash', { task_group: 'c0ffee00' })).revoked).toBe(4);
+      expect((await svc.tasks('crash', group)).map((t) => t.param)).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }, { v: 4 }]);
+      expect(await store.connection.db.collection(Collections.tasks).countDocuments({ task_group: group })).toBe(4);
+      expect((await svc.groups('crash'))[0]).toMatchObject({ task_group: group, count: 4, states: { PENDING: 4 } });
+      expect((await svc.cancel('crash', { task_group: group })).revoked).toBe(4);
     });
   });
 });

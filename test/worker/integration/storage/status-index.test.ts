@@ -67,21 +67,27 @@ afterAll(async () => {
   await rm(redisDir, { recursive: true, force: true });
 });
 
+/** A group's complete index, parsed (null when it has none): what `status()` would answer from it. */
+async function readIndex(index: StatusIndex, taskGroup: string): Promise<{ rows: IStatusRow[]; built: number } | null> {
+  const found = await index.readJson(taskGroup);
+  return found && { rows: JSON.parse(found.json) as IStatusRow[], built: found.built };
+}
+
 describe('StatusIndex merge rules', () => {
   it('is not readable until a build completes, and a write never replaces a newer revision', async () => {
     const index = new StatusIndex(redis, { prefix: `t1:${randomUUID()}:` });
     await index.apply('g', [{ rev: 1, row: row(0, 'STARTED') }]);
-    expect(await index.read('g')).toBeNull(); // no hash: the write was dropped, not a partial index
+    expect(await readIndex(index, 'g')).toBeNull(); // no hash: the write was dropped, not a partial index
 
     const token = await index.begin('g');
     await index.apply('g', [{ rev: 3, row: row(0, 'SUCCESS') }]); // arrives while the build reads MongoDB
-    expect(await index.read('g')).toBeNull();
+    expect(await readIndex(index, 'g')).toBeNull();
     expect(await index.complete('g', token, [{ rev: 2, row: row(0, 'STARTED') }, { rev: 0, row: row(1, 'PENDING') }])).toBe(true);
-    const read = await index.read('g');
+    const read = await readIndex(index, 'g');
     expect(read?.rows.map((r) => [r.job_id, r.status])).toEqual([[0, 'SUCCESS'], [1, 'PENDING']]);
 
     await index.apply('g', [{ rev: 3, row: row(1, 'FAILURE') }, { rev: 2, row: row(0, 'STARTED') }]);
-    expect((await index.read('g'))?.rows.map((r) => [r.job_id, r.status])).toEqual([[0, 'SUCCESS'], [1, 'FAILURE']]);
+    expect((await readIndex(index, 'g'))?.rows.map((r) => [r.job_id, r.status])).toEqual([[0, 'SUCCESS'], [1, 'FAILURE']]);
   });
 
   it('a build that raced with a drop (or a newer build) cannot mark the index complete', async () => {
@@ -89,13 +95,13 @@ describe('StatusIndex merge rules', () => {
     const stale = await index.begin('g');
     await index.drop('g'); // e.g. a restart's bulk update
     expect(await index.complete('g', stale, [{ rev: 1, row: row(0, 'SUCCESS') }])).toBe(false);
-    expect(await index.read('g')).toBeNull();
+    expect(await readIndex(index, 'g')).toBeNull();
 
     const first = await index.begin('g');
     const second = await index.begin('g');
     expect(await index.complete('g', first, [{ rev: 1, row: row(0, 'SUCCESS') }])).toBe(false);
     expect(await index.complete('g', second, [{ rev: 2, row: row(0, 'PENDING') }])).toBe(true);
-    expect((await index.read('g'))?.rows.map((r) => r.status)).toEqual(['PENDING']);
+    expect((await readIndex(index, 'g'))?.rows.map((r) => r.status)).toEqual(['PENDING']);
   });
 
   it('keeps every row of a group larger than one script call, in job_id order', async () => {
@@ -103,7 +109,7 @@ describe('StatusIndex merge rules', () => {
     const rows = Array.from({ length: 4500 }, (_, i) => ({ rev: 0, row: row(4499 - i, 'PENDING', `m${4499 - i}`) }));
     const token = await index.begin('g');
     expect(await index.complete('g', token, rows)).toBe(true);
-    const read = await index.read('g');
+    const read = await readIndex(index, 'g');
     expect(read?.rows).toHaveLength(4500);
     expect(read?.rows.map((r) => r.job_id)).toEqual(Array.from({ length: 4500 }, (_, i) => i));
     expect(read?.rows[17].message).toBe('m17');
@@ -124,14 +130,14 @@ describe('status() through the index equals status() from MongoDB', () => {
     await expectAgree(g);
 
     const [t0, t1, t2, t3] = m.tasks;
-    await indexed.markStarted(t0.name, t0.task_id, 'nbgrid@a');
-    await indexed.markStarted(t1.name, t1.task_id, 'nbgrid@b');
+    await indexed.runs.markStarted(t0.name, t0.task_id, 'nbgrid@a');
+    await indexed.runs.markStarted(t1.name, t1.task_id, 'nbgrid@b');
     expect((await expectAgree(g)).slice(0, 2).map((r) => [r.status, r.worker])).toEqual([['STARTED', 'nbgrid@a'], ['STARTED', 'nbgrid@b']]);
 
-    await indexed.recordRun(t0.name, run(t0.task_id, 'OK'), null, 42);
-    await indexed.recordRun(t1.name, run(t1.task_id, 'ERROR'), null, undefined);
-    await indexed.recordLostAttempt(t2.name, { ...run(t2.task_id, 'ERROR'), message: 'worker stopped during the run' });
-    await indexed.recordRun(t0.name, { ...run(t0.task_id, 'OK'), attempt: 2 }, null, 43); // late: not counted
+    await indexed.runs.recordRun(t0.name, run(t0.task_id, 'OK'), null, 42);
+    await indexed.runs.recordRun(t1.name, run(t1.task_id, 'ERROR'), null, undefined);
+    await indexed.runs.recordLostAttempt(t2.name, { ...run(t2.task_id, 'ERROR'), message: 'worker stopped during the run' });
+    await indexed.runs.recordRun(t0.name, { ...run(t0.task_id, 'OK'), attempt: 2 }, null, 43); // late: not counted
     const rows = await expectAgree(g);
     expect(rows.slice(0, 3).map((r) => [r.status, r.run_status])).toEqual([['SUCCESS', 'OK'], ['FAILURE', 'ERROR'], ['PENDING', 'unknown']]);
     expect(rows[0].message).toMatch(/^not counted/);
@@ -143,7 +149,7 @@ describe('status() through the index equals status() from MongoDB', () => {
     expect(afterRestart[1].task_id).not.toBe(t1.task_id);
     expect(await redis.hget(`nbgrid:status:${g}`, '_complete')).toBe('1'); // rebuilt by that read
 
-    await indexed.markStarted(t3.name, t3.task_id, 'nbgrid@c');
+    await indexed.runs.markStarted(t3.name, t3.task_id, 'nbgrid@c');
     await svc.cancel('n', { task_group: g });
     const afterCancel = await expectAgree(g);
     expect(afterCancel.map((r) => r.status)).toEqual(['SUCCESS', 'REVOKED', 'REVOKED', 'REVOKED', 'REVOKED', 'REVOKED']);
@@ -179,7 +185,7 @@ describe('status() through the index equals status() from MongoDB', () => {
     try {
       const offlineSvc = new JobService({ store: offline, publisher, liveWorkers: async () => [], emit: () => undefined });
       const m = await offlineSvc.map('n', { params: [7, 8] });
-      await offline.markStarted(m.tasks[0].name, m.tasks[0].task_id, 'nbgrid@x');
+      await offline.runs.markStarted(m.tasks[0].name, m.tasks[0].task_id, 'nbgrid@x');
       const rows = await offlineSvc.status('n', m.task_group);
       expect(rows).toEqual(await truth.status('n', m.task_group));
       expect(rows.map((r) => r.status)).toEqual(['STARTED', 'PENDING']);

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, ServiceUnavailableError } from '../../../../worker/src/domain/errors';
 import type { IJobRun } from '../../../../worker/src/domain/types';
 import { Collections } from '../../../../worker/src/storage/collections';
-import type { ITaskGroupDoc } from '../../../../worker/src/storage/documents';
-import { nextSeq } from '../../../../worker/src/storage/documents';
-import { encodeJson, sha256 } from '../../../../worker/src/storage/json-bytes';
+import { encodeJson, sha256 } from '../../../../worker/src/domain/json-bytes';
 import { NbgridStore } from '../../../../worker/src/storage/nbgrid-store';
 import { freePort, startFerretDb } from './ferretdb';
 
@@ -66,14 +64,11 @@ function run(partial: Partial<IJobRun> & Pick<IJobRun, 'status' | 'task_id'>): I
 }
 
 async function makeTask(nb: { sha256: string }, param: unknown, jobId = 0) {
-  const group = `${randomUUID().slice(0, 8)}`;
-  const now = new Date().toISOString();
-  const seq = nextSeq();
   // A map of tasks 0..jobId (each with `param`) as map() stores it, its task documents written.
-  const g: ITaskGroupDoc = { _id: group, job: 'main', count: jobId + 1, require: 'default', cell_timeout: null, main_sha256: nb.sha256, created: now, seq };
-  const docs = await store.tasks.createMap(g, Array.from({ length: jobId + 1 }, () => encodeJson(param)));
-  await store.tasks.materialize(g, docs);
-  return docs[jobId];
+  const params = Array.from({ length: jobId + 1 }, () => encodeJson(param));
+  const map = await store.tasks.createMap({ job: 'main', require: 'default', cell_timeout: null, main_sha256: nb.sha256, params });
+  await store.tasks.materialize(map.task_group);
+  return map.tasks[jobId];
 }
 
 describe('NbgridStore on FerretDB', () => {
@@ -110,40 +105,44 @@ describe('NbgridStore on FerretDB', () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const param = [[1, [2, 3]], { 'a.b': 'nul\u0000', $x: null }, NaN];
     const t = await makeTask(nb, param, 4);
-    const { notebook, task } = await store.renderTask(`${t._id}.ipynb`);
-    expect(task.name).toBe(t._id);
+    const { notebook, task } = await store.runs.renderTask(`${t.name}.ipynb`);
+    expect(task.name).toBe(t.name);
     expect(task.param).toEqual(param);
     const cells = notebook.cells as { metadata: { tags?: string[] }; source: string }[];
     expect(cells[1].metadata.tags).toEqual(['injected-parameters']);
     expect(cells[1].source).toContain(`'job_id': 4`);
     expect(cells[1].source).toContain(`'param': [[1, [2, 3]], {'a.b': 'nul\\x00', '$x': None}, float('nan')]`);
-    await expect(store.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(NotFoundError);
+    await expect(store.runs.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(NotFoundError);
+    // Said in words every client's user can follow (Python, CLI), not as a REST route.
+    await expect(store.runs.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(
+      "task 'tasks/main/ffffffff-0' does not exist; job.status() (nbgrid status <job>) lists a job's tasks"
+    );
   });
 
   it('records a run given the task the worker holds as given its name: the result notebook carries its job and group', async () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const byName = await makeTask(nb, 'a');
     const byRef = await makeTask(nb, 'b', 1);
-    const held = await store.markStarted(byRef._id, byRef.task_id, 'nbgrid@w1');
-    await store.markStarted(byName._id, byName.task_id, 'nbgrid@w1');
-    const a = await store.recordRun(byName._id, run({ status: 'OK', task_id: byName.task_id }), trickyNotebook(), 'a');
-    const b = await store.recordRun(held!, run({ status: 'OK', task_id: byRef.task_id }), trickyNotebook(), 'b');
+    const held = await store.runs.markStarted(byRef.name, byRef.task_id, 'nbgrid@w1');
+    await store.runs.markStarted(byName.name, byName.task_id, 'nbgrid@w1');
+    const a = await store.runs.recordRun(byName.name, run({ status: 'OK', task_id: byName.task_id }), trickyNotebook(), 'a');
+    const b = await store.runs.recordRun(held!, run({ status: 'OK', task_id: byRef.task_id }), trickyNotebook(), 'b');
     for (const [task, done] of [[byName, a], [byRef, b]] as const) {
       expect(done).toMatchObject({ state: 'SUCCESS', result: task === byName ? 'a' : 'b' });
       const doc = await store.connection.db.collection(Collections.results).findOne({ _id: done!.job_runs[0].results as never });
-      expect(doc).toMatchObject({ task_name: task._id, job: 'main', task_group: task.task_group, job_id: task.job_id, task_id: task.task_id });
+      expect(doc).toMatchObject({ task_name: task.name, job: 'main', task_group: task.task_group, job_id: task.job_id, task_id: task.task_id });
     }
   });
 
   it('records runs once per task_id and attempt, and only the current attempt sets the state', async () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const t = await makeTask(nb, 1);
-    expect((await store.markStarted(t._id, 'other-id', 'w'))).toBeNull();
-    const started = await store.markStarted(t._id, t.task_id, 'nbgrid@w1');
+    expect((await store.runs.markStarted(t.name, 'other-id', 'w'))).toBeNull();
+    const started = await store.runs.markStarted(t.name, t.task_id, 'nbgrid@w1');
     expect(started?.state).toBe('STARTED');
 
     const resultNb = trickyNotebook();
-    const first = await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, results: null }), resultNb, { v: [1, NaN, null] });
+    const first = await store.runs.recordRun(t.name, run({ status: 'OK', task_id: t.task_id, results: null }), resultNb, { v: [1, NaN, null] });
     expect(first).toMatchObject({ state: 'SUCCESS', run_status: 'OK' });
     expect(first?.result).toEqual({ v: [1, NaN, null] });
     expect(first?.job_runs).toHaveLength(1);
@@ -153,52 +152,50 @@ describe('NbgridStore on FerretDB', () => {
     expect(JSON.stringify(stored.content)).toBe(JSON.stringify(resultNb));
 
     // Redelivered message: same task id and attempt, now failing: nothing changes.
-    const again = await store.recordRun(t._id, run({ status: 'ERROR', task_id: t.task_id, message: 'boom' }), null, undefined);
+    const again = await store.runs.recordRun(t.name, run({ status: 'ERROR', task_id: t.task_id, message: 'boom' }), null, undefined);
     expect(again).toBeNull();
-    const after = await store.tasks.get(t._id);
+    const after = await store.runs.get(t.name);
     expect(after.job_runs).toHaveLength(1);
     expect(after.state).toBe('SUCCESS');
     expect(after.result).toEqual({ v: [1, NaN, null] });
 
     // The same task id finishing again under another attempt (a redelivery that also ran):
     // history only, never a second state change or result.
-    expect(await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 'second')).toBeNull();
-    expect((await store.tasks.get(t._id)).result).toEqual({ v: [1, NaN, null] });
-    const twice = await store.tasks.get(t._id);
+    expect(await store.runs.recordRun(t.name, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 'second')).toBeNull();
+    expect((await store.runs.get(t.name)).result).toEqual({ v: [1, NaN, null] });
+    const twice = await store.runs.get(t.name);
     expect(twice.job_runs).toHaveLength(2);
     // ...and never as a second OK run: exactly one OK run per task.
     expect(twice.job_runs.map((r) => r.status)).toEqual(['OK', 'ERROR']);
     expect(twice.job_runs[1].message).toMatch(/^not counted/);
 
     // A run of an old task id lands in the history but does not touch the state.
-    const stale = await store.recordRun(t._id, run({ status: 'ERROR', task_id: 'old-id', message: 'late\u0000' }), null, undefined);
+    const stale = await store.runs.recordRun(t.name, run({ status: 'ERROR', task_id: 'old-id', message: 'late\u0000' }), null, undefined);
     expect(stale).toBeNull();
-    const final = await store.tasks.get(t._id);
+    const final = await store.runs.get(t.name);
     expect(final.job_runs.map((r) => r.task_id)).toEqual([t.task_id, t.task_id, 'old-id']);
     expect(final.state).toBe('SUCCESS');
-    expect(await store.markState(t._id, t.task_id, 'RETRY')).toMatchObject({ state: 'RETRY' });
-    expect(await store.markState(t._id, 'old-id', 'REVOKED')).toBeNull();
   });
 
   it('records a lost attempt once, in the history only', async () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const t = await makeTask(nb, 2);
-    await store.markStarted(t._id, t.task_id, 'nbgrid@dead');
+    await store.runs.markStarted(t.name, t.task_id, 'nbgrid@dead');
     const lost = run({ status: 'ERROR', task_id: t.task_id, message: 'worker died', worker: 'nbgrid@dead' });
-    await store.recordLostAttempt(t._id, lost);
-    await store.recordLostAttempt(t._id, lost);
-    const task = await store.tasks.get(t._id);
+    await store.runs.recordLostAttempt(t.name, lost);
+    await store.runs.recordLostAttempt(t.name, lost);
+    const task = await store.runs.get(t.name);
     expect(task.job_runs).toEqual([lost]);
     expect(task).toMatchObject({ state: 'STARTED', worker: 'nbgrid@dead' });
     // The redelivered run then records normally.
-    const ok = await store.recordRun(t._id, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 5);
+    const ok = await store.runs.recordRun(t.name, run({ status: 'OK', task_id: t.task_id, attempt: 2 }), null, 5);
     expect(ok).toMatchObject({ state: 'SUCCESS', run_status: 'OK', result: 5 });
   });
 
   it('records a failed run as FAILURE/ERROR with its message', async () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const t = await makeTask(nb, 'x');
-    const failed = await store.recordRun(t._id, run({ status: 'ERROR', task_id: t.task_id, message: 'ValueError: bad' }), null, undefined);
+    const failed = await store.runs.recordRun(t.name, run({ status: 'ERROR', task_id: t.task_id, message: 'ValueError: bad' }), null, undefined);
     expect(failed).toMatchObject({ state: 'FAILURE', run_status: 'ERROR' });
     expect(failed?.result).toBeUndefined();
     expect(failed?.job_runs[0]).toMatchObject({ status: 'ERROR', message: 'ValueError: bad', results: null });

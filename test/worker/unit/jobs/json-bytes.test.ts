@@ -1,6 +1,6 @@
-// The JSON codec the job service stores parameters and results with (worker/src/storage/json-bytes).
+// The JSON codec the job service stores parameters and results with (worker/src/domain/json-bytes).
 import { InvalidInputError } from '../../../../worker/src/domain/errors';
-import { decodeJson, encodeJson } from '../../../../worker/src/storage/json-bytes';
+import { decodeJson, encodeJson } from '../../../../worker/src/domain/json-bytes';
 import { runPython } from '../notebooks/python';
 
 describe('stored JSON bytes', () => {

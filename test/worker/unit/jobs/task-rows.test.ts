@@ -1,6 +1,8 @@
+import { statusRow } from '../../../../worker/src/domain/status-row';
+import { taskEvent } from '../../../../worker/src/domain/task-event';
+import type { ITaskSummary } from '../../../../worker/src/domain/task-state';
 import type { IJobRun } from '../../../../worker/src/domain/types';
-import { statusRow, taskEvent } from '../../../../worker/src/jobs/task-rows';
-import type { ITaskSummaryDoc } from '../../../../worker/src/storage/task-store';
+import { toTaskSummary, type ITaskSummaryDoc } from '../../../../worker/src/storage/documents';
 
 const run: IJobRun = {
   status: 'ERROR',
@@ -13,9 +15,9 @@ const run: IJobRun = {
   task_id: 't1'
 };
 
-function doc(partial: Partial<ITaskSummaryDoc>): ITaskSummaryDoc {
+function doc(partial: Partial<ITaskSummary>): ITaskSummary {
   return {
-    _id: 'tasks/main/0a1b2c3d-1',
+    name: 'tasks/main/0a1b2c3d-1',
     job: 'main',
     task_group: '0a1b2c3d',
     job_id: 1,
@@ -27,9 +29,7 @@ function doc(partial: Partial<ITaskSummaryDoc>): ITaskSummaryDoc {
     require: 'default',
     cell_timeout: null,
     job_runs: [],
-    run_keys: [],
     worker: null,
-    group_seq: 1,
     created: '2026-01-01T00:00:00.000Z',
     updated: '2026-01-01T00:00:00.000Z',
     ...partial
@@ -63,8 +63,8 @@ describe('status rows and task events', () => {
 
   it('events carry the same fields', () => {
     const d = doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run] });
-    expect(taskEvent({ ...d, name: d._id })).toEqual({
-      name: d._id,
+    expect(taskEvent(d)).toEqual({
+      name: d.name,
       job: 'main',
       task_group: '0a1b2c3d',
       job_id: 1,
@@ -75,5 +75,33 @@ describe('status rows and task events', () => {
       worker: 'nbgrid@a',
       duration: 2.5
     });
+  });
+
+  it('storage maps a task document to the task state rows are made of (older documents included)', () => {
+    const stored: ITaskSummaryDoc = {
+      _id: 'tasks/main/0a1b2c3d-1',
+      job: 'main',
+      task_group: '0a1b2c3d',
+      job_id: 1,
+      main_sha256: 'f'.repeat(64),
+      task_id: 't1',
+      attempt: 3,
+      state: 'FAILURE',
+      run_status: 'ERROR',
+      require: 'gpu',
+      cell_timeout: 5,
+      job_runs: [run],
+      run_keys: ['t1:1'],
+      worker: 'nbgrid@a',
+      group_seq: 7,
+      created: '2026-01-01T00:00:00.000Z',
+      updated: '2026-01-01T00:00:01.000Z',
+      rev: 4
+    };
+    expect(toTaskSummary(stored)).toEqual(doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run], worker: 'nbgrid@a', attempt: 3, require: 'gpu', cell_timeout: 5, updated: '2026-01-01T00:00:01.000Z' }));
+    // Documents written before attempts and workers were stored: first attempt, no worker.
+    const old = { ...stored, attempt: undefined, worker: undefined } as unknown as ITaskSummaryDoc;
+    expect(toTaskSummary(old)).toMatchObject({ attempt: 1, worker: null });
+    expect(statusRow(toTaskSummary(old)).worker).toBe('nbgrid@a');
   });
 });

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../../../worker/src/domain/errors';
 import { pythonLiteral } from '../../../../worker/src/notebooks/python-literal';
-import { encodeJson } from '../../../../worker/src/storage/json-bytes';
+import { encodeJson } from '../../../../worker/src/domain/json-bytes';
 import { runPython } from './python';
 
 // Python evaluates each literal and compares it with json.loads of the same value: equal, same

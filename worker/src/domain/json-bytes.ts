@@ -1,13 +1,14 @@
 /**
- * JSON values to and from the bytes nbgrid stores (DESIGN.md: content, parameters and returned
- * values are stored as serialized JSON, never as BSON sub-documents).
+ * JSON values to and from the bytes nbgrid stores and sends (DESIGN.md: content, parameters and
+ * returned values are stored as serialized JSON, never as BSON sub-documents). The job service
+ * encodes parameters with it to check them before anything is written; storage keeps the bytes.
  *
  * The text is `JSON.stringify`'s, except that non-finite numbers are written as Python's `json`
  * module writes them (`NaN`, `Infinity`, `-Infinity`) instead of being turned into `null`, so a
  * returned `float('nan')` comes back as NaN.
  */
 import { createHash } from 'node:crypto';
-import { InvalidInputError } from '../domain/errors';
+import { InvalidInputError } from './errors';
 
 /**
  * Serialize `value`, checking on the way that it is JSON.
@@ -16,11 +17,6 @@ import { InvalidInputError } from '../domain/errors';
  */
 export function encodeJson(value: unknown, what = 'value'): Buffer {
   return Buffer.from(stringify(value, what, new Set()), 'utf8');
-}
-
-/** Check that `value` is JSON (as `encodeJson` does) without keeping the bytes. */
-export function assertJson(value: unknown, what = 'value'): void {
-  stringify(value, what, new Set());
 }
 
 function stringify(value: unknown, path: string, seen: Set<object>): string {

@@ -1,0 +1,88 @@
+/**
+ * What the job service needs of the stored task groups and tasks (implemented by storage).
+ * Every call is a handful of MongoDB operations whatever the size of the map: a map is stored as
+ * one group document, its task documents are written later (`materialize`), and until then every
+ * read creates them from the group.
+ */
+import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from './types';
+import type { ITaskSummary } from './task-state';
+
+/** A map to store: the group's fixed fields and every parameter. */
+export interface INewMap {
+  /** The main notebook's name. */
+  job: string;
+  /** Worker label (queue) of every task. */
+  require: string;
+  /** Per-cell timeout in seconds; null for none. */
+  cell_timeout: number | null;
+  /** Content address of the main notebook the task notebooks are rendered from. */
+  main_sha256: string;
+  /** Each parameter's JSON bytes (see `encodeJson`), in map order. */
+  params: Uint8Array[];
+}
+
+/** A stored map: its new group id and its tasks, whose ids are the ones to publish. */
+export interface IStoredMap {
+  task_group: string;
+  tasks: ITaskSummary[];
+}
+
+/** A restart of one task: its new Celery id and attempt. */
+export interface ITaskRestart {
+  name: string;
+  task_id: string;
+  attempt: number;
+  task_group: string;
+  /** Set when the task is re-pointed at the current main notebook. */
+  main_sha256?: string;
+}
+
+/** A task notebook rendered from its main notebook and parameter, and its task. */
+export interface IRenderedTask {
+  notebook: Record<string, unknown>;
+  task: ITask;
+}
+
+/**
+ * Task groups and tasks. A `taskGroup` argument is a group id, or `'*'` for every group of the
+ * job where the method says so; results come in map order (group, then `job_id`).
+ */
+export interface ITaskRepository {
+  /**
+   * Store a map under a new group id in O(1) writes. Its task documents do not exist yet: call
+   * `materialize` once the tasks are queued, or `deleteGroup` if queueing failed.
+   */
+  createMap(map: INewMap): Promise<IStoredMap>;
+  /**
+   * Write the task documents of a group this process's `createMap` made (those a worker created
+   * meanwhile are kept). Other groups are left to be created by their first read.
+   */
+  materialize(taskGroup: string): Promise<void>;
+  /** Remove a group and its tasks. */
+  deleteGroup(taskGroup: string): Promise<void>;
+  /** The id of the job's newest group, or null when it has none. */
+  latestGroup(job: string): Promise<string | null>;
+  /** Whether `job` has the group `taskGroup`. */
+  hasGroup(job: string, taskGroup: string): Promise<boolean>;
+  /** The job's groups, newest first, with their task counts by queue state. */
+  groups(job: string): Promise<ITaskGroup[]>;
+  /** Tasks of one group or `'*'` without parameters and returned values. */
+  summaries(job: string, taskGroup: string): Promise<ITaskSummary[]>;
+  /** Status rows of one group (from the status index when it is complete). */
+  statusRows(job: string, taskGroup: string): Promise<IStatusRow[]>;
+  /** `statusRows` as the JSON text of an array (from the index without parsing it). */
+  statusJson(job: string, taskGroup: string): Promise<string>;
+  /** Full tasks of one group or `'*'`. */
+  list(job: string, taskGroup: string): Promise<ITask[]>;
+  /**
+   * Task notebooks (`tasks/<nb>/<group>-<i>.ipynb`) whose name starts with `prefix`, by name;
+   * sha256 and size are those of the main notebook each is rendered from.
+   */
+  listTaskNotebooks(prefix: string): Promise<INotebookInfo[]>;
+  /** The task notebook of `taskName` (`.ipynb` optional), rendered now. @throws NotFoundError */
+  renderTask(taskName: string): Promise<IRenderedTask>;
+  /** Give tasks new Celery ids and attempts and set them PENDING again. */
+  restartTasks(restarts: ITaskRestart[]): Promise<void>;
+  /** Set the group's queued or running tasks to REVOKED; returns how many changed. */
+  revokeGroup(job: string, taskGroup: string): Promise<number>;
+}

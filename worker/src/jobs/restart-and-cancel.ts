@@ -1,0 +1,55 @@
+/** `restart()` and `cancel()` of one task group: bulk updates, then revocations and messages. */
+import { randomUUID } from 'node:crypto';
+import type { ICancelResult, IRestartOptions, IRestartResult, ITaskEvent, ITaskPublisher } from '../domain/ports';
+import type { INotebookRepository } from '../domain/notebook-repository';
+import { taskEvent } from '../domain/task-event';
+import type { ITaskRepository, ITaskRestart } from '../domain/task-repository';
+import { isActive, type ITaskSummary } from '../domain/task-state';
+import { publishTasks } from './task-queueing';
+
+/** What restart and cancel use. */
+export interface IGroupControlDeps {
+  notebooks: INotebookRepository;
+  tasks: ITaskRepository;
+  publisher: ITaskPublisher;
+  emit: (e: ITaskEvent) => void;
+}
+
+/** Re-run the tasks of group `taskGroup` of `job` that have no OK run (`reset`: every task). */
+export async function restartGroup(deps: IGroupControlDeps, job: string, taskGroup: string, options: IRestartOptions): Promise<IRestartResult> {
+  let mainSha: string | undefined;
+  if (options.refresh) mainSha = (await deps.notebooks.describe(job)).sha256;
+  const tasks = await deps.tasks.summaries(job, taskGroup);
+  const chosen = options.reset ? tasks : tasks.filter((t) => t.run_status !== 'OK');
+  const restarts: (ITaskRestart & { prev: ITaskSummary })[] = chosen.map((t) => ({
+    name: t.name,
+    task_id: randomUUID(),
+    attempt: t.attempt + 1,
+    task_group: taskGroup,
+    main_sha256: mainSha,
+    prev: t
+  }));
+  // Queued or running copies of the old attempts would only duplicate work.
+  const stale = restarts.filter((r) => isActive(r.prev.state)).map((r) => r.prev.task_id);
+  if (stale.length > 0) await deps.publisher.revoke(stale, { terminate: true });
+  await deps.tasks.restartTasks(restarts);
+  await publishTasks(
+    deps.publisher,
+    restarts.map((r) => ({ name: r.name, task_id: r.task_id, attempt: r.attempt, task_group: taskGroup, queue: r.prev.require }))
+  );
+  for (const r of restarts) {
+    deps.emit(taskEvent({ ...r.prev, task_id: r.task_id, state: 'PENDING', run_status: 'unknown', worker: null, job_runs: [] }));
+  }
+  return { task_group: taskGroup, restarted: restarts.map((r) => ({ name: r.name, task_id: r.task_id })) };
+}
+
+/** Revoke the queued and running tasks of group `taskGroup` of `job`. */
+export async function cancelGroup(deps: IGroupControlDeps, job: string, taskGroup: string): Promise<ICancelResult> {
+  const active = (await deps.tasks.summaries(job, taskGroup)).filter((t) => isActive(t.state));
+  // REVOKED is stored before running tasks are interrupted: an interrupted task records its
+  // run as soon as it stops, and must find its task revoked rather than still active.
+  const revoked = await deps.tasks.revokeGroup(job, taskGroup);
+  if (active.length > 0) await deps.publisher.revoke(active.map((t) => t.task_id), { terminate: true });
+  for (const t of active) deps.emit(taskEvent({ ...t, state: 'REVOKED' }));
+  return { task_group: taskGroup, revoked };
+}

@@ -1,0 +1,203 @@
+/**
+ * Task groups and the lazy materialization of their tasks. A map is stored as one group document
+ * holding every parameter; its task documents are written after the tasks are queued, and until
+ * they all exist, reading a task creates it from the group and group-wide reads wait for all of
+ * them. Every write is a single-document or unordered bulk write: FerretDB v1 has no transactions.
+ */
+import { randomBytes } from 'node:crypto';
+import { Binary, MongoBulkWriteError, type Db, type Filter } from 'mongodb';
+import { decodeJson, encodeJson } from '../domain/json-bytes';
+import type { JsonValue } from '../domain/types';
+import { parseTaskName } from '../notebooks/task-names';
+import { isDuplicateKey, type BlobStore } from './blob-store';
+import { Collections } from './collections';
+import { INLINE_PARAMS_LIMIT, binaryBytes, taskDocOf, type ITaskDoc, type ITaskGroupDoc } from './documents';
+import type { IndexedStatus } from './indexed-status';
+import type { MongoConnection } from './mongo-connection';
+
+/** Group reads without the parameters (up to INLINE_PARAMS_LIMIT bytes). */
+const NO_PARAMS = { params: 0 } as const;
+
+/** Task documents per insertMany while materializing. */
+const INSERT_CHUNK = 5000;
+
+export class TaskGroups {
+  /** Groups whose task documents this process is creating, by group id. */
+  private readonly materializing = new Map<string, Promise<void>>();
+  /** Recently read groups' parameters (JSON bytes each), by group id and salt. */
+  private readonly paramsCache = new Map<string, Uint8Array[]>();
+
+  constructor(
+    private readonly conn: MongoConnection,
+    private readonly blobs: BlobStore,
+    private readonly status: IndexedStatus
+  ) {}
+
+  private tasks(db: Db) {
+    return db.collection<ITaskDoc>(Collections.tasks);
+  }
+
+  private groups(db: Db) {
+    return db.collection<ITaskGroupDoc>(Collections.taskGroups);
+  }
+
+  /**
+   * Store a map in O(1) writes however many tasks it has: the group document holding every
+   * parameter as one JSON array (a blob when over INLINE_PARAMS_LIMIT), marked not yet
+   * materialized, then the group's status rows in the index. Returns the task documents, which
+   * do not exist yet: call `materialize` once the tasks are queued.
+   * @param params each parameter's JSON bytes, in map order
+   */
+  async createMap(group: ITaskGroupDoc, params: Uint8Array[]): Promise<ITaskDoc[]> {
+    const parts: Buffer[] = [Buffer.from('[')];
+    params.forEach((p, i) => parts.push(...(i > 0 ? [Buffer.from(','), Buffer.from(p)] : [Buffer.from(p)])));
+    parts.push(Buffer.from(']'));
+    const withParams = { ...group, task_id_salt: group.task_id_salt ?? randomSalt(), materialized: false };
+    const docs = params.map((p, i) => taskDocOf(withParams, i, p));
+    const packed = Buffer.concat(parts);
+    try {
+      if (packed.byteLength <= INLINE_PARAMS_LIMIT) withParams.params = new Binary(packed);
+      else withParams.params_sha256 = (await this.blobs.put(packed)).sha256;
+      await this.conn.run((db) => this.groups(db).insertOne(withParams));
+    } catch (err) {
+      await this.deleteGroup(group._id).catch(() => undefined);
+      throw err;
+    }
+    this.paramsCache.set(paramsKey(withParams), params);
+    await this.status.build(group._id, docs);
+    Object.assign(group, withParams);
+    return docs;
+  }
+
+  /**
+   * Create every task document of `group` that does not exist yet (tasks a worker already
+   * created, and changed since, are left as they are), then mark the group materialized.
+   * One call per group runs at a time in this process; later callers wait for it.
+   * @param docs the documents `createMap` returned; recomputed from the group when absent
+   */
+  materialize(group: ITaskGroupDoc, docs?: ITaskDoc[]): Promise<void> {
+    const running = this.materializing.get(group._id);
+    if (running) return running;
+    const work = (async () => {
+      const all = docs ?? (await this.groupTaskDocs(group));
+      for (let i = 0; i < all.length; i += INSERT_CHUNK) {
+        const chunk = all.slice(i, i + INSERT_CHUNK);
+        await this.conn.run((db) => this.tasks(db).insertMany(chunk, { ordered: false })).catch(ignoreDuplicates);
+      }
+      await this.conn.run((db) => this.groups(db).updateOne({ _id: group._id }, { $set: { materialized: true } }));
+      group.materialized = true;
+    })().finally(() => this.materializing.delete(group._id));
+    this.materializing.set(group._id, work);
+    return work;
+  }
+
+  /** Wait until the task documents of `group` (or of every group of `job` with `'*'`) exist. */
+  async ensureMaterialized(job: string, taskGroup: string): Promise<void> {
+    const filter: Filter<ITaskGroupDoc> = taskGroup === '*' ? { job, materialized: false } : { _id: taskGroup, job, materialized: false };
+    const pending = await this.conn.run((db) => this.groups(db).find(filter, { projection: NO_PARAMS }).toArray());
+    for (const g of pending) await this.materialize(g);
+  }
+
+  /** Wait for every group of any job that is not materialized yet (for listings by name). */
+  async ensureAllMaterialized(): Promise<void> {
+    const pending = await this.conn.run((db) => this.groups(db).find({ materialized: false }, { projection: NO_PARAMS }).toArray());
+    for (const g of pending) await this.materialize(g);
+  }
+
+  /** The parameters of a group, one JSON byte string each (cached). */
+  private async groupParams(group: ITaskGroupDoc): Promise<Uint8Array[]> {
+    const key = paramsKey(group);
+    const hit = this.paramsCache.get(key);
+    if (hit) return hit;
+    let stored: Pick<ITaskGroupDoc, 'params' | 'params_sha256'> | null = group;
+    if (!group.params && !group.params_sha256) {
+      // Group reads leave the (possibly large) parameters out: fetch them now.
+      stored = await this.conn.run((db) => this.groups(db).findOne({ _id: group._id }, { projection: { params: 1, params_sha256: 1 } }));
+    }
+    let packed: Uint8Array;
+    if (stored?.params) packed = binaryBytes(stored.params);
+    else if (stored?.params_sha256) packed = await this.blobs.get(stored.params_sha256);
+    else throw new Error(`task group ${group._id} has no stored parameters`);
+    const values = decodeJson(packed) as JsonValue[];
+    const params = values.map((v, i) => encodeJson(v, `params[${i}]`));
+    this.paramsCache.set(key, params);
+    while (this.paramsCache.size > 2) this.paramsCache.delete(this.paramsCache.keys().next().value as string);
+    return params;
+  }
+
+  private async groupTaskDocs(group: ITaskGroupDoc): Promise<ITaskDoc[]> {
+    const salt = group.task_id_salt;
+    if (!salt) throw new Error(`task group ${group._id} has no task id salt`);
+    const params = await this.groupParams(group);
+    return params.map((p, i) => taskDocOf({ ...group, task_id_salt: salt }, i, p));
+  }
+
+  /**
+   * Create the document of task `name` from its group if the group has that task and is not
+   * materialized yet. True when the caller should look for the document again (created now, or
+   * by the group's materialization meanwhile); false when there is no such task.
+   */
+  async materializeOne(name: string): Promise<boolean> {
+    const parsed = parseTaskName(name);
+    if (!parsed) return false;
+    const group = await this.findGroup(parsed.job, parsed.task_group);
+    if (!group || parsed.job_id >= group.count) return false;
+    // Materialized since the caller looked: the document exists now, look again.
+    if (group.materialized !== false || !group.task_id_salt) return true;
+    const params = await this.groupParams(group);
+    const doc = taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id]);
+    await this.conn.run((db) => this.tasks(db).insertOne(doc)).catch((err: unknown) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+    return true;
+  }
+
+  /** Remove a group and its tasks. */
+  async deleteGroup(taskGroup: string): Promise<void> {
+    await this.materializing.get(taskGroup)?.catch(() => undefined);
+    await this.conn.run(async (db) => {
+      await this.tasks(db).deleteMany({ task_group: taskGroup });
+      await this.groups(db).deleteOne({ _id: taskGroup });
+    });
+    await this.status.drop(taskGroup);
+  }
+
+  /** Whether any job already has a group with this id. */
+  async groupIdTaken(taskGroup: string): Promise<boolean> {
+    return (await this.conn.run((db) => this.groups(db).countDocuments({ _id: taskGroup }, { limit: 1 }))) > 0;
+  }
+
+  /** A group of `job` without its parameters, or null. */
+  async findGroup(job: string, taskGroup: string): Promise<ITaskGroupDoc | null> {
+    return this.conn.run((db) => this.groups(db).findOne({ _id: taskGroup, job }, { projection: NO_PARAMS }));
+  }
+
+  /** The job's newest group without its parameters, or null. */
+  async latestGroup(job: string): Promise<ITaskGroupDoc | null> {
+    return this.conn.run((db) => this.groups(db).find({ job }, { projection: NO_PARAMS }).sort({ seq: -1 }).limit(1).next());
+  }
+
+  /** Groups of a job, newest first, without their parameters. */
+  async listGroups(job: string): Promise<ITaskGroupDoc[]> {
+    return this.conn.run((db) => this.groups(db).find({ job }, { projection: NO_PARAMS }).sort({ seq: -1 }).toArray());
+  }
+}
+
+function randomSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** An unordered insert where some documents already existed: that part is fine. */
+function ignoreDuplicates(err: unknown): void {
+  if (err instanceof MongoBulkWriteError) {
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (errors.length > 0 && errors.every((e) => e.code === 11000)) return;
+  }
+  if (isDuplicateKey(err)) return;
+  throw err;
+}
+
+/** Cache key of a group's parameters: a group id can be reused after its group was deleted. */
+function paramsKey(group: ITaskGroupDoc): string {
+  return `${group._id}:${group.task_id_salt ?? ''}`;
+}

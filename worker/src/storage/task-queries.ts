@@ -1,0 +1,103 @@
+/**
+ * Reads of tasks: by group (or every group of a job), by name prefix and one by name, and the
+ * counts by state. Group-wide reads first wait until the group's task documents exist (see
+ * TaskGroups); a single task is created from its group when it does not exist yet.
+ */
+import type { Db, Filter } from 'mongodb';
+import { NotFoundError } from '../domain/errors';
+import type { INotebookInfo, ITask, QueueState } from '../domain/types';
+import { stripIpynb, taskNotebookPath } from '../notebooks/task-names';
+import type { BlobStore } from './blob-store';
+import { Collections } from './collections';
+import { toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
+import { prefixRegex } from './notebook-store';
+import type { MongoConnection } from './mongo-connection';
+import type { TaskGroups } from './task-groups';
+
+export class TaskQueries {
+  constructor(
+    private readonly conn: MongoConnection,
+    private readonly groups: TaskGroups,
+    private readonly blobs: BlobStore
+  ) {}
+
+  private tasks(db: Db) {
+    return db.collection<ITaskDoc>(Collections.tasks);
+  }
+
+  /** Task counts by group and queue state for a job: one aggregation. */
+  async stateCounts(job: string): Promise<Map<string, Partial<Record<QueueState, number>>>> {
+    await this.groups.ensureMaterialized(job, '*');
+    const rows = await this.conn.run((db) =>
+      this.tasks(db)
+        .aggregate<{ _id: { g: string; s: QueueState }; n: number }>([
+          { $match: { job } },
+          { $group: { _id: { g: '$task_group', s: '$state' }, n: { $sum: 1 } } }
+        ])
+        .toArray()
+    );
+    const out = new Map<string, Partial<Record<QueueState, number>>>();
+    for (const r of rows) {
+      const counts = out.get(r._id.g) ?? {};
+      counts[r._id.s] = r.n;
+      out.set(r._id.g, counts);
+    }
+    return out;
+  }
+
+  /** Tasks of one group (or of all groups with `'*'`) without param/result bytes, in map order. */
+  async summaries(job: string, taskGroup: string): Promise<ITaskSummaryDoc[]> {
+    await this.groups.ensureMaterialized(job, taskGroup);
+    return this.conn.run((db) => {
+      const filter: Filter<ITaskDoc> = taskGroup === '*' ? { job } : { job, task_group: taskGroup };
+      const sort = taskGroup === '*' ? { group_seq: 1, job_id: 1 } : { job_id: 1 };
+      return this.tasks(db)
+        .find(filter, { projection: { param: 0, result: 0 } })
+        .sort(sort as Record<string, 1>)
+        .toArray() as Promise<ITaskSummaryDoc[]>;
+    });
+  }
+
+  /** Full tasks of one group (or `'*'`), in map order. */
+  async list(job: string, taskGroup: string): Promise<ITask[]> {
+    await this.groups.ensureMaterialized(job, taskGroup);
+    const docs = await this.conn.run((db) => {
+      const filter: Filter<ITaskDoc> = taskGroup === '*' ? { job } : { job, task_group: taskGroup };
+      const sort = taskGroup === '*' ? { group_seq: 1, job_id: 1 } : { job_id: 1 };
+      return this.tasks(db).find(filter).sort(sort as Record<string, 1>).toArray();
+    });
+    return docs.map(toTask);
+  }
+
+  /**
+   * Task notebooks whose name (`tasks/<nb>/<group>-<i>.ipynb`) starts with `prefix`, by name;
+   * sha256 and size are those of the main notebook each is rendered from.
+   */
+  async listTaskNotebooks(prefix: string): Promise<INotebookInfo[]> {
+    await this.groups.ensureAllMaterialized();
+    const prefixRe = prefixRegex(prefix.replace(/\.ipynb$/, ''));
+    const docs = await this.conn.run((db) =>
+      this.tasks(db)
+        .find({ _id: { $regex: prefixRe } }, { projection: { _id: 1, main_sha256: 1, created: 1, updated: 1 } })
+        .sort({ _id: 1 })
+        .toArray()
+    );
+    const sizes = await this.blobs.sizes([...new Set(docs.map((d) => d.main_sha256))]);
+    const out: INotebookInfo[] = [];
+    for (const d of docs) {
+      const name = taskNotebookPath(d._id);
+      if (!name.startsWith(prefix)) continue;
+      out.push({ name, sha256: d.main_sha256, size: sizes.get(d.main_sha256) ?? 0, created: d.created, modified: d.updated });
+    }
+    return out;
+  }
+
+  /** A task by name (`.ipynb` optional). @throws NotFoundError */
+  async get(taskName: string): Promise<ITask> {
+    const name = stripIpynb(taskName);
+    let doc = await this.conn.run((db) => this.tasks(db).findOne({ _id: name }));
+    if (!doc && (await this.groups.materializeOne(name))) doc = await this.conn.run((db) => this.tasks(db).findOne({ _id: name }));
+    if (!doc) throw new NotFoundError(`task '${name}' does not exist; job.status() (nbgrid status <job>) lists a job's tasks`);
+    return toTask(doc);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The job service's view of task groups and tasks (`ITaskRepository`), made of the storage parts
+ * that each do one job: groups and lazy materialization (TaskGroups), the status index
+ * (IndexedStatus), reads (TaskQueries), rendering (TaskRenderer) and bulk updates
+ * (TaskBulkUpdates). Here storage documents become domain types.
+ */
+import type { INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
+import type { ITaskSummary } from '../domain/task-state';
+import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
+import { newTaskGroup } from '../notebooks/task-names';
+import { nextSeq, toTaskSummary, type ITaskDoc, type ITaskGroupDoc } from './documents';
+import type { IndexedStatus } from './indexed-status';
+import type { TaskBulkUpdates } from './task-bulk-updates';
+import type { TaskGroups } from './task-groups';
+import type { TaskQueries } from './task-queries';
+import type { TaskRenderer } from './task-renderer';
+
+export class TaskRepository implements ITaskRepository {
+  /** Maps this process stored whose task documents are not written yet, by group id. */
+  private readonly unwritten = new Map<string, { group: ITaskGroupDoc; docs: ITaskDoc[] }>();
+
+  constructor(
+    private readonly groupStore: TaskGroups,
+    private readonly queries: TaskQueries,
+    private readonly status: IndexedStatus,
+    private readonly renderer: TaskRenderer,
+    private readonly bulk: TaskBulkUpdates
+  ) {}
+
+  async createMap(map: INewMap): Promise<IStoredMap> {
+    const created = new Date().toISOString();
+    const seq = nextSeq();
+    let id = newTaskGroup();
+    while (await this.groupStore.groupIdTaken(id)) id = newTaskGroup();
+    const group: ITaskGroupDoc = {
+      _id: id,
+      job: map.job,
+      count: map.params.length,
+      require: map.require,
+      cell_timeout: map.cell_timeout,
+      main_sha256: map.main_sha256,
+      created,
+      seq
+    };
+    const docs = await this.groupStore.createMap(group, map.params);
+    this.unwritten.set(id, { group, docs });
+    return { task_group: id, tasks: docs.map(toTaskSummary) };
+  }
+
+  async materialize(taskGroup: string): Promise<void> {
+    const mine = this.unwritten.get(taskGroup);
+    // Another process's map (or one already written): whoever reads its tasks creates them.
+    if (!mine) return;
+    try {
+      await this.groupStore.materialize(mine.group, mine.docs);
+    } finally {
+      // A failed write is not retried from here: the next read of the group creates the tasks.
+      this.unwritten.delete(taskGroup);
+    }
+  }
+
+  async deleteGroup(taskGroup: string): Promise<void> {
+    this.unwritten.delete(taskGroup);
+    await this.groupStore.deleteGroup(taskGroup);
+  }
+
+  async latestGroup(job: string): Promise<string | null> {
+    return (await this.groupStore.latestGroup(job))?._id ?? null;
+  }
+
+  async hasGroup(job: string, taskGroup: string): Promise<boolean> {
+    return (await this.groupStore.findGroup(job, taskGroup)) !== null;
+  }
+
+  async groups(job: string): Promise<ITaskGroup[]> {
+    const [groups, counts] = await Promise.all([this.groupStore.listGroups(job), this.queries.stateCounts(job)]);
+    return groups.map((g) => ({
+      task_group: g._id,
+      job: g.job,
+      count: g.count,
+      require: g.require,
+      created: g.created,
+      states: counts.get(g._id) ?? {}
+    }));
+  }
+
+  async summaries(job: string, taskGroup: string): Promise<ITaskSummary[]> {
+    return (await this.queries.summaries(job, taskGroup)).map(toTaskSummary);
+  }
+
+  async statusRows(job: string, taskGroup: string): Promise<IStatusRow[]> {
+    return JSON.parse(await this.statusJson(job, taskGroup)) as IStatusRow[];
+  }
+
+  statusJson(job: string, taskGroup: string): Promise<string> {
+    return this.status.json(job, taskGroup);
+  }
+
+  list(job: string, taskGroup: string): Promise<ITask[]> {
+    return this.queries.list(job, taskGroup);
+  }
+
+  listTaskNotebooks(prefix: string): Promise<INotebookInfo[]> {
+    return this.queries.listTaskNotebooks(prefix);
+  }
+
+  renderTask(taskName: string): Promise<IRenderedTask> {
+    return this.renderer.renderTask(taskName);
+  }
+
+  restartTasks(restarts: ITaskRestart[]): Promise<void> {
+    return this.bulk.restartTasks(restarts);
+  }
+
+  revokeGroup(job: string, taskGroup: string): Promise<number> {
+    return this.bulk.revokeGroup(job, taskGroup);
+  }
+}

@@ -30,6 +30,7 @@ from .errors import NbgridNotConfigured
 
 STACK_FILE = 'stack.json'
 LOCAL_DIR = '.nbgrid'
+REWRITE_FIX = 'run `nbgrid up` again to rewrite it, or set NBGRID_URL and NBGRID_TOKEN'
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class ServiceConfig:
     url: str
     token: str
     source: str
+
+
+def _not_configured(problem, separator, fix):
+    """NbgridNotConfigured whose message is ``problem + separator + fix`` and whose hint carries ``fix``."""
+    return NbgridNotConfigured(f'{problem}{separator}{fix}',
+                               hint={'code': 'service_not_configured', 'part': 'service', 'fix': fix})
 
 
 def _user_home(env):
@@ -89,16 +96,10 @@ def _read_stack(path):
         with open(path, encoding='utf-8') as fh:
             data = json.load(fh)
     except (OSError, ValueError) as exc:
-        raise NbgridNotConfigured(
-            f'cannot read {path}: {exc}; run `nbgrid up` again to rewrite it, '
-            'or set NBGRID_URL and NBGRID_TOKEN'
-        ) from exc
+        raise _not_configured(f'cannot read {path}: {exc}', '; ', REWRITE_FIX) from exc
     url = data.get('api_url') if isinstance(data, dict) else None
     if not isinstance(url, str) or not url:
-        raise NbgridNotConfigured(
-            f'{path} has no "api_url"; run `nbgrid up` again to rewrite it, '
-            'or set NBGRID_URL and NBGRID_TOKEN'
-        )
+        raise _not_configured(f'{path} has no "api_url"', '; ', REWRITE_FIX)
     token = data.get('token')
     return ServiceConfig(url=url.rstrip('/'), token=token if isinstance(token, str) and token else None,
                          source=str(path))
@@ -134,9 +135,9 @@ def choose_stack_file(environ=None, cwd=None):
         path = home / STACK_FILE
         if not path.is_file():
             raw = env['NBGRID_HOME']
-            raise NbgridNotConfigured(
-                f'NBGRID_HOME is {raw} but {path} does not exist: start the stack with '
-                f'`NBGRID_HOME={raw} nbgrid up`, or unset NBGRID_HOME, or set NBGRID_URL'
+            raise _not_configured(
+                f'NBGRID_HOME is {raw} but {path} does not exist', ': ',
+                f'start the stack with `NBGRID_HOME={raw} nbgrid up`, or unset NBGRID_HOME, or set NBGRID_URL'
             )
         return path
     nearest = find_stack_file(cwd)
@@ -164,9 +165,10 @@ def discover(environ=None, cwd=None):
         return ServiceConfig(url=url.rstrip('/'), token=token, source='NBGRID_URL')
     path = choose_stack_file(env, cwd)
     if path is None:
-        raise NbgridNotConfigured(
-            'no nbgrid service configured: start one with `make demo` or `nbgrid up` '
-            f'(it writes {user_stack_file(env)}), or set NBGRID_URL and NBGRID_TOKEN'
+        raise _not_configured(
+            'no nbgrid service configured', ': ',
+            f'start one with `make demo` or `nbgrid up` (it writes {user_stack_file(env)}), '
+            'or set NBGRID_URL and NBGRID_TOKEN'
         )
     cfg = _read_stack(path)
     if token:

@@ -133,9 +133,10 @@ class ApiClient:
             raise self._http_error(method, url, exc.code, exc.read()) from None
         except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as exc:
             reason = getattr(exc, 'reason', exc)
+            fix = 'start it with `make demo` or `nbgrid up`, or set NBGRID_URL'
             raise NbgridUnavailable(
-                f'cannot reach the nbgrid service at {self._url} ({reason}): start it with '
-                '`make demo` or `nbgrid up`, or set NBGRID_URL'
+                f'cannot reach the nbgrid service at {self._url} ({reason}): {fix}',
+                hint={'code': 'service_unreachable', 'part': 'service', 'fix': fix},
             ) from None
         if not raw:
             return None

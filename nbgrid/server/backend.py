@@ -30,6 +30,8 @@ class Backend:
     api_url: Optional[str]
     token: Optional[str]
     source: str
+    #: What to do when no service is configured (the clients' own fix); START_HINT otherwise.
+    fix: str = START_HINT
 
     def unreachable_message(self) -> str:
         if not self.api_url:
@@ -39,7 +41,7 @@ class Backend:
 
     def hint(self) -> dict[str, str]:
         """The ``hint`` of a 503 answer about this backend: ``{code, part, fix}``."""
-        return {"code": UNREACHABLE if self.api_url else NOT_CONFIGURED, "part": "service", "fix": START_HINT}
+        return {"code": UNREACHABLE if self.api_url else NOT_CONFIGURED, "part": "service", "fix": self.fix}
 
 
 def resolve_backend(root_dir: Optional[str] = None) -> Backend:
@@ -47,5 +49,6 @@ def resolve_backend(root_dir: Optional[str] = None) -> Backend:
     try:
         config = discover(cwd=root_dir)
     except NbgridNotConfigured as error:
-        return Backend(None, None, str(error))
+        fix = error.hint["fix"] if error.hint else START_HINT
+        return Backend(None, None, str(error), fix)
     return Backend(config.url, config.token, config.source)

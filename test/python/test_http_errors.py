@@ -109,6 +109,7 @@ def test_connection_refused_is_unavailable_naming_the_url_and_the_fix():
     msg = str(info.value)
     assert f'cannot reach the nbgrid service at {url}' in msg
     assert 'make demo' in msg and 'nbgrid up' in msg and 'NBGRID_URL' in msg
+    assert info.value.hint['code'] == 'service_unreachable' and msg.endswith(info.value.hint['fix'])
 
 
 def test_drop_force_ignores_missing_notebooks():

@@ -275,8 +275,9 @@ def test_no_stack_file_is_a_503_with_the_not_configured_hint_and_the_clients_mes
         code, _, raw = call(jupyter, "GET", "/nbgrid/api/workers")
         body = json.loads(raw)
         assert code == 503
-        assert body["hint"] == {"code": "service_not_configured", "part": "service", "fix": START_HINT}
-        assert f"NBGRID_HOME is {home}" in body["message"] and "nbgrid up" in body["message"]
+        fix = f"start the stack with `NBGRID_HOME={home} nbgrid up`, or unset NBGRID_HOME, or set NBGRID_URL"
+        assert body["hint"] == {"code": "service_not_configured", "part": "service", "fix": fix}
+        assert f"NBGRID_HOME is {home}" in body["message"] and body["message"].endswith(fix)
     finally:
         write_stack(home, stub)
     code, _, _ = call(jupyter, "GET", "/nbgrid/api/workers")

@@ -51,6 +51,8 @@ def test_shared_discovery_case(case, tmp_path):
             discover(env, cwd=cwd)
         for part in case['error_contains']:
             assert fill(part) in str(info.value)
+        hint = info.value.hint
+        assert hint['code'] == 'service_not_configured' and str(info.value).endswith(hint['fix'])
 
 
 def test_the_server_extension_follows_the_same_rule(tmp_path, monkeypatch):

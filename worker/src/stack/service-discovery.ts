@@ -33,9 +33,18 @@ const isFile = (file: string): boolean => {
   }
 };
 
+/** `dir` with symlinks resolved, as Python's `Path.resolve()` does (so both search the same parents). */
+function realpath(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
 /** The nearest `.nbgrid/stack.json` in `start` or one of its parents, or `null`. */
 export function findStackFileUpwards(start: string): string | null {
-  let dir = path.resolve(start);
+  let dir = realpath(start);
   for (;;) {
     const candidate = path.join(dir, LOCAL_DIR, STACK_FILE);
     if (isFile(candidate)) return candidate;

@@ -114,3 +114,20 @@ describe('error answers in the CLI', () => {
     expect(errorAnswerMessage('<html>')).toBe('<html>');
   });
 });
+
+describe('the upward search', () => {
+  it('follows a symlinked working directory to its real parents, as the Python client does', () => {
+    const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-symlink-')));
+    try {
+      fs.mkdirSync(path.join(tmp, 'real', '.nbgrid'), { recursive: true });
+      fs.mkdirSync(path.join(tmp, 'real', 'nb'));
+      fs.writeFileSync(path.join(tmp, 'real', '.nbgrid', 'stack.json'), JSON.stringify({ api_url: 'http://127.0.0.1:9', token: 't' }));
+      fs.mkdirSync(path.join(tmp, 'links'));
+      fs.symlinkSync(path.join(tmp, 'real', 'nb'), path.join(tmp, 'links', 'nb'));
+      const found = discoverService({ HOME: path.join(tmp, 'user') }, path.join(tmp, 'links', 'nb'));
+      expect(found.source).toBe(path.join(tmp, 'real', '.nbgrid', 'stack.json'));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import { NbgridError } from './errors';
+import { hintOf, NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
 import type {
   ICancelResult,
@@ -130,7 +130,9 @@ export function errorFromResponse(status: number, body: unknown): NbgridError {
     );
   }
   if (status === 503 || status === 502 || status === 504) {
-    return new NbgridError(message || START_HINT, status, true);
+    // A 503 of the service or of the server extension says what is down in `hint`.
+    const hint = hintOf(body);
+    return new NbgridError(message || hint?.fix || START_HINT, status, true, hint);
   }
   if (status === 403 || status === 401) {
     return new NbgridError(message || 'Jupyter refused the request: log in to JupyterLab again.', status, false);

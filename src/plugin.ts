@@ -1,13 +1,12 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, Notification, showErrorMessage } from '@jupyterlab/apputils';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { START_HINT } from './api-client';
 import { CommandIDs } from './command-ids';
-import { NbgridError } from './errors';
 import { nbgridIcon } from './icons';
 import { jobName } from './job-name';
 import { askMapRequest, type IMapForm } from './map-dialog';
+import { reportFailure } from './report-failure';
 import { INbgridClient } from './tokens';
 import type { IMapResult, IWorkerInfo } from './types';
 
@@ -21,18 +20,6 @@ export interface INbgridSettings {
 }
 
 const DEFAULT_SETTINGS: INbgridSettings = { defaultRequire: '', openPanelAfterMap: true, viewDirectory: 'nbgrid-view' };
-
-/** Shows why nbgrid could not be used; unreachable backends get the "how to start it" dialog. */
-export async function reportFailure(what: string, error: unknown): Promise<void> {
-  if (error instanceof NbgridError && error.unreachable) {
-    // The server extension's message already says how to start the service; others get the hint.
-    const message = /nbgrid up/.test(error.message) ? error.message : `${error.message}\n\n${START_HINT}`;
-    await showErrorMessage('The nbgrid service is not running', message);
-    return;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  await showErrorMessage(what, message);
-}
 
 /**
  * Maps a notebook: asks the parameters, saves the notebook, stores it in nbgrid as the main

@@ -15,8 +15,9 @@ from .runtime import Runtime
 class Om:
     """Entry point of the client, in omega|ml's shape: ``om.runtime`` and ``om.jobs``.
 
-    ``url``/``token`` default to NBGRID_URL/NBGRID_TOKEN, NBGRID_HOME/stack.json or
-    .nbgrid/stack.json (searched upwards), looked up on the first request, never at import.
+    ``url``/``token`` default to the rule of :mod:`nbgrid.client.config` (NBGRID_URL/NBGRID_TOKEN,
+    NBGRID_HOME/stack.json, .nbgrid/stack.json searched upwards, ~/.nbgrid/stack.json), looked up on
+    the first request, never at import.
 
     Example::
 

@@ -13,12 +13,15 @@ Example::
 class NbgridError(Exception):
     """Base class of every error the nbgrid client raises.
 
-    ``status_code`` is the HTTP status when the error came from the API, else None.
+    ``status_code`` is the HTTP status when the error came from the API, else None. ``hint`` is the
+    answer's ``{code, part, fix}`` when it gave one (503s do: ``code`` is e.g. ``mongo_unavailable``,
+    ``part`` ``mongodb``), else None; programs branch on ``hint['code']``, not on the message text.
     """
 
-    def __init__(self, message, status_code=None):
+    def __init__(self, message, status_code=None, hint=None):
         super().__init__(message)
         self.status_code = status_code
+        self.hint = hint
 
 
 class NbgridUnavailable(NbgridError):
@@ -26,7 +29,8 @@ class NbgridUnavailable(NbgridError):
 
 
 class NbgridNotConfigured(NbgridUnavailable):
-    """No service URL was found in NBGRID_URL, NBGRID_HOME/stack.json or .nbgrid/stack.json."""
+    """No service URL was found in NBGRID_URL, NBGRID_HOME/stack.json, .nbgrid/stack.json upwards
+    from the working directory or ~/.nbgrid/stack.json (see :mod:`nbgrid.client.config`)."""
 
 
 class NbgridAuthError(NbgridError):

@@ -49,15 +49,25 @@ def notebook_path(name):
     return '/api/notebooks/' + urllib.parse.quote(name, safe='/')
 
 
-def _server_message(body):
+def _answer(body):
+    """``(message, hint)`` of an error answer; ``hint`` is its ``{code, part, fix}`` or None."""
     try:
         data = json.loads(body.decode('utf-8'))
     except (ValueError, UnicodeDecodeError):
         text = body.decode('utf-8', 'replace').strip()
-        return text[:500]
-    if isinstance(data, dict) and data.get('message'):
-        return str(data['message'])
-    return json.dumps(data)[:500]
+        return text[:500], None
+    if not isinstance(data, dict):
+        return json.dumps(data)[:500], None
+    hint = data.get('hint')
+    if not (isinstance(hint, dict) and isinstance(hint.get('code'), str)):
+        hint = None
+    if data.get('message'):
+        return str(data['message']), hint
+    return json.dumps(data)[:500], hint
+
+
+# What to do about a 503 whose answer has no hint (a service older than the hint).
+UNAVAILABLE_FIX = 'the nbgrid service cannot reach MongoDB or Redis; retry later or check `nbgrid status`'
 
 
 class ApiClient:
@@ -123,9 +133,10 @@ class ApiClient:
             raise self._http_error(method, url, exc.code, exc.read()) from None
         except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as exc:
             reason = getattr(exc, 'reason', exc)
+            fix = 'start it with `make demo` or `nbgrid up`, or set NBGRID_URL'
             raise NbgridUnavailable(
-                f'cannot reach the nbgrid service at {self._url} ({reason}): start it with '
-                '`make demo` or `nbgrid up`, or set NBGRID_URL'
+                f'cannot reach the nbgrid service at {self._url} ({reason}): {fix}',
+                hint={'code': 'service_unreachable', 'part': 'service', 'fix': fix},
             ) from None
         if not raw:
             return None
@@ -138,19 +149,23 @@ class ApiClient:
             ) from None
 
     def _http_error(self, method, url, code, body):
-        msg = _server_message(body) or f'HTTP {code}'
+        msg, hint = _answer(body)
+        msg = msg or f'HTTP {code}'
         if code in (401, 403):
-            how = ('set NBGRID_TOKEN to the token in .nbgrid/stack.json (or NBGRID_HOME/stack.json)'
+            how = ('set NBGRID_TOKEN to the "token" of the running stack\'s stack.json '
+                   '(nbgrid.client.config.discover().source names the file in use)'
                    if self._token else
-                   'no token was sent: set NBGRID_TOKEN or run `nbgrid up` to write .nbgrid/stack.json')
+                   'no token was sent: set NBGRID_TOKEN or run `nbgrid up` to write ~/.nbgrid/stack.json')
             if 'NBGRID_TOKEN' in msg:  # the service already says how to fix it
                 return NbgridAuthError(f'{msg} ({method} {url})', code)
             return NbgridAuthError(f'{msg} ({method} {url}): {how}', code)
         if code == 404:
             return NbgridNotFound(msg, code)
         if code == 503:
-            return NbgridUnavailable(f'{msg}: the nbgrid service cannot reach MongoDB or Redis; '
-                                     'retry later or check `nbgrid status`', code)
+            fix = hint.get('fix') if hint else None
+            if not isinstance(fix, str) or not fix:
+                fix = UNAVAILABLE_FIX
+            return NbgridUnavailable(msg if fix in msg else f'{msg}: {fix}', code, hint=hint)
         if 400 <= code < 500:
             return NbgridBadRequest(msg, code)
         return NbgridError(f'the nbgrid service failed on {method} {url} (HTTP {code}): {msg}', code)

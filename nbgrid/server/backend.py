@@ -1,65 +1,54 @@
 """Where the nbgrid API service is and which token it wants.
 
 The browser never learns the token: the server extension adds it to every proxied request.
-Resolution order, re-evaluated on every request so a restarted stack (new port, new token)
-is picked up without restarting Jupyter:
-
-1. ``NBGRID_URL`` and ``NBGRID_TOKEN`` in the environment of the Jupyter server;
-2. ``$NBGRID_HOME/stack.json`` (written by ``nbgrid up``), keys ``api_url`` and ``token``;
-3. ``.nbgrid/stack.json`` in the Jupyter root directory or the nearest parent holding one.
+The service is found by the same rule as the kernel-side client (:mod:`nbgrid.client.config`):
+``NBGRID_URL``/``NBGRID_TOKEN`` of the Jupyter server, else ``$NBGRID_HOME/stack.json``, else the
+nearest ``.nbgrid/stack.json`` from the Jupyter root directory upwards, else ``~/.nbgrid/stack.json``
+(where ``nbgrid up`` writes by default). It is re-evaluated on every request, so a restarted stack
+(new port, new token) is picked up without restarting Jupyter.
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
+from nbgrid.client.config import discover
+from nbgrid.client.errors import NbgridNotConfigured
+
 START_HINT = "start it with `make demo` or `nbgrid up` (or set NBGRID_URL and NBGRID_TOKEN for Jupyter)"
+
+# `code` values of the `hint` in this extension's own 503 answers (the API service adds others).
+NOT_CONFIGURED = "service_not_configured"
+UNREACHABLE = "service_unreachable"
 
 
 @dataclass(frozen=True)
 class Backend:
-    """The API service to proxy to. ``api_url`` has no trailing slash."""
+    """The API service to proxy to. ``api_url`` has no trailing slash; when it is None, ``source``
+    says why none was found."""
 
     api_url: Optional[str]
     token: Optional[str]
     source: str
+    #: What to do when no service is configured (the clients' own fix); START_HINT otherwise.
+    fix: str = START_HINT
 
     def unreachable_message(self) -> str:
         if not self.api_url:
-            return f"nbgrid service is not configured ({self.source}): {START_HINT}"
+            # `source` is the clients' own message: it already says how to start a stack.
+            return f"nbgrid service is not configured for this Jupyter server: {self.source}"
         return f"nbgrid service is not reachable at {self.api_url}: {START_HINT}"
 
-
-def _stack_candidates(root_dir: Optional[str]) -> list[Path]:
-    home = os.environ.get("NBGRID_HOME")
-    if home:
-        return [Path(home).expanduser() / "stack.json"]
-    starts = [Path(root_dir).expanduser().resolve()] if root_dir else []
-    starts.append(Path.cwd().resolve())
-    found: list[Path] = []
-    for start in starts:
-        for directory in (start, *start.parents):
-            found.append(directory / ".nbgrid" / "stack.json")
-    return found
+    def hint(self) -> dict[str, str]:
+        """The ``hint`` of a 503 answer about this backend: ``{code, part, fix}``."""
+        return {"code": UNREACHABLE if self.api_url else NOT_CONFIGURED, "part": "service", "fix": self.fix}
 
 
 def resolve_backend(root_dir: Optional[str] = None) -> Backend:
-    """Find the service from the environment or the nearest ``stack.json``."""
-    url = os.environ.get("NBGRID_URL")
-    if url:
-        return Backend(url.rstrip("/"), os.environ.get("NBGRID_TOKEN"), "NBGRID_URL")
-    candidates = _stack_candidates(root_dir)
-    for path in candidates:
-        try:
-            stack = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        api_url = stack.get("api_url") if isinstance(stack, dict) else None
-        if isinstance(api_url, str) and api_url:
-            token = stack.get("token")
-            return Backend(api_url.rstrip("/"), token if isinstance(token, str) else None, str(path))
-    where = str(candidates[0]) if candidates else ".nbgrid/stack.json"
-    return Backend(None, None, f"no NBGRID_URL and no {where}")
+    """Find the service by the clients' rule, searching upwards from ``root_dir`` (default: cwd)."""
+    try:
+        config = discover(cwd=root_dir)
+    except NbgridNotConfigured as error:
+        fix = error.hint["fix"] if error.hint else START_HINT
+        return Backend(None, None, str(error), fix)
+    return Backend(config.url, config.token, config.source)

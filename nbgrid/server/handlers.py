@@ -54,7 +54,12 @@ class _ProxyBase(APIHandler):
 
     def unreachable(self, backend: Backend, reason: str = "") -> None:
         self.set_status(503)
-        body: dict[str, Any] = {"statusCode": 503, "error": "Service Unavailable", "message": backend.unreachable_message()}
+        body: dict[str, Any] = {
+            "statusCode": 503,
+            "error": "Service Unavailable",
+            "message": backend.unreachable_message(),
+            "hint": backend.hint(),
+        }
         if reason:
             body["reason"] = reason
         self.finish(json.dumps(body))
@@ -216,6 +221,7 @@ class ConfigHandler(_ProxyBase):
         body: dict[str, Any] = {"api_reachable": reachable, "api_url": backend.api_url}
         if not reachable:
             body["message"] = backend.unreachable_message() + (f" ({reason})" if reason else "")
+            body["hint"] = backend.hint()
         self.finish(json.dumps(body))
 
 

@@ -117,6 +117,22 @@ describe('NbgridClient', () => {
     expect(error).toMatchObject({ status: 503, unreachable: true, message });
   });
 
+  it('keeps the hint of a 503 so the UI can branch on its code', async () => {
+    const hint = { code: 'mongo_unavailable', part: 'mongodb', fix: 'start MongoDB again and retry' };
+    const { client } = clientAnswering(json(503, { statusCode: 503, message: 'MongoDB is unreachable (x)', hint }));
+    const error = await client.workers().catch(e => e);
+    expect(error).toMatchObject({ status: 503, unreachable: true, message: 'MongoDB is unreachable (x)', hint });
+    expect(error.title).toBe('nbgrid cannot reach MongoDB');
+    const unreachable = errorFromResponse(503, { message: 'm', hint: { code: 'service_unreachable', part: 'service', fix: 'f' } });
+    expect(unreachable.title).toBe('The nbgrid service is not running');
+    expect(errorFromResponse(503, { hint: { code: 'redis_unavailable', part: 'redis', fix: 'start Redis' } })).toMatchObject({
+      message: 'start Redis',
+      title: 'nbgrid cannot reach Redis'
+    });
+    expect(errorFromResponse(503, { message: 'm', hint: 'not an object' }).hint).toBeUndefined();
+    expect(errorFromResponse(503, { message: 'm' }).title).toBe('The nbgrid service is not running');
+  });
+
   it('keeps the service message of a 4xx and marks it reachable', async () => {
     const { client } = clientAnswering(json(400, { statusCode: 400, message: 'params must not be empty' }));
     await expect(client.map('main', { params: [] })).rejects.toMatchObject({

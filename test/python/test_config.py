@@ -6,6 +6,15 @@ from nbgrid.client.config import discover, find_stack_file
 from nbgrid.client.errors import NbgridNotConfigured, NbgridUnavailable
 
 
+@pytest.fixture(autouse=True)
+def private_home(tmp_path, monkeypatch):
+    """A HOME of its own: the rule also looks at ~/.nbgrid/stack.json, which must not be the real one."""
+    home = tmp_path / 'user-home'
+    home.mkdir()
+    monkeypatch.setenv('HOME', str(home))
+    return home
+
+
 def write_stack(folder, **data):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / 'stack.json').write_text(json.dumps(data))

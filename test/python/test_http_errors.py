@@ -78,6 +78,26 @@ def test_503_is_unavailable_and_500_a_generic_error():
         assert type(info.value) is NbgridError
 
 
+def test_a_503_hint_gives_the_code_and_the_fix():
+    hint = {'code': 'mongo_unavailable', 'part': 'mongodb', 'fix': 'start MongoDB again and retry'}
+    with CannedApi() as api:
+        api.routes[('GET', '/api/notebooks')] = (503, {'statusCode': 503, 'error': 'Service Unavailable',
+                                                      'message': 'MongoDB is unreachable (x)', 'hint': hint})
+        with pytest.raises(NbgridUnavailable) as info:
+            Om(url=api.url, token='t').jobs.list()
+        assert info.value.hint == hint
+        assert str(info.value) == 'MongoDB is unreachable (x): start MongoDB again and retry'
+        assert 'nbgrid status' not in str(info.value)
+        api.routes[('GET', '/api/notebooks')] = (503, {'message': 'down', 'hint': {'code': 'x', 'fix': 'down'}})
+        with pytest.raises(NbgridUnavailable) as info:
+            Om(url=api.url, token='t').jobs.list()
+        assert str(info.value) == 'down'  # a fix the message already says is not repeated
+        api.routes[('GET', '/api/notebooks')] = err(503, 'older service')
+        with pytest.raises(NbgridUnavailable, match='older service: the nbgrid service cannot reach') as info:
+            Om(url=api.url, token='t').jobs.list()
+        assert info.value.hint is None
+
+
 def test_connection_refused_is_unavailable_naming_the_url_and_the_fix():
     sock = socket.socket()
     sock.bind(('127.0.0.1', 0))
@@ -89,6 +109,7 @@ def test_connection_refused_is_unavailable_naming_the_url_and_the_fix():
     msg = str(info.value)
     assert f'cannot reach the nbgrid service at {url}' in msg
     assert 'make demo' in msg and 'nbgrid up' in msg and 'NBGRID_URL' in msg
+    assert info.value.hint['code'] == 'service_unreachable' and msg.endswith(info.value.hint['fix'])
 
 
 def test_drop_force_ignores_missing_notebooks():

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from nbgrid.server.backend import START_HINT
+
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_TOKEN = "service-secret-token"
 JUPYTER_TOKEN = "jupyter-test-token"
@@ -254,10 +256,28 @@ def test_unreachable_service_is_a_503_that_says_how_to_start_it_and_a_moved_serv
         assert code == 503
         message = json.loads(raw)["message"]
         assert f"not reachable at {dead}" in message and "nbgrid up" in message
+        assert json.loads(raw)["hint"] == {"code": "service_unreachable", "part": "service", "fix": START_HINT}
         code, _, raw = call(jupyter, "GET", "/nbgrid/api/events?job=main")
         assert code == 503 and "not reachable" in json.loads(raw)["message"]
+        assert json.loads(raw)["hint"]["code"] == "service_unreachable"
         code, _, raw = call(jupyter, "GET", "/nbgrid/config")
         assert json.loads(raw)["api_reachable"] is False
+        assert json.loads(raw)["hint"]["code"] == "service_unreachable"
+    finally:
+        write_stack(home, stub)
+    code, _, _ = call(jupyter, "GET", "/nbgrid/api/workers")
+    assert code == 200
+
+
+def test_no_stack_file_is_a_503_with_the_not_configured_hint_and_the_clients_message(jupyter, home, stub):
+    (home / "stack.json").unlink()
+    try:
+        code, _, raw = call(jupyter, "GET", "/nbgrid/api/workers")
+        body = json.loads(raw)
+        assert code == 503
+        fix = f"start the stack with `NBGRID_HOME={home} nbgrid up`, or unset NBGRID_HOME, or set NBGRID_URL"
+        assert body["hint"] == {"code": "service_not_configured", "part": "service", "fix": fix}
+        assert f"NBGRID_HOME is {home}" in body["message"] and body["message"].endswith(fix)
     finally:
         write_stack(home, stub)
     code, _, _ = call(jupyter, "GET", "/nbgrid/api/workers")

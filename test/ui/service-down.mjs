@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // UI test without a stack: the Map button is in the toolbar, and clicking it while the nbgrid
-// service is not running shows a dialog saying so and how to start it.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// service is not running shows a dialog saying so and how to start it; the server extension's 503
+// says why in its `hint` (service_unreachable, then service_not_configured once stack.json is gone).
+import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { check, CHROMIUM, freePort, launchBrowser, log, makeSandbox, MINUTE, REPO, RESULTS, started, startLab, stopProcess, squaresNotebook } from './harness.mjs';
 
@@ -41,6 +42,28 @@ async function main() {
     await page.evaluate(() => window.jupyterapp.commands.execute('nbgrid:open-status', { job: 'down' }));
     await page.waitForSelector('.jp-nbgrid-StatusPanel .jp-nbgrid-Error', { timeout: MINUTE });
     check(/not reachable/.test((await page.textContent('.jp-nbgrid-Error')) ?? ''), 'the status panel shows the service error');
+    const hintCode = () =>
+      page.evaluate(async token => {
+        const res = await fetch(`/nbgrid/api/workers?token=${token}`);
+        return [res.status, (await res.json()).hint?.code];
+      }, TOKEN);
+    const [status, code] = await hintCode();
+    check(status === 503 && code === 'service_unreachable', `the proxy answers 503 with hint service_unreachable (got ${status} ${code})`);
+
+    // No stack.json at all: nothing is configured; the dialog still says how to start the service.
+    unlinkSync(path.join(sandbox.home, 'stack.json'));
+    const [, missing] = await hintCode();
+    check(missing === 'service_not_configured', `without stack.json the hint is service_not_configured (got ${missing})`);
+    await page.goto(`${base}/lab/tree/down.ipynb?token=${TOKEN}`);
+    await page.waitForSelector('.jp-NotebookPanel .jp-Notebook', { timeout: 2 * MINUTE });
+    const again = page.locator('.jp-NotebookPanel-toolbar [data-command="nbgrid:map-notebook"]');
+    await again.waitFor({ timeout: MINUTE });
+    await again.click();
+    await page.waitForSelector('.jp-Dialog', { timeout: MINUTE });
+    const unconfigured = (await page.textContent('.jp-Dialog')) ?? '';
+    check(/nbgrid service is not running/.test(unconfigured), 'without stack.json, Map opens the "not running" dialog');
+    check(unconfigured.includes(path.join(sandbox.home, 'stack.json')) && /nbgrid up/.test(unconfigured), 'it names the missing stack.json and how to start the service');
+    await page.screenshot({ path: path.join(RESULTS, 'service-not-configured-dialog.png') });
   } catch (error) {
     failed = true;
     process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);

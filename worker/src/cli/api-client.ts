@@ -1,19 +1,30 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import type { IMapResult, IRestartResult, ICancelResult, IResults, IWorkerInfo } from '../domain/ports';
 import type { INotebookInfo, IStatusRow, ITaskGroup } from '../domain/types';
-import { nbgridHome } from '../stack/paths';
+import type { IErrorBody } from '../schemas';
+import { discoverService, type IServiceEndpoint } from '../stack/service-discovery';
+import { ServiceNotConfiguredError } from '../stack/service-not-configured-error';
 
-/** Where the CLI finds the service: NBGRID_URL + NBGRID_TOKEN, else `<NBGRID_HOME>/stack.json`. */
-export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): { url: string; token: string } {
-  if (env.NBGRID_URL) return { url: env.NBGRID_URL.replace(/\/$/, ''), token: env.NBGRID_TOKEN ?? '' };
-  const file = path.join(nbgridHome(env), 'stack.json');
+/** Where the CLI finds the service: the rule of `stack/service-discovery.ts`, shared with the Python client. */
+export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): IServiceEndpoint {
   try {
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { api_url: string; token: string };
-    return { url: info.api_url, token: info.token };
-  } catch {
-    throw new CliError(`no nbgrid service configured: ${file} does not exist. Start one with \`nbgrid up\` (or \`make demo\`), or set NBGRID_URL and NBGRID_TOKEN.`);
+    return discoverService(env, cwd);
+  } catch (err) {
+    if (err instanceof ServiceNotConfiguredError) throw new CliError(err.message);
+    throw err;
   }
+}
+
+/** The message of an error answer, followed by its hint's fix when the message does not already say it. */
+export function errorAnswerMessage(text: string): string {
+  let body: Partial<IErrorBody>;
+  try {
+    body = JSON.parse(text) as Partial<IErrorBody>;
+  } catch {
+    return text;
+  }
+  const message = typeof body?.message === 'string' ? body.message : text;
+  const fix = body?.hint?.fix;
+  return fix && !message.includes(fix) ? `${message} (${fix})` : message;
 }
 
 /** An error the CLI prints as one line, without a stack trace. */
@@ -29,7 +40,8 @@ const q = (taskGroup?: string): string => (taskGroup ? `?task_group=${encodeURIC
 
 /** The REST API (docs/api.md) as typed calls, for the CLI. */
 export class ApiClient {
-  constructor(readonly url: string, private readonly token: string) {}
+  /** @param token - sent as `Authorization: token <t>`; `null` sends no Authorization header */
+  constructor(readonly url: string, private readonly token: string | null) {}
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
     const { url, token } = resolveEndpoint(env);
@@ -41,7 +53,10 @@ export class ApiClient {
     try {
       res = await fetch(this.url + route, {
         method,
-        headers: { Authorization: `token ${this.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        headers: {
+          ...(this.token === null ? {} : { Authorization: `token ${this.token}` }),
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
+        },
         body: body === undefined ? undefined : JSON.stringify(body)
       });
     } catch (err) {
@@ -49,13 +64,7 @@ export class ApiClient {
     }
     const text = await res.text();
     if (!res.ok) {
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        /* not JSON */
-      }
-      throw new CliError(`${method} ${route} failed (${res.status}): ${message}`);
+      throw new CliError(`${method} ${route} failed (${res.status}): ${errorAnswerMessage(text)}`);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

@@ -1,12 +1,42 @@
 /** Schemas used by several routes. */
 import { Type, type Static } from '@sinclair/typebox';
 
-/** Every error answer: `{statusCode, error, message}`, the message saying what to fix. */
+/**
+ * What a 503 (or the server extension's own 503) says about the failing part, for programs: a UI
+ * picks its dialog by `code` and shows `fix`, instead of matching the message text.
+ */
+export const ServiceHintSchema = Type.Object(
+  {
+    code: Type.Union(
+      [
+        Type.Literal('service_not_configured'),
+        Type.Literal('service_unreachable'),
+        Type.Literal('mongo_unavailable'),
+        Type.Literal('redis_unavailable'),
+        Type.Literal('storage_unavailable')
+      ],
+      {
+        description:
+          'service_not_configured / service_unreachable: the Jupyter server extension found no nbgrid service, or cannot reach it; ' +
+          'mongo_unavailable / redis_unavailable: the API service cannot reach that part; storage_unavailable: MongoDB or Redis, not known which.'
+      }
+    ),
+    part: Type.Union([Type.Literal('service'), Type.Literal('mongodb'), Type.Literal('redis'), Type.Literal('mongodb_or_redis')], {
+      description: 'The part that is down.'
+    }),
+    fix: Type.String({ description: 'What a person can do about it.' })
+  },
+  { description: 'Machine-readable cause of an unavailable answer.' }
+);
+export type IServiceHint = Static<typeof ServiceHintSchema>;
+
+/** Every error answer: `{statusCode, error, message}`, the message saying what to fix; 503s add `hint`. */
 export const ErrorSchema = Type.Object(
   {
     statusCode: Type.Integer({ examples: [400] }),
     error: Type.String({ examples: ['Bad Request'] }),
-    message: Type.String({ description: 'What went wrong and how to fix it.' })
+    message: Type.String({ description: 'What went wrong and how to fix it.' }),
+    hint: Type.Optional(ServiceHintSchema)
   },
   { description: 'An error with a message a person can act on.' }
 );

@@ -1,12 +1,19 @@
-/** Central mapping of errors to `{statusCode, error, message}` answers; 5xx internals stay in the log. */
+/**
+ * Central mapping of errors to `{statusCode, error, message}` answers (503s add a `hint` naming the
+ * part that is down); 5xx internals stay in the log.
+ */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
+import type { IErrorBody, IServiceHint } from '../schemas';
+import { partOf, unavailableHint } from './unavailable-hint';
 import { validationMessage } from './validation-message';
 
 /** Error answer body. */
-export function errorBody(statusCode: number, message: string): { statusCode: number; error: string; message: string } {
-  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+export function errorBody(statusCode: number, message: string, hint?: IServiceHint): IErrorBody {
+  const body: IErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+  if (hint) body.hint = hint;
+  return body;
 }
 
 function megabytes(bytes: number): string {
@@ -26,15 +33,22 @@ export function classify(
   error: FastifyError,
   request: FastifyRequest,
   bodyLimit: number
-): { statusCode: number; message: string } | null {
+): { statusCode: number; message: string; hint?: IServiceHint } | null {
   if (error.validation) {
     return { statusCode: 400, message: validationMessage(error, request) };
   }
-  if (error instanceof InvalidInputError || error instanceof NotFoundError || error instanceof ServiceUnavailableError) {
+  if (error instanceof ServiceUnavailableError) {
+    return { statusCode: error.statusCode, message: error.message, hint: unavailableHint(error.part ?? partOf(error.cause)) };
+  }
+  if (error instanceof InvalidInputError || error instanceof NotFoundError) {
     return { statusCode: error.statusCode, message: error.message };
   }
   if (isUnreachable(error)) {
-    return { statusCode: 503, message: 'MongoDB or Redis is unreachable right now: retry later, or check `nbgrid status`' };
+    return {
+      statusCode: 503,
+      message: 'MongoDB or Redis is unreachable right now: retry later, or check `nbgrid status`',
+      hint: unavailableHint(partOf(error))
+    };
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -68,7 +82,7 @@ export function registerErrorHandlers(app: FastifyInstance, bodyLimit: number): 
     if (known.statusCode >= 500) {
       request.log.warn({ err: error }, known.message);
     }
-    return reply.code(known.statusCode).send(errorBody(known.statusCode, known.message));
+    return reply.code(known.statusCode).send(errorBody(known.statusCode, known.message, known.hint));
   });
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {

@@ -1,27 +1,17 @@
 import { randomBytes } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
 import { configEnv } from '../config';
 import { freePort } from './free-port';
 import { FORK_SERVER_NAME, KernelLaunchMode, startGateway } from './gateway';
 import { IManagedProcess, isPidAlive, spawnManaged, stopPid, tailLog } from './managed-process';
 import { startMongo } from './mongo';
-import { ensureDir, nbgridCli } from './paths';
+import { ensurePrivateDir, nbgridCli } from './paths';
 import { startRedis } from './redis';
+import { type IStackInfo, readStack, removeStack, writeStack } from './stack-file';
 import { waitFor } from './wait-for';
 
-/** `stack.json`: how clients (CLI, Python `om`, JupyterLab) reach a running stack. */
-export interface IStackInfo {
-  api_url: string;
-  token: string;
-  redis_url: string;
-  mongo_url: string;
-  gateway_url: string;
-  gateway_token: string;
-  run_dir: string;
-  /** Process ids by service name, for `nbgrid down`. */
-  pids: Record<string, number>;
-}
+export type { IStackInfo } from './stack-file';
+export { readStack, stackFile, writeStack } from './stack-file';
 
 export interface IUpOptions {
   /** Directory holding `stack.json` and `run/`. */
@@ -51,16 +41,6 @@ export interface IUpOptions {
   log?: (line: string) => void;
 }
 
-export const stackFile = (home: string): string => path.join(home, 'stack.json');
-
-export function readStack(home: string): IStackInfo | null {
-  try {
-    return JSON.parse(fs.readFileSync(stackFile(home), 'utf8')) as IStackInfo;
-  } catch {
-    return null;
-  }
-}
-
 export interface IRunningStack {
   info: IStackInfo;
   processes: IManagedProcess[];
@@ -88,8 +68,8 @@ async function waitHealthy(apiUrl: string, proc: IManagedProcess): Promise<void>
 export async function upStack(options: IUpOptions): Promise<IRunningStack> {
   const log = options.log ?? (() => undefined);
   const detached = options.detached ?? true;
-  const home = ensureDir(options.home);
-  const runDir = ensureDir(path.join(home, 'run'));
+  const home = ensurePrivateDir(options.home);
+  const runDir = ensurePrivateDir(path.join(home, 'run'));
   const started: IManagedProcess[] = [];
   const stopAll = async (): Promise<void> => {
     for (const p of [...started].reverse()) await p.stop();
@@ -160,11 +140,13 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
       addWorker,
       down: async () => {
         await stopAll();
-        fs.rmSync(stackFile(home), { force: true });
+        removeStack(home);
       }
     };
   } catch (err) {
     await stopAll();
+    // A stack.json left behind would send every client to processes that are gone.
+    removeStack(home);
     throw err;
   }
 }
@@ -183,10 +165,6 @@ export async function waitForWorkers(info: IStackInfo, count: number, timeoutMs 
   );
 }
 
-function writeStack(home: string, info: IStackInfo): void {
-  fs.writeFileSync(stackFile(home), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
-}
-
 /** Stops every process `stack.json` names (workers first, so they drain), then removes it. */
 export async function downStack(home: string): Promise<string[]> {
   const info = readStack(home);
@@ -197,7 +175,7 @@ export async function downStack(home: string): Promise<string[]> {
     if (isPidAlive(pid)) stopped.push(name);
     await stopPid(pid, name.startsWith('worker') ? 30000 : 5000);
   }
-  fs.rmSync(stackFile(home), { force: true });
+  removeStack(home);
   return stopped;
 }
 

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config';
-import { downStack, parseKernelLaunch, readStack, upStack, type KernelLaunchMode } from '../../stack';
+import * as path from 'path';
+import { downStack, parseKernelLaunch, readStack, stackFile, upStack, type KernelLaunchMode } from '../../stack';
 import { nbgridHome } from '../../stack/paths';
-import { CliError } from '../api-client';
+import { findStackFile } from '../../stack/service-discovery';
+import { CliError, resolveEndpoint } from '../api-client';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -40,15 +42,37 @@ export function registerStackCommands(program: Command): void {
         detached: true,
         log: (line) => process.stdout.write(`  ${line}\n`)
       });
-      process.stdout.write(`nbgrid is up: ${stack.info.api_url} (connection details in ${home}/stack.json)\n`);
+      process.stdout.write(`nbgrid is up: ${stack.info.api_url} (connection details in ${stackFile(home)})\n`);
+      const shadow = foundInstead(stackFile(home));
+      if (shadow) process.stdout.write(`note: from ${process.cwd()} the clients find ${shadow} first (see "Finding the service" in the README)\n`);
     });
 
   program
     .command('down')
-    .description('stop everything `nbgrid up` started')
+    .description('stop everything `nbgrid up` started (the stack the clients find from here)')
     .action(async () => {
-      const home = nbgridHome();
+      const home = stackHomeFoundHere();
       const stopped = await downStack(home);
       process.stdout.write(stopped.length ? `stopped ${stopped.join(', ')}\n` : `nothing was running (${home})\n`);
     });
+}
+
+/** The source the clients would use from here when it is not `written` (a nearer or explicit stack), else null. */
+function foundInstead(written: string): string | null {
+  try {
+    const { source } = resolveEndpoint();
+    return source.startsWith(written) ? null : source;
+  } catch {
+    return null;
+  }
+}
+
+/** The folder of the stack file the clients find from here (NBGRID_URL aside: a URL names no processes). */
+function stackHomeFoundHere(): string {
+  try {
+    const file = findStackFile();
+    return file ? path.dirname(file) : nbgridHome();
+  } catch {
+    return nbgridHome();
+  }
 }

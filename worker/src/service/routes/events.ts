@@ -59,7 +59,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
       try {
         unsubscribe = deps.subscribeEvents(send);
       } catch (error: unknown) {
-        throw new ServiceUnavailableError('cannot subscribe to task events (Redis): retry later', { cause: error });
+        throw new ServiceUnavailableError('cannot subscribe to task events (Redis): retry later', { cause: error, part: 'redis' });
       }
 
       reply.hijack();

@@ -1,7 +1,7 @@
 /** WorkerRegistry lists live workers from heartbeats, with nbgrid's labels and concurrency. */
 import { CeleryWorker } from '../../../../worker/src/celery/worker';
 import { WorkerRegistry } from '../../../../worker/src/celery/worker-registry';
-import { TaskEventBus } from '../../../../worker/src/celery/task-event-bus';
+import { TaskEventBus } from '../../../../worker/src/queue/task-event-bus';
 import type { ITaskEvent } from '../../../../worker/src/domain/ports';
 import { startTestRedis, type ITestRedis } from './support/redis-server';
 

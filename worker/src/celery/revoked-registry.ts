@@ -14,6 +14,9 @@
  * message popped just before the revoke can reappear on its queue up to that much later. A message
  * still queued past this horizon may run: the same as Celery, whose workers forget revokes after
  * `CELERY_WORKER_REVOKE_EXPIRES` (3 h); give tasks an `expires` when that matters.
+ *
+ * Earlier versions kept a plain set `nbgrid:revoked` without expiry; it is no longer read and
+ * can be deleted.
  */
 import type Redis from 'ioredis';
 import type { CeleryKeys } from './keys';

@@ -21,6 +21,11 @@ module.exports = {
       // `namespace CommandIDs` is JupyterLab's own convention (extension-examples).
       rules: { 'no-console': 'error', 'no-alert': 'error', '@typescript-eslint/no-namespace': 'off' }
     },
+    {
+      // The Celery layer is generic (kombu-compatible): it imports nothing of nbgrid above it.
+      files: ['worker/src/celery/**/*.ts'],
+      rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../../*'], message: 'worker/src/celery imports nothing outside itself' }] }] }
+    },
     { files: ['test/**/*.ts', 'test/**/*.tsx'], env: { jest: true } }
   ],
   ignorePatterns: ['lib/', 'worker/dist/', 'nbgrid/labextension/', 'node_modules/', '*.js']

@@ -7,9 +7,7 @@ import { loadavg } from 'node:os';
 import type Redis from 'ioredis';
 import type { CeleryKeys } from './keys';
 import { encodeFanout } from './message';
-
-/** Version of nbgrid's worker reported as `sw_ver`. */
-export const NBGRID_VERSION = '0.1.0';
+import type { ISoftwareInfo } from './software';
 
 export class EventDispatcher {
   private clock = 0;
@@ -48,14 +46,17 @@ export class EventDispatcher {
   }
 
   /** Fields of worker-online/heartbeat/offline. */
-  static workerFields(info: { freq: number; active: number; processed: number; labels: string[]; concurrency: number }): Record<string, unknown> {
+  static workerFields(
+    info: { freq: number; active: number; processed: number; labels: string[]; concurrency: number },
+    software: ISoftwareInfo
+  ): Record<string, unknown> {
     return {
       freq: info.freq,
       active: info.active,
       processed: info.processed,
       loadavg: loadavg().map((v) => Math.round(v * 100) / 100),
-      sw_ident: 'nbgrid',
-      sw_ver: NBGRID_VERSION,
+      sw_ident: software.ident,
+      sw_ver: software.version,
       sw_sys: process.platform === 'linux' ? 'Linux' : process.platform,
       labels: info.labels,
       concurrency: info.concurrency

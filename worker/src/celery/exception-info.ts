@@ -3,7 +3,7 @@
  * `AsyncResult.get()` turns back into the exception class: builtins for the usual JS errors,
  * `celery.exceptions` for nbgrid's Celery errors.
  */
-import type { JsonValue } from '../domain/types';
+import type { JsonValue } from './types';
 
 export interface IExceptionInfo {
   exc_type: string;
@@ -24,16 +24,10 @@ const JS_TO_PYTHON: Record<string, [string, string]> = {
   Retry: ['celery.exceptions', 'Retry']
 };
 
-/** An error a handler may throw to name the Python exception stored for it. */
-export interface IPythonError {
-  message: string;
-  /** e.g. `ValueError`. */
-  excType?: string;
-  /** @defaultValue `'builtins'` */
-  excModule?: string;
-}
-
-/** Celery's exception dict for a thrown value. */
+/**
+ * Celery's exception dict for a thrown value. An `Error` with string `excType` (and optional
+ * `excModule`, default `builtins`) properties names the Python exception stored for it.
+ */
 export function exceptionInfo(err: unknown): IExceptionInfo {
   if (err instanceof Error) {
     const e = err as Error & { excType?: unknown; excModule?: unknown };

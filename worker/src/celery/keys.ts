@@ -1,5 +1,5 @@
 /**
- * Every Redis key and channel name nbgrid's Celery layer touches, in one place.
+ * Every Redis key and channel name the Celery layer touches, in one place.
  * The defaults are the names kombu's Redis transport and Celery's Redis backend use,
  * so Python workers, clients, `celery inspect` and Flower share the same data.
  */
@@ -96,14 +96,12 @@ export class CeleryKeys {
     return `celery-task-meta-${taskId}`;
   }
 
-  /** nbgrid's persistent set of revoked task ids (Celery keeps revokes in worker memory only). */
+  /**
+   * Zset of revoked task ids, scored by the time (unix ms) until which they stay revoked
+   * (see `revoked-registry.ts`). Not a Celery key: Celery keeps revokes in worker memory only.
+   */
   get revoked(): string {
-    return `${this.prefix}nbgrid:revoked`;
-  }
-
-  /** Channel of nbgrid's own task state changes (`ITaskEvent` JSON). */
-  get nbgridEvents(): string {
-    return `${this.prefix}nbgrid:events`;
+    return `${this.prefix}celery-revoked`;
   }
 
   /** kombu fanout publish channel: `/{db}.<exchange>/<routing_key>` (fanout_patterns on). */

@@ -3,13 +3,14 @@
  * JSON envelope on the queue's list (priority sub-queue when priority > 0), after registering
  * the queue's `_kombu.binding.<queue>` so Python workers and tools know the queue exists.
  */
+import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import type { ITaskPublisher } from '../domain/ports';
-import { RUN_NOTEBOOK_TASK, type JsonValue } from '../domain/types';
 import { ControlClient } from './control-client';
 import { CeleryKeys } from './keys';
-import { encodeTaskMessage, type IEnvelope } from './message';
+import { encodeTaskMessage, isoUtc, type IEnvelope, type ITaskMessage } from './message';
 import { ResultBackend } from './result-backend';
+import { defaultRevokeExpires, RevokedRegistry } from './revoked-registry';
+import { DEFAULT_VISIBILITY_TIMEOUT } from './unacked-store';
 
 /** Options of {@link CeleryProducer.send}. */
 export interface ISendOptions {
@@ -40,12 +41,18 @@ export interface ICeleryProducerOptions {
   defaultQueue?: string;
   /** Result backend used to mark revoked tasks. @defaultValue one on the same connection */
   backend?: ResultBackend;
+  /**
+   * Seconds a revoke stays in the revoked registry (see `revoked-registry.ts` for why).
+   * @defaultValue the backend's `resultExpires` + kombu's visibility timeout (3600)
+   */
+  revokeExpires?: number;
 }
 
-export class CeleryProducer implements ITaskPublisher {
+export class CeleryProducer {
   readonly keys: CeleryKeys;
   readonly defaultQueue: string;
   readonly backend: ResultBackend;
+  readonly revoked: RevokedRegistry;
   private readonly control: ControlClient;
   private readonly boundQueues = new Set<string>();
 
@@ -54,6 +61,8 @@ export class CeleryProducer implements ITaskPublisher {
     this.defaultQueue = options.defaultQueue ?? 'celery';
     this.backend = options.backend ?? new ResultBackend(redis);
     this.control = new ControlClient(redis, this.keys);
+    const revokeExpires = options.revokeExpires ?? defaultRevokeExpires(this.backend.resultExpires, DEFAULT_VISIBILITY_TIMEOUT);
+    this.revoked = new RevokedRegistry(redis, this.keys, revokeExpires);
   }
 
   /** Build the envelope for a task without sending it. */
@@ -118,21 +127,31 @@ export class CeleryProducer implements ITaskPublisher {
     for (const env of envelopes) this.boundQueues.add(env.properties.delivery_info.routing_key);
   }
 
-  /** {@link ITaskPublisher.publishMany}: `nbgrid.run_notebook` messages in one round trip. */
-  async publishMany(messages: { taskId: string; queue: string; kwargs: Record<string, JsonValue>; argsrepr?: string }[]): Promise<void> {
-    await this.pushEnvelopes(
-      messages.map((m) => this.envelope(RUN_NOTEBOOK_TASK, [], m.kwargs, { taskId: m.taskId, queue: m.queue, argsrepr: m.argsrepr }))
-    );
+  /**
+   * Queue the next attempt of a task (Celery's `Task.retry`): the same message with
+   * `retries + 1`, an eta `countdown` seconds from now and a new delivery tag.
+   */
+  async retry(msg: ITaskMessage, countdown: number): Promise<void> {
+    const env = msg.envelope;
+    const headers: Record<string, unknown> = { ...env.headers, retries: msg.headers.retries + 1, eta: isoUtc(new Date(Date.now() + countdown * 1000)) };
+    delete headers.redelivered;
+    const next: IEnvelope = {
+      ...env,
+      headers,
+      properties: { ...env.properties, delivery_tag: randomUUID(), delivery_info: { ...env.properties.delivery_info } }
+    };
+    delete next.properties.delivery_info.redelivered;
+    await this.pushEnvelopes([next]);
   }
 
   /**
-   * {@link ITaskPublisher.revoke}: persistent revoked set (nbgrid workers skip these even after a
-   * restart), pidbox `revoke` broadcast (Python workers too; `terminate` interrupts running
-   * ones), and REVOKED results.
+   * Revoke tasks: the revoked registry (workers of this layer skip them even after a restart),
+   * a pidbox `revoke` broadcast (Python workers too; `terminate` interrupts running ones), and
+   * REVOKED results.
    */
   async revoke(taskIds: string[], options: { terminate?: boolean } = {}): Promise<void> {
     if (taskIds.length === 0) return;
-    await this.redis.sadd(this.keys.revoked, ...taskIds);
+    await this.revoked.add(taskIds);
     await this.control.broadcast('revoke', { task_id: taskIds, terminate: options.terminate ?? false, signal: 'SIGTERM' });
     await Promise.all(taskIds.map((id) => this.backend.markRevoked(id)));
   }

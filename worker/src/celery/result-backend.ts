@@ -4,15 +4,15 @@
  * published on the same name so waiting clients wake up.
  */
 import type Redis from 'ioredis';
-import type { JsonValue, QueueState } from '../domain/types';
 import { RemoteTaskError, ResultTimeoutError } from './errors';
 import { exceptionInfo, tracebackOf, type IExceptionInfo } from './exception-info';
 import { CeleryKeys } from './keys';
 import { isoUtc } from './message';
+import { READY_STATES, type CeleryState } from './types';
 
 /** The stored meta of a task, as Celery 5.7 writes it. */
 export interface ITaskMeta {
-  status: QueueState;
+  status: CeleryState;
   result: unknown;
   traceback: string | null;
   children: unknown[] | null;
@@ -26,8 +26,6 @@ export interface IResultBackendOptions {
   resultExpires?: number;
 }
 
-const READY: ReadonlySet<QueueState> = new Set<QueueState>(['SUCCESS', 'FAILURE', 'REVOKED']);
-
 export class ResultBackend {
   readonly resultExpires: number;
 
@@ -37,13 +35,13 @@ export class ResultBackend {
   }
 
   /** Store a meta: SETEX then PUBLISH, as Celery's backend does. */
-  async store(taskId: string, status: QueueState, result: unknown, extra: { traceback?: string | null; children?: unknown[] | null } = {}): Promise<void> {
+  async store(taskId: string, status: CeleryState, result: unknown, extra: { traceback?: string | null; children?: unknown[] | null } = {}): Promise<void> {
     const meta: ITaskMeta = {
       status,
       result,
       traceback: extra.traceback ?? null,
       children: extra.children === undefined ? [] : extra.children,
-      date_done: READY.has(status) ? isoUtc(new Date()) : null,
+      date_done: READY_STATES.has(status) ? isoUtc(new Date()) : null,
       task_id: taskId
     };
     const key = CeleryKeys.taskMeta(taskId);
@@ -55,7 +53,7 @@ export class ResultBackend {
     return this.store(taskId, 'STARTED', info);
   }
 
-  markSuccess(taskId: string, value: JsonValue | unknown): Promise<void> {
+  markSuccess(taskId: string, value: unknown): Promise<void> {
     return this.store(taskId, 'SUCCESS', value ?? null);
   }
 
@@ -78,13 +76,6 @@ export class ResultBackend {
     return raw ? (JSON.parse(raw) as ITaskMeta) : null;
   }
 
-  /** Many metas in one round trip, in the order of `taskIds`. */
-  async getMany(taskIds: string[]): Promise<(ITaskMeta | null)[]> {
-    if (taskIds.length === 0) return [];
-    const raws = await this.redis.mget(...taskIds.map((id) => CeleryKeys.taskMeta(id)));
-    return raws.map((raw) => (raw ? (JSON.parse(raw) as ITaskMeta) : null));
-  }
-
   /** Wait until the task is SUCCESS, FAILURE or REVOKED; resolves with the meta. */
   async waitFor(taskId: string, timeoutMs: number): Promise<ITaskMeta> {
     const key = CeleryKeys.taskMeta(taskId);
@@ -97,7 +88,7 @@ export class ResultBackend {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const meta = await this.get(taskId);
-        if (meta && READY.has(meta.status)) return meta;
+        if (meta && READY_STATES.has(meta.status)) return meta;
         const left = deadline - Date.now();
         if (left <= 0) throw new ResultTimeoutError(`task ${taskId} not ready after ${timeoutMs} ms (state ${meta?.status ?? 'PENDING'})`);
         await new Promise<void>((resolve) => {

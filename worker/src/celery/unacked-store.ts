@@ -7,48 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { CeleryKeys } from './keys';
-
-// Pop the first non-empty list (in KEYS order) and register the message as unacked in the same
-// step, so no kill between pop and register can lose it. ARGV[1] = now (seconds).
-// Returns {key, raw, registered(0|1), tag}.
-const POP_SCRIPT = `
-local unacked, index = KEYS[#KEYS - 1], KEYS[#KEYS]
-for i = 1, #KEYS - 2 do
-  local item = redis.call('RPOP', KEYS[i])
-  if item then
-    local ok, msg = pcall(cjson.decode, item)
-    if ok and type(msg) == 'table' and type(msg.properties) == 'table'
-       and type(msg.properties.delivery_tag) == 'string' then
-      local di = msg.properties.delivery_info
-      local ex, rk = '', ''
-      if type(di) == 'table' then
-        if type(di.exchange) == 'string' then ex = di.exchange end
-        if type(di.routing_key) == 'string' then rk = di.routing_key end
-      end
-      local tag = msg.properties.delivery_tag
-      redis.call('ZADD', index, ARGV[1], tag)
-      redis.call('HSET', unacked, tag, '[' .. item .. ', ' .. cjson.encode(ex) .. ', ' .. cjson.encode(rk) .. ']')
-      return {KEYS[i], item, 1, tag}
-    end
-    return {KEYS[i], item, 0, ''}
-  end
-end
-return false
-`;
-
-// Move one unacked message back to a queue if it is still the same payload (compare and swap).
-const RESTORE_SCRIPT = `
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[1], ARGV[1])
-if ARGV[3] ~= '' then redis.call(ARGV[5], KEYS[3], ARGV[3]) end
-return 1
-`;
-
-const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
+import { withCommands, type ICeleryCommands } from './scripts';
 
 /** A message taken off a queue. */
 export interface IPopped {
@@ -58,6 +17,9 @@ export interface IPopped {
   /** Delivery tag when the message was registered as unacked; null for unreadable messages. */
   tag: string | null;
 }
+
+/** kombu's default `visibility_timeout` in seconds. */
+export const DEFAULT_VISIBILITY_TIMEOUT = 3600;
 
 export interface IUnackedStoreOptions {
   /** Seconds an unacked message may stay before it is restored. @defaultValue `3600` (kombu) */
@@ -69,17 +31,17 @@ export interface IUnackedStoreOptions {
 export class UnackedStore {
   readonly visibilityTimeout: number;
   readonly mutexExpire: number;
+  private readonly redis: Redis & ICeleryCommands;
 
-  constructor(private readonly redis: Redis, private readonly keys: CeleryKeys, options: IUnackedStoreOptions = {}) {
-    this.visibilityTimeout = options.visibilityTimeout ?? 3600;
+  constructor(redis: Redis, private readonly keys: CeleryKeys, options: IUnackedStoreOptions = {}) {
+    this.redis = withCommands(redis);
+    this.visibilityTimeout = options.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT;
     this.mutexExpire = options.mutexExpire ?? 300;
   }
 
   /** Non-blocking pop across `listKeys` (in order) with atomic unacked registration. */
   async pop(listKeys: string[]): Promise<IPopped | null> {
-    const res = (await this.redis.eval(POP_SCRIPT, listKeys.length + 2, ...listKeys, this.keys.unacked, this.keys.unackedIndex, now())) as
-      | [string, string, number, string]
-      | null;
+    const res = await this.redis.celeryPopUnacked(listKeys.length + 2, this.keys.unacked, this.keys.unackedIndex, ...listKeys, now());
     if (!res) return null;
     return { queue: this.keys.queueFromKey(res[0]), raw: res[1], tag: res[2] === 1 ? res[3] : null };
   }
@@ -120,21 +82,21 @@ export class UnackedStore {
     let payload = '';
     let target = this.keys.queue('celery');
     try {
-      const [message, exchange, routingKey] = JSON.parse(stored) as [Record<string, unknown>, string, string];
+      // The exchange (second element) is not needed: Celery routes through the anonymous exchange
+      // or a direct exchange whose routing key is the queue name, so the routing key is the queue
+      // (kombu would look it up in the bindings).
+      const [message, , routingKey] = JSON.parse(stored) as [Record<string, unknown>, string, string];
       const headers = message.headers as Record<string, unknown> | undefined;
       const props = message.properties as { delivery_info?: Record<string, unknown>; priority?: number } | undefined;
       if (headers) headers.redelivered = true;
       if (props?.delivery_info) props.delivery_info.redelivered = true;
-      // Celery routes through the anonymous exchange or a direct exchange whose routing key is the
-      // queue name, so the routing key is the queue (kombu would look it up in the bindings).
-      void exchange;
       target = this.keys.queue(routingKey, props?.priority ?? 0);
       payload = JSON.stringify(message);
     } catch {
       payload = ''; // unreadable: drop it from the indices, like kombu does
     }
-    const res = await this.redis.eval(
-      RESTORE_SCRIPT, 3, this.keys.unacked, this.keys.unackedIndex, target, tag, stored, payload, '', leftmost ? 'LPUSH' : 'RPUSH'
+    const res = await this.redis.celeryRestoreUnacked(
+      this.keys.unacked, this.keys.unackedIndex, target, tag, stored, payload, leftmost ? 'LPUSH' : 'RPUSH'
     );
     return res === 1;
   }
@@ -161,7 +123,7 @@ export class UnackedStore {
         if (await this.restoreStored(tag, stored, false)) restored++;
       }
     } finally {
-      await this.redis.eval(RELEASE_SCRIPT, 1, this.keys.unackedMutex, token);
+      await this.redis.celeryReleaseLock(this.keys.unackedMutex, token);
     }
     return restored;
   }

@@ -3,13 +3,26 @@
  * workers alike) and keeps those heard from within 2 × their heartbeat interval.
  */
 import type Redis from 'ioredis';
-import type { IWorkerInfo } from '../domain/ports';
 import { CeleryKeys } from './keys';
 import { decodeBody, decodeEnvelope } from './message';
 import { stderrLogger, type ICeleryLogger } from './logger';
 
+/** A live worker as its heartbeats tell. `labels` and `concurrency` are nbgrid workers' extra fields (empty and 0 for others). */
+export interface ICeleryWorkerInfo {
+  /** Celery node name, e.g. `nbgrid-12@host`. */
+  hostname: string;
+  labels: string[];
+  concurrency: number;
+  /** Tasks running at the last heartbeat. */
+  active: number;
+  /** Tasks finished since the worker started. */
+  processed: number;
+  /** ISO time of the last heartbeat (the worker's clock). */
+  last_seen: string;
+}
+
 interface ISeen {
-  info: IWorkerInfo;
+  info: ICeleryWorkerInfo;
   freq: number;
   lastSeenMs: number;
 }
@@ -45,7 +58,7 @@ export class WorkerRegistry {
   }
 
   /** Live workers, most recently seen first. */
-  list(now = Date.now()): IWorkerInfo[] {
+  list(now = Date.now()): ICeleryWorkerInfo[] {
     const live: ISeen[] = [];
     for (const [hostname, seen] of this.workers) {
       if (now - seen.lastSeenMs <= 2 * seen.freq * 1000) live.push(seen);

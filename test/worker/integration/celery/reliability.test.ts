@@ -229,3 +229,26 @@ describe('in-process worker', () => {
     expect(await redis.client.hlen('unacked')).toBe(0);
   });
 });
+
+describe('eta holds', () => {
+  it('close() wakes a message waiting for a far eta (no polling) and gives it back to its queue', async () => {
+    const queue = 'farq';
+    const producer = new CeleryProducer(redis.client, { defaultQueue: queue });
+    const ran: string[] = [];
+    const w = new CeleryWorker(redis.client, { queues: [queue], brpopTimeout: 0.2 });
+    w.register('nbgrid.far', async ({ taskId }) => void ran.push(taskId));
+    await w.start();
+    // past Node's longest timer (about 24.8 days): must not fire early
+    const id = await producer.send('nbgrid.far', [], {}, { countdown: 30 * 86400 });
+    while ((await redis.client.hlen('unacked')) === 0) await sleep(10);
+    await sleep(100);
+    const t0 = Date.now();
+    await w.close();
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(ran).toEqual([]);
+    expect(await redis.client.hlen('unacked')).toBe(0);
+    const back = await redis.client.lrange(queue, 0, -1);
+    expect(back).toHaveLength(1);
+    expect(JSON.parse(back[0]).headers.id).toBe(id);
+  });
+});

@@ -1,8 +1,6 @@
 /** WorkerRegistry lists live workers from heartbeats, with nbgrid's labels and concurrency. */
 import { CeleryWorker } from '../../../../worker/src/celery/worker';
 import { WorkerRegistry } from '../../../../worker/src/celery/worker-registry';
-import { TaskEventBus } from '../../../../worker/src/celery/task-event-bus';
-import type { ITaskEvent } from '../../../../worker/src/domain/ports';
 import { startTestRedis, type ITestRedis } from './support/redis-server';
 
 jest.setTimeout(60000);
@@ -35,18 +33,4 @@ it('shows a worker while it beats, with labels and concurrency, and drops it whe
   expect(registry.list()).toHaveLength(0);
   await registry.close();
   await registry.close();
-});
-
-it('TaskEventBus carries ITaskEvent JSON on nbgrid:events', async () => {
-  const bus = new TaskEventBus(redis.client);
-  const got: ITaskEvent[] = [];
-  const unsubscribe = await bus.subscribe((e) => got.push(e));
-  const event: ITaskEvent = {
-    name: 'tasks/main/abc-0', job: 'main', task_group: 'abc', job_id: 0, task_id: 't1',
-    status: 'STARTED', run_status: 'unknown', message: '', worker: 'w@h', duration: null
-  };
-  await bus.publish(event);
-  for (let i = 0; i < 50 && got.length === 0; i++) await sleep(20);
-  await unsubscribe();
-  expect(got).toEqual([event]);
 });

@@ -1,15 +1,15 @@
 import { Command } from 'commander';
 import Redis from 'ioredis';
-import { CeleryProducer, TaskEventBus, WorkerRegistry } from '../../celery';
+import { WorkerRegistry } from '../../celery';
 import { loadConfig } from '../../config';
 import { JobService } from '../../jobs/job-service';
+import { NbgridTaskPublisher, TaskEventBus } from '../../queue';
 import { EventFanout } from '../../runtime/event-fanout';
 import { buildApp, startServer } from '../../service';
 import { NbgridStore } from '../../storage/nbgrid-store';
 import { StatusIndex } from '../../storage/status-index';
 import { waitFor } from '../../stack/wait-for';
 import { CliError } from '../api-client';
-import { DEFAULT_QUEUE } from '../../domain/types';
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -29,7 +29,7 @@ export function registerServeCommand(program: Command): void {
         timeoutMs: 120000,
         intervalMs: 1000
       });
-      const producer = new CeleryProducer(redis, { defaultQueue: DEFAULT_QUEUE });
+      const publisher = new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout });
       const registry = new WorkerRegistry(redis);
       await registry.start();
       const bus = new TaskEventBus(redis);
@@ -37,7 +37,7 @@ export function registerServeCommand(program: Command): void {
       const unsubscribe = await bus.subscribe(fanout.dispatch);
       const jobs = new JobService({
         store,
-        publisher: producer,
+        publisher,
         liveWorkers: async () => registry.list(),
         emit: (e) => void bus.publish(e).catch(() => undefined),
         log: (line) => process.stderr.write(`${line}\n`)

@@ -96,6 +96,8 @@ export const EnvSchema = Type.Object({
     readBy: 'up',
     default: 'spawn'
   }),
+  // NBGRID_HOME and NBGRID_URL are checked here with the rest, but stack/paths.ts and
+  // cli/api-client.ts (and the Python client) still read them from the environment themselves.
   NBGRID_HOME: Type.Optional(Type.String({
     minLength: 1,
     description: 'the directory of `stack.json` and the run directory of `up`; unset: `<repo>/.nbgrid`',

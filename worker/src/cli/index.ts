@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ConfigError } from '../config';
 import { CliError } from './api-client';
 import { registerClientCommands } from './commands/client-commands';
 import { registerStackCommands } from './commands/stack-commands';
@@ -20,7 +21,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    process.stderr.write(`nbgrid: ${err instanceof CliError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`nbgrid: ${err instanceof CliError || err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
     process.exitCode = 2;
   }
 }

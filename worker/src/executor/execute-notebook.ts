@@ -11,7 +11,7 @@ import { ExecutionAbortedError } from './errors/execution-aborted-error';
 import { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 import { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 import { NotebookExecutionError } from './errors/notebook-execution-error';
-import type { IKernelLease } from './kernel-pool';
+import type { IKernelLease } from './kernel-lease';
 import { KernelSession } from './kernel-session';
 import { formatErrorMessage } from './message-text';
 import { OutputRecorder } from './output-recorder';

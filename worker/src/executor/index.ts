@@ -1,5 +1,7 @@
 export { executeNotebook, DEFAULT_START_TIMEOUT } from './execute-notebook';
-export { KernelPool, type IKernelPoolOptions, type IKernelLease } from './kernel-pool';
+export { KernelPool, type IKernelPoolOptions } from './kernel-pool';
+export type { IKernelLease, IKernelSource } from './kernel-lease';
+export type { JsonValue } from './json-value';
 export type {
   ExecutionErrorKind,
   IExecuteOptions,

@@ -9,9 +9,13 @@
  * working directory restored) and handed to the next task of a notebook that declared it safe.
  * That keeps imported modules and their state, so it gives up process isolation (see README).
  */
-import type { KernelMessage } from '@jupyterlab/services';
 import { GatewayClient } from './gateway-client';
+import type { IKernelLease, IKernelSource } from './kernel-lease';
+import { rememberWorkingDirectory, resetKernel } from './kernel-reset';
+import type { IPerName, IReady, IWaiter } from './kernel-pool-state';
 import { KernelSession } from './kernel-session';
+
+export type { IKernelLease };
 
 /**
  * Milliseconds between checks that idle kernels still exist on the gateway (one GET for all).
@@ -21,18 +25,6 @@ export const IDLE_CHECK_MS = 2000;
 
 /** Milliseconds to wait before starting a kernel again after a start failed. @defaultValue 1000 */
 export const START_RETRY_MS = 1000;
-
-/**
- * Code a reused kernel runs between tasks: back to its first working directory, then a new IPython
- * session (empty user namespace, history and execution count restarted).
- */
-const RESET_CODE = [
-  'import os as _nbgrid_os',
-  '_nbgrid_os.chdir(get_ipython()._nbgrid_cwd)',
-  'get_ipython().reset(new_session=True, aggressive=False)'
-].join('\n');
-/** Remembers the starting directory on the shell object, outside the user namespace. */
-const REMEMBER_CWD = 'import os as _nbgrid_os\nget_ipython()._nbgrid_cwd = _nbgrid_os.getcwd()\ndel _nbgrid_os';
 
 export interface IKernelPoolOptions {
   gatewayUrl: string;
@@ -51,45 +43,7 @@ export interface IKernelPoolOptions {
   log?: (line: string) => void;
 }
 
-/** A kernel handed to one task. */
-export interface IKernelLease {
-  session: KernelSession;
-  info: KernelMessage.IInfoReply;
-  /** `Date.now()` when the kernel had started and answered `kernel_info`. */
-  readyAt: number;
-  /** Tasks this kernel served before this one (always 0 unless reused). */
-  uses: number;
-  /**
-   * Gives the kernel back. `reuse: false` (the default mode) shuts it down in the background
-   * (`close()` waits for it); `reuse: true` resets it and makes it available again.
-   */
-  release(options?: { reuse?: boolean }): void;
-}
-
-interface IReady {
-  session: KernelSession;
-  info: KernelMessage.IInfoReply;
-  readyAt: number;
-  uses: number;
-}
-
-interface IWaiter {
-  resolve(kernel: IReady): void;
-  reject(error: unknown): void;
-  cancelled: boolean;
-  /** Kernel starts begun before this waiter came: their failures are not this waiter's. */
-  startsBefore: number;
-}
-
-interface IPerName {
-  idle: IReady[];
-  starting: number;
-  waiters: IWaiter[];
-  /** Reused kernels being reset: they count toward the pool's size. */
-  resetting: number;
-}
-
-export class KernelPool {
+export class KernelPool implements IKernelSource {
   readonly size: number;
   private readonly client: GatewayClient;
   private readonly names: Map<string, IPerName>;
@@ -203,12 +157,7 @@ export class KernelPool {
     const slot = this.names.get(kernelName)!;
     slot.resetting += 1;
     try {
-      const reply = await ready.session.execute(
-        { code: RESET_CODE, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
-        { onIOPub: () => undefined, onReply: () => undefined },
-        { ms: 10000, cellIndex: -1 }
-      );
-      if (reply.content.status !== 'ok') throw new Error('reset failed');
+      await resetKernel(ready.session);
       ready.uses += 1;
     } catch {
       slot.resetting -= 1;
@@ -239,7 +188,7 @@ export class KernelPool {
         const { session, info } = await KernelSession.start(this.client, kernelName, {
           startTimeout: this.options.startTimeout ?? 60
         });
-        await this.remember(session);
+        await rememberWorkingDirectory(session);
         slot.starting -= 1;
         const ready: IReady = { session, info, readyAt: Date.now(), uses: 0 };
         void session.whenLost().then(() => this.dropIdle(kernelName, ready));
@@ -261,14 +210,6 @@ export class KernelPool {
       }
     })();
     this.track(work);
-  }
-
-  private async remember(session: KernelSession): Promise<void> {
-    await session.execute(
-      { code: REMEMBER_CWD, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
-      { onIOPub: () => undefined, onReply: () => undefined },
-      { ms: 10000, cellIndex: -1 }
-    );
   }
 
   /** Hands a ready kernel to the first waiter still waiting, else keeps it idle. */

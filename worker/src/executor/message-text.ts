@@ -2,7 +2,7 @@
  * The text of `IExecutionResult.message` and of `job_runs[].message`: readable without a terminal,
  * and bounded so a traceback of a deep recursion cannot bloat the task document.
  */
-import type { IExecutionError } from './types';
+import type { IExecutionError } from './execution-error';
 
 /**
  * Longest message kept, in UTF-16 code units (about 64 KB of mostly ASCII text).

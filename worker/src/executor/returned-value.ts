@@ -3,7 +3,7 @@
  * execution count) evaluates a user expression. Its text/plain is the repr of a base64 string,
  * so no Python repr has to be parsed and any JSON (NUL, quotes, unicode) survives the trip.
  */
-import type { JsonValue } from '../domain/types';
+import type { JsonValue } from './json-value';
 
 /** The JSON of `job['result']` when the notebook set it, else `''`. */
 export const DEFAULT_RESULT_EXPRESSION =

@@ -1,8 +1,11 @@
 /**
  * Options and results of executing a notebook through a Jupyter Kernel Gateway.
  */
-import type { JsonValue } from '../domain/types';
-import type { KernelPool } from './kernel-pool';
+import type { ExecutionErrorKind, IExecutionError } from './execution-error';
+import type { JsonValue } from './json-value';
+import type { IKernelSource } from './kernel-lease';
+
+export type { ExecutionErrorKind, IExecutionError };
 
 /** A notebook output as nbformat v4 stores it. */
 export type INotebookOutput = { output_type: string } & Record<string, unknown>;
@@ -24,15 +27,6 @@ export interface INotebook {
   nbformat: number;
   nbformat_minor: number;
 }
-
-/** Why an execution did not complete. */
-export type ExecutionErrorKind =
-  | 'cell-error'
-  | 'timeout'
-  | 'kernel-died'
-  | 'aborted'
-  | 'gateway-unreachable'
-  | 'start-timeout';
 
 export interface IExecuteOptions {
   /** Base URL of the Kernel Gateway, e.g. `http://127.0.0.1:8888`. */
@@ -65,25 +59,17 @@ export interface IExecuteOptions {
    */
   resultExpression?: string;
   /**
-   * Take a pre-started kernel from this pool instead of starting one (kernel names the pool does
-   * not serve are started fresh). The pool shuts the kernel down after the run.
+   * Take a pre-started kernel from this pool (a `KernelPool`) instead of starting one
+   * (kernel names the pool does not serve are started fresh). The pool shuts the kernel down after
+   * the run.
    */
-  kernelPool?: KernelPool;
+  kernelPool?: IKernelSource;
   /**
    * After a successful run, give the kernel back to the pool for another task (namespace reset)
    * instead of shutting it down. Opt-in: it gives up process isolation between tasks.
    * @defaultValue false
    */
   reuseKernel?: boolean;
-}
-
-export interface IExecutionError {
-  ename: string;
-  evalue: string;
-  traceback: string[];
-  /** Index of the cell that failed; -1 when no cell was running (start, gateway). */
-  cellIndex: number;
-  kind: ExecutionErrorKind;
 }
 
 export interface IExecutionResult {

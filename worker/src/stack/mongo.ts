@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { MongoClient } from 'mongodb';
+import { explicitEnv } from '../config';
 import { freePort } from './free-port';
 import { spawnManaged, tailLog } from './managed-process';
 import { ferretdbBin } from './paths';
@@ -24,7 +25,7 @@ export async function pingMongo(url: string, timeoutMs = 1000): Promise<boolean>
  * stopped then), else FerretDB v1 on SQLite files under `<dir>/ferretdb`.
  */
 export async function startMongo(options: IServiceOptions & { env?: NodeJS.ProcessEnv }): Promise<IStartedService> {
-  const external = (options.env ?? process.env).NBGRID_MONGO_URL;
+  const external = explicitEnv(options.env ?? process.env).NBGRID_MONGO_URL;
   if (external) {
     await waitFor(`MongoDB at NBGRID_MONGO_URL`, () => pingMongo(external), { timeoutMs: 15000 });
     return { url: external, process: null, stop: async () => undefined };

@@ -1,4 +1,4 @@
-import type { ExecutionErrorKind, IExecutionError } from '../types';
+import type { ExecutionErrorKind, IExecutionError } from '../execution-error';
 
 /** Base of the errors that end a notebook execution; carries what `IExecutionResult.error` reports. */
 export abstract class NotebookExecutionError extends Error {

@@ -1,0 +1,102 @@
+/**
+ * The API service's wiring, in one place: Redis, the store on MongoDB, the task publisher, the
+ * worker registry, the event bus and the job service, handed to `buildApp`. `nbgrid serve` listens
+ * with the app; a test or a benchmark can `inject()` into it or listen on port 0 itself.
+ */
+import type { FastifyInstance } from 'fastify';
+import Redis from 'ioredis';
+import { WorkerRegistry } from '../celery';
+import { ConfigError, type INbgridConfig } from '../config';
+import { JobService } from '../jobs/job-service';
+import { NbgridTaskPublisher, TaskEventBus } from '../queue';
+import { EventFanout } from '../runtime/event-fanout';
+import { buildApp, type IAppDeps } from '../service';
+import { waitFor } from '../stack/wait-for';
+import { NbgridStore } from '../storage/nbgrid-store';
+import { StatusIndex } from '../storage/status-index';
+import { closeOnce } from './close-once';
+
+export interface IApiServiceOverrides {
+  /**
+   * Where background problems are written (MongoDB waits, map writes).
+   * @defaultValue a line on stderr
+   */
+  log?: (line: string) => void;
+  /**
+   * Milliseconds to wait for MongoDB at start (it may still be starting, or restarting).
+   * @defaultValue 120000
+   */
+  mongoWaitMs?: number;
+  /**
+   * Options of the app besides what this module wires: `logger` (default: pino at
+   * `config.logLevel`), `version` (default: the package's), `heartbeatMs`, `bodyLimit`, ...
+   */
+  app?: Partial<Omit<IAppDeps, 'jobs' | 'workers' | 'health' | 'subscribeEvents' | 'token' | 'corsOrigins'>>;
+}
+
+export interface IApiService {
+  /** The app, not listening: `startServer({ app })`, or `app.inject()`. */
+  app: FastifyInstance;
+  jobs: JobService;
+  /** Closes the app, waits for maps' writes, then closes the registry, MongoDB and Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** @throws ConfigError when `config.token` is empty: the API does not run without a token. */
+export async function composeApiService(config: INbgridConfig, overrides: IApiServiceOverrides = {}): Promise<IApiService> {
+  if (!config.token) throw new ConfigError(['NBGRID_TOKEN is not set: the API refuses to run without a token']);
+  const log = overrides.log ?? stderrLine;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  redis.on('error', () => undefined); // ioredis reconnects; health reports the outage
+  const cleanups: Array<() => Promise<void> | void> = [() => redis.disconnect()];
+  const cleanUp = async (): Promise<void> => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  };
+  try {
+    const store = await waitFor(
+      'MongoDB',
+      () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log }),
+      { timeoutMs: overrides.mongoWaitMs ?? 120000, intervalMs: 1000 }
+    );
+    cleanups.push(() => store.close());
+    const publisher = new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout });
+    const registry = new WorkerRegistry(redis);
+    await registry.start();
+    cleanups.push(() => registry.close());
+    const bus = new TaskEventBus(redis);
+    const fanout = new EventFanout();
+    const unsubscribe = await bus.subscribe(fanout.dispatch);
+    cleanups.push(unsubscribe);
+    const jobs = new JobService({
+      store,
+      publisher,
+      liveWorkers: async () => registry.list(),
+      emit: (e) => void bus.publish(e).catch(() => undefined),
+      log
+    });
+    // Maps answer before their task documents are all written: wait for those before closing.
+    cleanups.push(() => jobs.settled());
+    const app = buildApp({
+      jobs,
+      workers: async () => registry.list(),
+      health: async () => ({
+        mongo: await store.ping().then(() => 'ok', errorText),
+        redis: await redis.ping().then(() => 'ok', errorText)
+      }),
+      subscribeEvents: (listener) => fanout.subscribe(listener),
+      token: config.token,
+      corsOrigins: config.corsOrigins,
+      logger: { level: config.logLevel },
+      version: require('../../package.json').version as string,
+      ...overrides.app
+    });
+    cleanups.push(() => app.close());
+    return { app, jobs, close: closeOnce(cleanUp) };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}

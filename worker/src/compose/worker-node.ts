@@ -1,0 +1,137 @@
+/**
+ * A worker's wiring, in one place: Redis, the store on MongoDB, the event bus, the Celery worker
+ * consuming this node's queues, the kernel pool on this node's gateway, and the notebook task
+ * handler between them. `nbgrid worker` runs one per process; a test can run one in process.
+ */
+import { hostname } from 'os';
+import Redis from 'ioredis';
+import { CeleryWorker } from '../celery';
+import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
+import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
+import { KernelPool } from '../executor';
+import { TaskEventBus } from '../queue';
+import { createRunNotebookHandler } from '../runtime/run-notebook-task';
+import { waitFor } from '../stack/wait-for';
+import { NbgridStore } from '../storage/nbgrid-store';
+import { StatusIndex } from '../storage/status-index';
+import { closeOnce } from './close-once';
+
+type KernelReuse = (typeof KERNEL_REUSE_MODES)[number];
+
+export interface IWorkerNodeOptions {
+  /** Labels served (each label is a queue). @defaultValue `['default']` */
+  labels?: string[];
+  /** Task notebooks run at once. @defaultValue 1 */
+  concurrency?: number;
+  /** Celery node name, e.g. `nbgrid-123@host`. @defaultValue `nbgrid-<pid>@<host name>` */
+  hostname?: string;
+  /** Kernels started ahead of need; 0 starts one per task. @defaultValue `config.kernelPool`, else concurrency + 1 */
+  poolSize?: number;
+  /** Messages taken ahead of a free slot. @defaultValue `config.prefetch` */
+  prefetch?: number;
+  /** Which tasks reuse a kernel after a namespace reset. @defaultValue `config.kernelReuse` */
+  kernelReuse?: string;
+  /** @defaultValue a line on stdout */
+  log?: (line: string) => void;
+  /** Milliseconds to wait for MongoDB at start. @defaultValue 120000 */
+  mongoWaitMs?: number;
+}
+
+/** What a worker node runs with, options and environment combined. */
+export interface IWorkerSettings {
+  labels: string[];
+  concurrency: number;
+  hostname: string;
+  poolSize: number;
+  prefetch: number;
+  kernelReuse: KernelReuse;
+}
+
+export interface IWorkerNode {
+  worker: CeleryWorker;
+  kernelPool: KernelPool;
+  settings: IWorkerSettings;
+  /** Drains running tasks, then closes the kernel pool, MongoDB and Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
+
+/**
+ * Combines options and configuration, flags before environment.
+ * @throws ConfigError naming each option that does not fit
+ */
+export function resolveWorkerSettings(config: INbgridConfig, options: IWorkerNodeOptions = {}): IWorkerSettings {
+  const concurrency = options.concurrency ?? 1;
+  const settings = {
+    labels: options.labels?.length ? [...options.labels] : [DEFAULT_QUEUE],
+    concurrency,
+    hostname: options.hostname ?? `nbgrid-${process.pid}@${hostname()}`,
+    poolSize: options.poolSize ?? config.kernelPool ?? concurrency + 1,
+    prefetch: options.prefetch ?? config.prefetch,
+    kernelReuse: (options.kernelReuse ?? config.kernelReuse) as KernelReuse
+  };
+  const problems: string[] = [];
+  if (!Number.isInteger(concurrency) || concurrency < 1) problems.push(`--concurrency must be a positive integer, got ${concurrency}`);
+  if (!isCount(settings.poolSize)) problems.push(`--pool-size must be 0 or a positive integer, got ${settings.poolSize}`);
+  if (!isCount(settings.prefetch)) problems.push(`--prefetch must be 0 or a positive integer, got ${settings.prefetch}`);
+  if (!KERNEL_REUSE_MODES.includes(settings.kernelReuse)) {
+    problems.push(`--kernel-reuse must be ${KERNEL_REUSE_MODES.join(', ')}, got '${settings.kernelReuse}'`);
+  } else if (settings.kernelReuse !== 'off' && settings.poolSize === 0) {
+    problems.push('--kernel-reuse needs a kernel pool: set --pool-size to 1 or more');
+  }
+  if (problems.length > 0) throw new ConfigError(problems, 'worker options');
+  return settings;
+}
+
+const stdoutLine = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** Builds the worker node and starts consuming. @throws ConfigError for options that do not fit */
+export async function composeWorkerNode(config: INbgridConfig, options: IWorkerNodeOptions = {}): Promise<IWorkerNode> {
+  const settings = resolveWorkerSettings(config, options);
+  const log = options.log ?? stdoutLine;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const cleanups: Array<() => Promise<void> | void> = [() => redis.disconnect()];
+  const cleanUp = async (): Promise<void> => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  };
+  try {
+    const store = await waitFor(
+      'MongoDB',
+      () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log }),
+      { timeoutMs: options.mongoWaitMs ?? 120000, intervalMs: 1000 }
+    );
+    cleanups.push(() => store.close());
+    const bus = new TaskEventBus(redis);
+    const worker = new CeleryWorker(redis, {
+      queues: settings.labels,
+      labels: settings.labels,
+      concurrency: settings.concurrency,
+      prefetch: settings.prefetch,
+      hostname: settings.hostname,
+      visibilityTimeout: config.visibilityTimeout,
+      restoreIntervalMs: Math.min(10000, Math.max(500, (config.visibilityTimeout * 1000) / 4))
+    });
+    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.poolSize, log }).start();
+    cleanups.push(() => kernelPool.close());
+    worker.register(
+      RUN_NOTEBOOK_TASK,
+      createRunNotebookHandler({
+        store,
+        gateway: { url: config.gatewayUrl, token: config.gatewayToken },
+        emit: (e) => bus.publish(e).catch(() => undefined),
+        kernelPool: settings.poolSize > 0 ? kernelPool : undefined,
+        kernelReuse: settings.kernelReuse,
+        log
+      })
+    );
+    // Closed first: running tasks drain while their kernels and the store are still there.
+    cleanups.push(() => worker.close());
+    await worker.start();
+    return { worker, kernelPool, settings, close: closeOnce(cleanUp) };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}

@@ -96,11 +96,12 @@ export const EnvSchema = Type.Object({
     readBy: 'up',
     default: 'spawn'
   }),
-  // NBGRID_HOME and NBGRID_URL are checked here with the rest, but stack/paths.ts and
-  // cli/api-client.ts (and the Python client) still read them from the environment themselves.
+  // NBGRID_HOME, NBGRID_URL and NBGRID_TOKEN are read one by one (`envVar`) by the service
+  // discovery in stack/, so that a client is not stopped by a bad variable it does not use. The
+  // Python client (nbgrid/client/config.py) applies the same rule to the same variables.
   NBGRID_HOME: Type.Optional(Type.String({
     minLength: 1,
-    description: 'the directory of `stack.json` and the run directory of `up`; unset: `<repo>/.nbgrid`',
+    description: 'the directory of `stack.json` and the run directory of `up`; unset: `~/.nbgrid` (see README "Finding the service")',
     readBy: 'up, down, CLI, Python client'
   })),
   NBGRID_URL: Type.Optional(url(['http', 'https'], {
@@ -181,6 +182,16 @@ export function explicitEnv(env: NodeJS.ProcessEnv = process.env): Partial<Nbgri
     );
   }
   return converted as Partial<NbgridEnv>;
+}
+
+/**
+ * One variable, converted and checked, or `undefined` when it is not set: for code that reads a
+ * single variable (the clients' service discovery), so an unrelated bad variable does not stop it.
+ * @throws ConfigError when the variable does not fit
+ */
+export function envVar<K extends keyof NbgridEnv>(name: K, env: NodeJS.ProcessEnv = process.env): NbgridEnv[K] | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : explicitEnv({ [name]: value })[name];
 }
 
 /** The whole environment, checked, with defaults. @throws ConfigError */

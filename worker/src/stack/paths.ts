@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { envVar } from '../config';
 
 /** The repository root: worker/src/stack (ts) or worker/dist/stack (js) → three levels up. */
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -31,7 +32,7 @@ export function userNbgridDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `NBGRID_HOME` with a leading `~` expanded, made absolute; `undefined` when unset or empty. */
 export function explicitHome(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const home = env.NBGRID_HOME;
+  const home = envVar('NBGRID_HOME', env);
   if (!home) return undefined;
   const expanded = home === '~' || home.startsWith('~/') ? path.join(userHome(env), home.slice(1)) : home;
   return path.resolve(expanded);

@@ -14,6 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { envVar } from '../config';
 import { explicitHome, LOCAL_DIR, STACK_FILE, userNbgridDir } from './paths';
 import { ServiceNotConfiguredError } from './service-not-configured-error';
 
@@ -100,8 +101,9 @@ function readEndpoint(file: string): IServiceEndpoint {
  * @throws ServiceNotConfiguredError naming the ways to fix it when nothing is found
  */
 export function discoverService(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): IServiceEndpoint {
-  const token = env.NBGRID_TOKEN || null;
-  if (env.NBGRID_URL) return { url: env.NBGRID_URL.replace(/\/+$/, ''), token, source: 'NBGRID_URL' };
+  const token = envVar('NBGRID_TOKEN', env) ?? null;
+  const url = envVar('NBGRID_URL', env);
+  if (url) return { url: url.replace(/\/+$/, ''), token, source: 'NBGRID_URL' };
   const file = findStackFile(env, cwd);
   if (file === null) {
     throw new ServiceNotConfiguredError(

@@ -85,7 +85,7 @@ export interface ITaskPublisher {
   revoke(taskIds: string[], options?: { terminate?: boolean }): Promise<void>;
 }
 
-/** A task state change, published on Redis (`keys.nbgridEvents`) and streamed by `/api/events`. */
+/** A task state change, published on Redis (`queue/keys.ts`, channel `nbgrid:events`) and streamed by `/api/events`. */
 export interface ITaskEvent {
   name: string;
   job: string;

@@ -1,4 +1,4 @@
-/** What `buildApp()` needs; the CLI wires the real implementations. */
+/** What `buildApp()` needs; `compose/api-service.ts` wires the real implementations. */
 import type { IJobService, ITaskEvent, IWorkerInfo } from '../domain/ports';
 
 export interface IHealthReport {

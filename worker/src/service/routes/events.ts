@@ -37,14 +37,13 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
           if (stopped || res.writableEnded) {
             return;
           }
+          res.write(chunk);
           if (res.writableLength > MAX_BUFFERED_BYTES) {
             // A client that stopped reading must not grow our memory nor hold up the others;
             // EventSource reconnects.
             request.log.warn('event stream client is not reading; closing its stream');
             stop(true);
-            return;
           }
-          res.write(chunk);
         }
       });
       // Subscribe before taking over the reply so a failing subscription gets a normal error answer.

@@ -3,15 +3,15 @@
  * with the service under test for its event loop. Started with child_process.fork():
  *   argv: port token clients expected
  * Sends {ready: true} once every stream is open, then one summary when every client has
- * `expected` task events (or on 'report' from the parent): per client the count and whether the
- * job_ids arrived as 0, 1, 2, ... in order.
+ * `expected` task events (0: until the parent sends {expect: n}): per client the count and whether
+ * the job_ids arrived as 0, 1, 2, ... in order.
  */
 'use strict';
 const http = require('node:http');
 
 const [port, token, clients, expected] = process.argv.slice(2);
 const n = Number(clients);
-const want = Number(expected);
+let want = Number(expected);
 const state = [];
 let open = 0;
 let reported = false;
@@ -23,7 +23,7 @@ function report() {
 }
 
 function maybeDone() {
-  if (state.length === n && state.every((s) => s.count >= want)) report();
+  if (want > 0 && state.length === n && state.every((s) => s.count >= want)) report();
 }
 
 for (let i = 0; i < n; i++) {
@@ -56,5 +56,8 @@ for (let i = 0; i < n; i++) {
 }
 
 process.on('message', (m) => {
-  if (m === 'report') report();
+  if (m && typeof m.expect === 'number') {
+    want = m.expect;
+    maybeDone();
+  }
 });

@@ -5,6 +5,7 @@ import { registerClientCommands } from './commands/client-commands';
 import { registerStackCommands } from './commands/stack-commands';
 import { registerServeCommand } from './commands/serve';
 import { registerWorkerCommand } from './commands/worker';
+import { terminalSafe } from './terminal-text';
 
 export function buildProgram(): Command {
   const program = new Command('nbgrid')
@@ -21,7 +22,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    process.stderr.write(`nbgrid: ${err instanceof CliError || err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(terminalSafe(`nbgrid: ${err instanceof CliError || err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`));
     process.exitCode = 2;
   }
 }

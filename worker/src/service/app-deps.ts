@@ -1,5 +1,6 @@
 /** What `buildApp()` needs; `compose/api-service.ts` wires the real implementations. */
 import type { IJobService, ITaskEvent, IWorkerInfo } from '../domain/ports';
+import type { UploadBudget } from './upload-budget';
 
 export interface IHealthReport {
   mongo: 'ok' | string;
@@ -26,6 +27,12 @@ export interface IAppDeps {
    * @defaultValue 64 MB
    */
   bodyLimit?: number;
+  /**
+   * Budget for request bodies in flight at once; over it a body is answered 503 with Retry-After.
+   * Pass your own instance to choose the limit or to read its counters.
+   * @defaultValue new UploadBudget() (128 MB)
+   */
+  uploadBudget?: UploadBudget;
   /**
    * `true`, `false` or pino options; the authorization header is always redacted.
    * @defaultValue false

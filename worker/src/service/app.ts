@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerJobRoutes } from './routes/jobs';
 import { registerNotebookRoutes } from './routes/notebooks';
 import { registerSystemRoutes } from './routes/system';
+import { registerUploadBudget, UploadBudget } from './upload-budget';
 
 export type { IAppDeps, IHealthReport } from './app-deps';
 
@@ -37,6 +38,7 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
   registerErrorHandlers(app, bodyLimit);
   registerAuth(app, deps.token);
   registerJsonBody(app);
+  registerUploadBudget(app, deps.uploadBudget ?? new UploadBudget(), bodyLimit);
 
   const origins = deps.corsOrigins ?? [];
   if (origins.length > 0) {

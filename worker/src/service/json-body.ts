@@ -1,20 +1,53 @@
-/** The JSON body parser: says where the JSON is broken, and refuses prototype-poisoning keys like fastify's own. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+/**
+ * The JSON body parser: UTF-8 only (a declared other charset is refused before the body is read,
+ * bytes that are not UTF-8 are refused rather than replaced), and says where the JSON is broken.
+ *
+ * Keys such as `__proto__`, `constructor` and `prototype` are data: `JSON.parse` creates them as
+ * own properties without touching any prototype, and every later copy of a parameter or a
+ * notebook (spread, `structuredClone`, the serializers) keeps them as own properties too. Code
+ * that copies parsed values must not use `Object.assign` or a recursive merge into a plain object.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../domain/errors';
+import { errorBody } from './error-handler';
 
-const SUSPICIOUS = /"(?:__proto__|constructor)"\s*:/;
+const UTF8_NAMES = new Set(['utf-8', 'utf8']);
 
-function rejectPoisoning(key: string, value: unknown): unknown {
-  if (key === '__proto__') {
-    throw new SyntaxError("the key '__proto__' is not allowed");
+/**
+ * The `charset` parameter of a Content-Type header, lower-cased and unquoted, or `undefined`.
+ * @example declaredCharset('application/json; charset="Latin1"') === 'latin1'
+ */
+export function declaredCharset(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) {
+    return undefined;
   }
-  if (key === 'constructor' && value !== null && typeof value === 'object' && Object.hasOwn(value, 'prototype')) {
-    throw new SyntaxError("the key 'constructor.prototype' is not allowed");
+  for (const param of contentType.split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq >= 0 && param.slice(0, eq).trim().toLowerCase() === 'charset') {
+      return param
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
+    }
   }
-  return value;
+  return undefined;
 }
 
-/** Parses a JSON body; the reviver only runs when a suspicious key appears, large notebooks stay fast. */
+/** The 415 message for a body declared in another charset than UTF-8, or `null` when it is acceptable. */
+export function charsetProblem(contentType: string | undefined): string | null {
+  const charset = declaredCharset(contentType);
+  if (charset === undefined || UTF8_NAMES.has(charset)) {
+    return null;
+  }
+  return (
+    `request body declares charset ${JSON.stringify(charset)}, but nbgrid reads JSON only as UTF-8 (RFC 8259): ` +
+    "encode the body as UTF-8 and send 'Content-Type: application/json' (or 'application/json; charset=utf-8')"
+  );
+}
+
+/** Parses a JSON body given as text. */
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) {
     throw new InvalidInputError(
@@ -22,21 +55,41 @@ export function parseJsonBody(text: string): unknown {
     );
   }
   try {
-    return SUSPICIOUS.test(text) ? (JSON.parse(text, rejectPoisoning) as unknown) : (JSON.parse(text) as unknown);
+    return JSON.parse(text) as unknown;
   } catch (error: unknown) {
     throw new InvalidInputError(`request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
+/** Parses a JSON body given as bytes; refuses bytes that are not UTF-8 instead of replacing them with U+FFFD. */
+export function parseJsonBytes(bytes: Buffer): unknown {
+  if (!isUtf8(bytes)) {
+    throw new InvalidInputError(
+      'request body is not valid UTF-8 (Latin-1 or another encoding?): nbgrid reads JSON only as UTF-8; re-encode the body as UTF-8'
+    );
+  }
+  return parseJsonBody(bytes.toString('utf8'));
+}
+
 /** Replaces fastify's JSON parser and drops its text/plain parser (every body here is JSON). */
 export function registerJsonBody(app: FastifyInstance): void {
+  // Checked before the body is read: a 60 MB body in the wrong charset is not worth receiving.
+  app.addHook('preParsing', (request: FastifyRequest, reply: FastifyReply, payload, done) => {
+    const problem = charsetProblem(request.headers['content-type']);
+    if (problem !== null) {
+      // Answered here; not calling done() ends the request's lifecycle.
+      void reply.code(415).send(errorBody(415, problem));
+      return;
+    }
+    done(null, payload);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     'application/json',
-    { parseAs: 'string' },
+    { parseAs: 'buffer' },
     (_request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
       try {
-        done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+        done(null, typeof body === 'string' ? parseJsonBody(body) : parseJsonBytes(body));
       } catch (error: unknown) {
         done(error as Error, undefined);
       }

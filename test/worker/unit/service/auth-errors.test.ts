@@ -87,14 +87,7 @@ describe('authentication and error answers', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^request body is not valid JSON: .*JSON/);
-    const poisoned = await t.app.inject({
-      method: 'PUT',
-      url: '/api/notebooks/main',
-      headers: { ...AUTH, 'content-type': 'application/json' },
-      payload: '{"content": {"__proto__": {"x": 1}}}'
-    });
-    expect(poisoned.statusCode).toBe(400);
-    expect(poisoned.json().message).toBe("request body is not valid JSON: the key '__proto__' is not allowed");
+    // A '__proto__' key is data since issue 14, accepted and stored as sent: edges-json-body.test.ts.
     const empty = await t.app.inject({ method: 'PUT', url: '/api/notebooks/main', headers: { ...AUTH, 'content-type': 'application/json' } });
     expect(empty.statusCode).toBe(400);
     expect(empty.json().message).toContain('request body is empty');

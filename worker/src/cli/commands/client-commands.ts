@@ -5,6 +5,12 @@ import { ApiClient, CliError } from '../api-client';
 import { parseParams, parseRange } from '../params';
 import { ProgressBar, progressOf } from '../progress-bar';
 import { formatTable } from '../table';
+import { terminalJson, terminalSafe } from '../terminal-text';
+
+/** Prints text to stdout; names, messages and values in it come from users and notebooks. */
+const out = (text: string): void => void process.stdout.write(terminalSafe(text));
+/** Prints text to stderr, like `out`. */
+const err = (text: string): void => void process.stderr.write(terminalSafe(text));
 
 const STATUS_COLUMNS = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
 
@@ -34,7 +40,7 @@ export async function waitForGroup(
 }
 
 function printStatus(rows: IStatusRow[]): void {
-  process.stdout.write(formatTable(rows as unknown as Record<string, unknown>[], STATUS_COLUMNS) + '\n');
+  out(formatTable(rows as unknown as Record<string, unknown>[], STATUS_COLUMNS) + '\n');
 }
 
 /** Exit code of a finished group: 0 when every task ran OK. */
@@ -48,7 +54,7 @@ export function registerClientCommands(program: Command): void {
       const content = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
       const nb = name ?? file.replace(/^.*\//, '').replace(/\.ipynb$/, '');
       const info = await ApiClient.fromEnv().putNotebook(nb, content);
-      process.stdout.write(`stored ${info.name} (${info.size} bytes, sha256 ${info.sha256.slice(0, 12)})\n`);
+      out(`stored ${info.name} (${info.size} bytes, sha256 ${info.sha256.slice(0, 12)})\n`);
     });
 
   program
@@ -72,17 +78,17 @@ export function registerClientCommands(program: Command): void {
       if (opts.cellTimeout !== undefined) body.cell_timeout = opts.cellTimeout;
       const api = ApiClient.fromEnv();
       const res = await api.map(name, body);
-      for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const w of res.warnings) err(`warning: ${w}\n`);
       const shown = res.tasks.length > 10 ? [...res.tasks.slice(0, 5), null, ...res.tasks.slice(-3)] : res.tasks;
       for (const t of shown) {
-        process.stdout.write(t ? `started ${t.name}.ipynb => ${t.task_id}\n` : `... ${res.tasks.length - 8} more\n`);
+        out(t ? `started ${t.name}.ipynb => ${t.task_id}\n` : `... ${res.tasks.length - 8} more\n`);
       }
-      process.stdout.write(`task group ${res.task_group}: ${res.count} tasks on queue '${res.require}'\n`);
+      out(`task group ${res.task_group}: ${res.count} tasks on queue '${res.require}'\n`);
       if (opts.wait) {
         const rows = await waitForGroup(api, name, res.task_group, { timeoutS: Number(opts.timeout ?? 0) });
         printStatus(rows);
         const results = await api.results(name, res.task_group);
-        process.stdout.write(`results: ${JSON.stringify(results.results)}\n`);
+        out(`results: ${terminalJson(results.results)}\n`);
         if (!allOk(rows)) process.exitCode = 1;
       }
     });
@@ -94,7 +100,7 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print JSON rows')
     .action(async (name: string, opts: { group?: string; json?: boolean }) => {
       const { rows } = await ApiClient.fromEnv().status(name, opts.group);
-      if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      if (opts.json) out(terminalJson(rows, 2) + '\n');
       else printStatus(rows);
     });
 
@@ -120,8 +126,8 @@ export function registerClientCommands(program: Command): void {
     .option('--refresh', 're-render the task notebooks from the current main notebook')
     .action(async (name: string, opts: { group?: string; reset?: boolean; refresh?: boolean }) => {
       const res = await ApiClient.fromEnv().restart(name, { task_group: opts.group, reset: !!opts.reset, refresh: !!opts.refresh });
-      for (const t of res.restarted) process.stdout.write(`restarted ${t.name}.ipynb => ${t.task_id}\n`);
-      process.stdout.write(`${res.restarted.length} tasks restarted in group ${res.task_group}\n`);
+      for (const t of res.restarted) out(`restarted ${t.name}.ipynb => ${t.task_id}\n`);
+      out(`${res.restarted.length} tasks restarted in group ${res.task_group}\n`);
     });
 
   program
@@ -130,7 +136,7 @@ export function registerClientCommands(program: Command): void {
     .option('--group <task_group>', 'a task group (default: latest)')
     .action(async (name: string, opts: { group?: string }) => {
       const res = await ApiClient.fromEnv().cancel(name, { task_group: opts.group });
-      process.stdout.write(`${res.revoked} tasks revoked in group ${res.task_group}\n`);
+      out(`${res.revoked} tasks revoked in group ${res.task_group}\n`);
     });
 
   program
@@ -139,8 +145,8 @@ export function registerClientCommands(program: Command): void {
     .option('--group <task_group>', 'a task group (default: latest)')
     .action(async (name: string, opts: { group?: string }) => {
       const res = await ApiClient.fromEnv().results(name, opts.group);
-      process.stdout.write(JSON.stringify(res.results) + '\n');
-      if (res.missing.length) process.stderr.write(`no OK result yet for job_id ${res.missing.join(', ')}\n`);
+      out(terminalJson(res.results) + '\n');
+      if (res.missing.length) err(`no OK result yet for job_id ${res.missing.join(', ')}\n`);
     });
 
   program
@@ -149,6 +155,6 @@ export function registerClientCommands(program: Command): void {
     .action(async () => {
       const { workers } = await ApiClient.fromEnv().workers();
       const rows = workers.map((w) => ({ ...w, labels: w.labels.join(',') }));
-      process.stdout.write(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen']) + '\n');
+      out(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen']) + '\n');
     });
 }

@@ -41,7 +41,9 @@ import { nextSeq } from '../storage/documents';
 import { encodeJson, sha256 } from '../storage/json-bytes';
 import type { NbgridStore } from '../storage/nbgrid-store';
 import { notebookNotFound, prefixRegex } from '../storage/notebook-store';
-import { ACTIVE_STATES, type ITaskRestart, type ITaskSummaryDoc } from '../storage/task-store';
+import { ACTIVE_STATES } from '../domain/queue-states';
+import { labelProblem } from '../domain/names';
+import type { ITaskRestart, ITaskSummaryDoc } from '../storage/task-store';
 import { statusRow, taskEvent } from './task-rows';
 
 /** Most parameters one `map()` accepts. @defaultValue 100000 */
@@ -49,8 +51,6 @@ export const MAX_PARAMS = 100_000;
 
 /** Largest JSON size of one parameter (a task document must stay far below 16 MB). @defaultValue 4 MB */
 export const MAX_PARAM_BYTES = 4 * 1024 * 1024;
-
-const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
 export interface IJobServiceDeps {
   store: NbgridStore;
@@ -159,11 +159,8 @@ export class JobService implements IJobService {
       throw new InvalidInputError(`params has ${params.length} values; one map accepts at most ${MAX_PARAMS}: split it into several maps`);
     }
     const require = options.require ?? DEFAULT_QUEUE;
-    if (typeof require !== 'string' || !LABEL_RE.test(require)) {
-      throw new InvalidInputError(
-        `require must be a worker label (letters, digits, '_', '.', ':', '-'; at most 200 characters), got ${JSON.stringify(require) ?? String(require)}`
-      );
-    }
+    const labelError = labelProblem(require, 'require');
+    if (labelError !== null) throw new InvalidInputError(labelError);
     const cellTimeout = options.cell_timeout ?? null;
     if (cellTimeout !== null && (typeof cellTimeout !== 'number' || !Number.isFinite(cellTimeout) || cellTimeout <= 0)) {
       throw new InvalidInputError('cell_timeout must be a positive number of seconds, or absent for no timeout');

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Binary, MongoBulkWriteError, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
 import type { IJobRun, IStatusRow, ITask, JsonValue, QueueState } from '../domain/types';
+import { ACTIVE_STATES } from '../domain/queue-states';
 import { statusRow } from '../jobs/task-rows';
 import { renderTaskNotebook } from '../notebooks/inject-parameters';
 import { parseTaskName, resultName, stripIpynb } from '../notebooks/task-names';
@@ -21,7 +22,7 @@ import type { StatusIndex } from './status-index';
 const NO_PARAMS = { params: 0 } as const;
 
 /** States a task can still leave by being picked up by a worker. */
-export const ACTIVE_STATES: QueueState[] = ['PENDING', 'STARTED', 'RETRY'];
+export { ACTIVE_STATES };
 
 /** A task document without its parameter and result bytes (what status listings read). */
 export type ITaskSummaryDoc = Omit<ITaskDoc, 'param' | 'result'>;

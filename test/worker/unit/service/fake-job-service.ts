@@ -97,6 +97,7 @@ export class FakeJobService implements IJobService {
       require,
       cell_timeout: options.cell_timeout ?? null,
       job_runs: [],
+      worker: null,
       created: now,
       updated: now
     }));
@@ -137,7 +138,7 @@ export class FakeJobService implements IJobService {
         task_group: t.task_group,
         job_id: t.job_id,
         duration: last?.duration ?? null,
-        worker: last?.worker ?? null,
+        worker: t.worker ?? last?.worker ?? null,
         message: last?.message ?? '',
         results: last?.results ?? null
       };
@@ -197,6 +198,7 @@ export class FakeJobService implements IJobService {
     }
     task.state = 'SUCCESS';
     task.run_status = 'OK';
+    task.worker = 'nbgrid@test';
     task.result = result as ITask['result'];
     task.job_runs.push({
       status: 'OK',

@@ -1,9 +1,10 @@
 import { execFile } from 'child_process';
 import { hostname } from 'os';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
 import { CeleryWorker, TaskEventBus } from '../../celery';
 import { loadConfig } from '../../config';
+import { labelProblem } from '../../domain/names';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../../domain/types';
 import { KernelPool } from '../../executor/kernel-pool';
 import { createRunNotebookHandler, type KernelReuseMode } from '../../runtime/run-notebook-task';
@@ -11,7 +12,12 @@ import { NbgridStore } from '../../storage/nbgrid-store';
 import { StatusIndex } from '../../storage/status-index';
 import { waitFor } from '../../stack/wait-for';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** Collects repeated `--label`s, refusing one no map could name (its `require` has the same rule). */
+const collectLabel = (value: string, previous: string[]): string[] => {
+  const problem = labelProblem(value, '--label');
+  if (problem !== null) throw new InvalidArgumentError(problem);
+  return [...previous, value];
+};
 
 /** True when `nvidia-smi -L` lists at least one GPU on this machine. */
 export function hasGpu(): Promise<boolean> {
@@ -24,7 +30,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description("execute task notebooks from the queues of this worker's labels")
-    .option('--label <label>', `serve this label's queue (repeatable; default: ${DEFAULT_QUEUE})`, collect, [])
+    .option('--label <label>', `serve this label's queue (repeatable; default: ${DEFAULT_QUEUE})`, collectLabel, [])
     .option('--concurrency <n>', 'task notebooks run at once', Number, 1)
     .option('--hostname <name>', 'Celery node name (%h = host name)', `nbgrid-${process.pid}@%h`)
     .option('--no-gpu-detect', 'do not add the gpu label when nvidia-smi lists a GPU')

@@ -5,6 +5,7 @@
  * Only what the extension adds is defined here.
  */
 import type { IMapBody, IRange } from '../worker/src/schemas/jobs';
+import type { LABEL_PATTERN as CONTRACT_LABEL_PATTERN, LABEL_RULE as CONTRACT_LABEL_RULE } from '../worker/src/domain/names';
 import type { QueueState } from '../worker/src/domain/queue-states';
 
 export type {
@@ -19,6 +20,7 @@ export type {
   ICancelResult,
   IMapResult,
   INotebookWithContent,
+  ICancelOptions,
   IRestartOptions,
   IRestartResult,
   ITaskEvent,
@@ -44,6 +46,14 @@ export const QUEUE_STATES: readonly QueueState[] = everyMember<QueueState>()([
   'PENDING',
   'REVOKED'
 ] as const);
+
+/**
+ * The worker label rule of worker/src/domain/names.ts. The bundle cannot import the worker's
+ * values, so it is restated, typed as the contract's literal: a changed rule fails to compile here.
+ */
+export const LABEL_PATTERN: typeof CONTRACT_LABEL_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+/** The label rule in words, for messages (the contract's literal, like `LABEL_PATTERN`). */
+export const LABEL_RULE: typeof CONTRACT_LABEL_RULE = '1-64 characters from A-Z a-z 0-9 _ . -';
 
 /** Range of parameters, as Python's `range(start, stop, step)`; the extension always sends all three. */
 export type IParameterRange = Required<IRange>;

@@ -4,6 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type {
+  CancelBodySchema,
   CancelResponseSchema,
   MapOptionsSchema,
   MapResponseSchema,
@@ -29,6 +30,9 @@ export type IRestartOptions = Static<typeof RestartOptionsSchema>;
 
 /** What `restart` answers: the tasks queued again. */
 export type IRestartResult = Static<typeof RestartResponseSchema>;
+
+/** What `cancel` takes: which group (the latest when absent). */
+export type ICancelOptions = Static<typeof CancelBodySchema>;
 
 /** What `cancel` answers: how many tasks were revoked. */
 export type ICancelResult = Static<typeof CancelResponseSchema>;
@@ -59,7 +63,7 @@ export interface IJobService {
   statusJson?(job: string, taskGroup?: string): Promise<string>;
   tasks(job: string, taskGroup?: string): Promise<ITask[]>;
   restart(job: string, options: IRestartOptions): Promise<IRestartResult>;
-  cancel(job: string, options: { task_group?: string }): Promise<ICancelResult>;
+  cancel(job: string, options: ICancelOptions): Promise<ICancelResult>;
   results(job: string, taskGroup?: string): Promise<IResults>;
   groups(job: string): Promise<ITaskGroup[]>;
 }

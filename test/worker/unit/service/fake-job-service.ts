@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '../../../../worker/src/domain/errors';
 import type {
+  ICancelOptions,
   ICancelResult,
   IJobService,
   IMapOptions,
@@ -160,7 +161,7 @@ export class FakeJobService implements IJobService {
     return { task_group: tasks[0].task_group, restarted: chosen.map((t) => ({ name: t.name, task_id: t.task_id })) };
   }
 
-  async cancel(job: string, options: { task_group?: string }): Promise<ICancelResult> {
+  async cancel(job: string, options: ICancelOptions): Promise<ICancelResult> {
     this.calls.push({ method: 'cancel', args: [job, options] });
     const tasks = this.groupTasks(job, options.task_group);
     const queued = tasks.filter((t) => t.state === 'PENDING' || t.state === 'STARTED');

@@ -1,12 +1,15 @@
 import * as fs from 'fs';
 import { Command } from 'commander';
+import type { IWorkerInfo } from '../../domain/ports';
 import type { IStatusRow } from '../../domain/types';
 import { ApiClient, CliError } from '../api-client';
 import { parseParams, parseRange } from '../params';
 import { ProgressBar, progressOf } from '../progress-bar';
 import { formatTable } from '../table';
 
-const STATUS_COLUMNS = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
+/** The status fields `nbgrid status` shows (typed by the contract, so a renamed field fails to compile). */
+const STATUS_COLUMNS: (keyof IStatusRow)[] = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
+const WORKER_COLUMNS: (keyof IWorkerInfo)[] = ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen'];
 
 /** Polls the group's status until every task has finished, drawing a progress bar. */
 export async function waitForGroup(
@@ -149,6 +152,6 @@ export function registerClientCommands(program: Command): void {
     .action(async () => {
       const { workers } = await ApiClient.fromEnv().workers();
       const rows = workers.map((w) => ({ ...w, labels: w.labels.join(',') }));
-      process.stdout.write(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen']) + '\n');
+      process.stdout.write(formatTable(rows, WORKER_COLUMNS) + '\n');
     });
 }

@@ -139,7 +139,7 @@ export const RestartBodySchema = Type.Object(
 );
 export type IRestartBody = Static<typeof RestartBodySchema>;
 
-/** What the job service's `restart` takes: the body without its defaults. */
+/** What the job service's `restart` takes: the body of `POST /api/jobs/<name>/restart`. */
 export const RestartOptionsSchema = RestartBodySchema;
 
 export const RestartResponseSchema = Type.Object({ task_group: Type.String(), restarted: Type.Array(TaskRefSchema) });

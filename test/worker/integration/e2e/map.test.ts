@@ -42,6 +42,9 @@ describe('map', () => {
     expect(results.body.missing).toEqual([]);
     // Both workers took part (concurrency 1 each, five tasks).
     expect(new Set(rows.map((r) => r.worker)).size).toBe(2);
+    // GET /tasks names each task's worker, the one its status row names (TaskSchema once lacked it).
+    const tasks = await api.call<{ tasks: { worker: string | null }[] }>('GET', `/api/jobs/echo/tasks?task_group=${m.task_group}`);
+    expect(tasks.body.tasks.map((t) => t.worker)).toEqual(rows.map((r) => r.worker));
   });
 
   it('stores an executed result notebook with the injected parameters cell and the outputs', async () => {

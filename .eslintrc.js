@@ -42,7 +42,16 @@ module.exports = {
       files: ['src/**/*.ts', 'src/**/*.tsx'],
       env: { browser: true, node: false },
       // `namespace CommandIDs` is JupyterLab's own convention (extension-examples).
-      rules: { 'no-console': 'error', 'no-alert': 'error', '@typescript-eslint/no-namespace': 'off' }
+      // The API types come from the worker's schemas, type-only: the bundle must hold no worker code.
+      rules: {
+        'no-console': 'error',
+        'no-alert': 'error',
+        '@typescript-eslint/no-namespace': 'off',
+        '@typescript-eslint/no-restricted-imports': [
+          'error',
+          { patterns: [{ group: ['**/worker/**'], allowTypeImports: true, message: 'import worker types with `import type`' }] }
+        ]
+      }
     },
     { files: ['test/**/*.ts', 'test/**/*.tsx'], env: { jest: true } }
   ],

@@ -31,8 +31,9 @@ build: build-worker install-python
 lint: setup
 	@npx eslint --max-warnings=0 src worker/src test --ext .ts,.tsx
 
+# The extension imports the API types from the worker's schemas: tsc -b emits their declarations first.
 typecheck: setup
-	@npx tsc -p tsconfig.json --noEmit && npx tsc -p worker/tsconfig.json --noEmit && echo "typecheck ok"
+	@npx tsc -b worker/tsconfig.contract.json && npx tsc -p tsconfig.json --noEmit && npx tsc -p worker/tsconfig.json --noEmit && echo "typecheck ok"
 
 test-unit: build
 	@$(JEST) --selectProjects worker extension

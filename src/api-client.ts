@@ -3,6 +3,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { hintOf, NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
 import type {
+  ICancelOptions,
   ICancelResult,
   IMapResult,
   INbgridConfig,
@@ -71,7 +72,7 @@ export class NbgridClient implements INbgridClient {
     return this.api<IRestartResult>(jobPath(job, 'restart'), { method: 'POST', body: JSON.stringify(options) });
   }
 
-  cancel(job: string, options: { task_group?: string }): Promise<ICancelResult> {
+  cancel(job: string, options: ICancelOptions): Promise<ICancelResult> {
     return this.api<ICancelResult>(jobPath(job, 'cancel'), { method: 'POST', body: JSON.stringify(options) });
   }
 

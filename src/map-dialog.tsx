@@ -2,7 +2,7 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parameterCount, parseParameters, PARAMETER_HELP } from './parameters';
-import type { IWorkerInfo, MapRequest } from './types';
+import { LABEL_PATTERN, LABEL_RULE, type IWorkerInfo, type MapRequest } from './types';
 
 /** What the person typed in the map dialog. */
 export interface IMapForm {
@@ -21,8 +21,8 @@ export function validateMapForm(form: IMapForm): { request: MapRequest } | { err
   }
   const require = form.require.trim();
   if (require) {
-    if (!/^[A-Za-z0-9_.:-]+$/.test(require)) {
-      return { error: `The worker label "${require}" may only hold letters, digits and _ . : -` };
+    if (!new RegExp(LABEL_PATTERN).test(require)) {
+      return { error: `The worker label "${require}" must be ${LABEL_RULE} (the label a worker serves).` };
     }
     request.require = require;
   }

@@ -1,7 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
-import { QUEUE_STATES, type IStatusRow, type ITaskEvent, type ITaskGroup, type QueueState } from './types';
+import { everyMember, QUEUE_STATES, type FinalState, type IStatusRow, type ITaskEvent, type ITaskGroup, type QueueState } from './types';
 
 /** The part of `EventSource` the model uses, so tests can pass a fake. */
 export interface IEventStream {
@@ -33,7 +33,8 @@ export namespace StatusModel {
   }
 }
 
-const FINAL: QueueState[] = ['SUCCESS', 'FAILURE', 'REVOKED'];
+/** The contract's final states (worker/src/domain/queue-states.ts): a compile error if they change. */
+const FINAL = everyMember<FinalState>()(['SUCCESS', 'FAILURE', 'REVOKED'] as const);
 
 /** Live state of one job: its task groups and the rows of the expanded ones. */
 export class StatusModel {

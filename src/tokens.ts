@@ -1,6 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { Token } from '@lumino/coreutils';
 import type {
+  ICancelOptions,
   ICancelResult,
   IMapResult,
   INbgridConfig,
@@ -34,7 +35,7 @@ export interface INbgridClient {
   /** Task groups of a job, newest first. */
   groups(job: string): Promise<ITaskGroup[]>;
   restart(job: string, options: IRestartOptions): Promise<IRestartResult>;
-  cancel(job: string, options: { task_group?: string }): Promise<ICancelResult>;
+  cancel(job: string, options: ICancelOptions): Promise<ICancelResult>;
   /** URL of the Server-Sent Events stream of a job's task state changes. */
   eventsUrl(job: string): string;
 }

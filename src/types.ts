@@ -1,123 +1,68 @@
 /**
- * Shapes of the nbgrid REST API as the browser sees them (docs/api.md). They mirror
- * worker/src/domain/types.ts and ports.ts, which are the source: keep the two in step.
+ * Shapes of the nbgrid REST API as the browser sees them (docs/api.md). They are not written
+ * here: each is `Static<>` of its TypeBox schema in worker/src/schemas/, imported type-only
+ * (tsconfig.json references worker/tsconfig.contract.json), so the bundle holds no worker code.
+ * Only what the extension adds is defined here.
  */
+import type { IMapBody, IRange } from '../worker/src/schemas/jobs';
+import type { LABEL_PATTERN as CONTRACT_LABEL_PATTERN, LABEL_RULE as CONTRACT_LABEL_RULE } from '../worker/src/domain/names';
+import type { QueueState } from '../worker/src/domain/queue-states';
 
-/** A JSON value as it travels in parameters and returned values. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type {
+  INotebookInfo,
+  IStatusRow,
+  ITaskGroup,
+  JsonValue,
+  QueueState,
+  RunStatus
+} from '../worker/src/domain/types';
+export type {
+  ICancelResult,
+  IMapResult,
+  INotebookWithContent,
+  ICancelOptions,
+  IRestartOptions,
+  IRestartResult,
+  ITaskEvent,
+  IWorkerInfo
+} from '../worker/src/domain/ports';
+export type { FinalState } from '../worker/src/domain/queue-states';
 
-/** Celery queue state of a task (the `status` column). */
-export type QueueState = 'PENDING' | 'STARTED' | 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED';
-
-/** Outcome of executing a task notebook (the `run_status` column). */
-export type RunStatus = 'OK' | 'ERROR' | 'unknown';
+/**
+ * `list` itself, typed so that it compiles only when it names every member of `T` (the contract's
+ * union): a state added to the contract is a compile error here, not a silently missing bar.
+ */
+export function everyMember<T extends string>() {
+  return <L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L =>
+    list;
+}
 
 /** Every queue state, in the order progress bars stack them. */
-export const QUEUE_STATES: QueueState[] = ['SUCCESS', 'FAILURE', 'STARTED', 'RETRY', 'PENDING', 'REVOKED'];
+export const QUEUE_STATES: readonly QueueState[] = everyMember<QueueState>()([
+  'SUCCESS',
+  'FAILURE',
+  'STARTED',
+  'RETRY',
+  'PENDING',
+  'REVOKED'
+] as const);
 
-export interface INotebookInfo {
-  name: string;
-  sha256: string;
-  size: number;
-  created: string;
-  modified: string;
-}
+/**
+ * The worker label rule of worker/src/domain/names.ts. The bundle cannot import the worker's
+ * values, so it is restated, typed as the contract's literal: a changed rule fails to compile here.
+ */
+export const LABEL_PATTERN: typeof CONTRACT_LABEL_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+/** The label rule in words, for messages (the contract's literal, like `LABEL_PATTERN`). */
+export const LABEL_RULE: typeof CONTRACT_LABEL_RULE = '1-64 characters from A-Z a-z 0-9 _ . -';
 
-export interface INotebookWithContent extends INotebookInfo {
-  /** The nbformat v4 notebook, exactly as stored. */
-  content: unknown;
-}
-
-/** One row of `GET /api/jobs/<name>/status`. */
-export interface IStatusRow {
-  name: string;
-  task_id: string;
-  status: QueueState;
-  run_status: RunStatus;
-  task_group: string;
-  job_id: number;
-  duration: number | null;
-  worker: string | null;
-  message: string;
-  /** Result notebook of the last run, if any. */
-  results: string | null;
-}
-
-/** A task group: everything one map made. */
-export interface ITaskGroup {
-  task_group: string;
-  job: string;
-  count: number;
-  require: string;
-  created: string;
-  /** Counts by queue state. */
-  states: Partial<Record<QueueState, number>>;
-}
-
-/** A task state change, as streamed by `/api/events` (event name `task`). */
-export interface ITaskEvent {
-  name: string;
-  job: string;
-  task_group: string;
-  job_id: number;
-  task_id: string;
-  status: QueueState;
-  run_status: RunStatus;
-  message: string;
-  worker: string | null;
-  duration: number | null;
-}
-
-/** A live worker. */
-export interface IWorkerInfo {
-  hostname: string;
-  labels: string[];
-  concurrency: number;
-  active: number;
-  processed: number;
-  last_seen: string;
-}
-
-/** Range of parameters, as Python's `range(start, stop, step)`. */
-export interface IParameterRange {
-  start: number;
-  stop: number;
-  step: number;
-}
+/** Range of parameters, as Python's `range(start, stop, step)`; the extension always sends all three. */
+export type IParameterRange = Required<IRange>;
 
 /** Parameters of a map: an explicit list or a range. */
-export type MapParameters = { params: JsonValue[] } | { range: IParameterRange };
+export type MapParameters = Required<Pick<IMapBody, 'params'>> | { range: IParameterRange };
 
 /** Body of `POST /api/jobs/<name>/map`. */
-export type MapRequest = MapParameters & {
-  require?: string;
-  cell_timeout?: number;
-};
-
-export interface IMapResult {
-  task_group: string;
-  job: string;
-  count: number;
-  require: string;
-  tasks: { name: string; task_id: string }[];
-  warnings: string[];
-}
-
-export interface IRestartOptions {
-  task_group?: string;
-  reset?: boolean;
-  refresh?: boolean;
-}
-
-export interface IRestartResult {
-  task_group: string;
-  restarted: { name: string; task_id: string }[];
-}
-
-export interface ICancelResult {
-  task_group: string;
-  revoked: number;
-}
+export type MapRequest = MapParameters & Omit<IMapBody, 'params' | 'range'>;
 
 /** `GET <base_url>/nbgrid/config`, answered by the server extension. */
 export interface INbgridConfig {

@@ -17,6 +17,17 @@ describe('validateMapForm', () => {
     expect(validateMapForm({ parameters: '[1, 2]', require: '', cellTimeout: '' })).toEqual({ request: { params: [1, 2] } });
   });
 
+  it('refuses a worker label no map can name, with the rule of the API', () => {
+    for (const require of ['my:gpu', 'x'.repeat(65)]) {
+      expect(validateMapForm({ parameters: 'range(2)', require, cellTimeout: '' })).toEqual({
+        error: `The worker label "${require}" must be 1-64 characters from A-Z a-z 0-9 _ . - (the label a worker serves).`
+      });
+    }
+    expect(validateMapForm({ parameters: 'range(2)', require: 'x'.repeat(64), cellTimeout: '' })).toMatchObject({
+      request: { require: 'x'.repeat(64) }
+    });
+  });
+
   it('explains what is wrong', () => {
     expect(validateMapForm({ parameters: 'range(', require: '', cellTimeout: '' })).toMatchObject({
       error: expect.stringMatching(/Cannot read the parameters/)

@@ -1,4 +1,6 @@
 import type { IStackInfo } from '../../../worker/src/stack';
+import type { IMapResult } from '../../../worker/src/domain/ports';
+import { isFinalState } from '../../../worker/src/domain/queue-states';
 import type { IStatusRow } from '../../../worker/src/domain/types';
 
 /** A minimal client of the real API for tests: returns status and parsed body, never throws on 4xx. */
@@ -24,8 +26,8 @@ export class TestApi {
     if (res.status !== 200 && res.status !== 201) throw new Error(`put ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
 
-  async map(job: string, body: Record<string, unknown>): Promise<{ task_group: string; tasks: { name: string; task_id: string }[]; warnings: string[] }> {
-    const res = await this.call<{ task_group: string; tasks: { name: string; task_id: string }[]; warnings: string[] }>(
+  async map(job: string, body: Record<string, unknown>): Promise<IMapResult> {
+    const res = await this.call<IMapResult>(
       'POST', `/api/jobs/${encodeURIComponent(job)}/map`, body);
     if (res.status !== 201 && res.status !== 200) throw new Error(`map ${job}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
@@ -41,7 +43,7 @@ export class TestApi {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const rows = await this.status(job, group);
-      if (rows.length && rows.every((r) => ['SUCCESS', 'FAILURE', 'REVOKED'].includes(r.status))) return rows;
+      if (rows.length && rows.every((r) => isFinalState(r.status))) return rows;
       if (Date.now() > deadline) throw new Error(`group ${group} unfinished: ${JSON.stringify(rows.map((r) => r.status))}`);
       await new Promise((r) => setTimeout(r, 300));
     }

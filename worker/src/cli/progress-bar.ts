@@ -1,10 +1,9 @@
+import { isFinalState } from '../domain/queue-states';
 import type { IStatusRow } from '../domain/types';
-
-const DONE = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 /** Counts of finished / failed tasks in a status table. */
 export function progressOf(rows: IStatusRow[]): { total: number; done: number; failed: number } {
-  const done = rows.filter((r) => DONE.has(r.status)).length;
+  const done = rows.filter((r) => isFinalState(r.status)).length;
   const failed = rows.filter((r) => r.status === 'FAILURE' || r.run_status === 'ERROR').length;
   return { total: rows.length, done, failed };
 }

@@ -2,56 +2,49 @@
  * The seams between nbgrid's parts. The API service and the CLI talk to an `IJobService`;
  * the job service talks to storage and to an `ITaskPublisher` (the Celery producer).
  */
-import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, JsonValue, QueueState, RunStatus } from './types';
+import type { Static } from '@sinclair/typebox';
+import type {
+  CancelBodySchema,
+  CancelResponseSchema,
+  MapOptionsSchema,
+  MapResponseSchema,
+  RestartOptionsSchema,
+  RestartResponseSchema,
+  ResultsResponseSchema
+} from '../schemas/jobs';
+import type { NotebookWithContentSchema } from '../schemas/notebooks';
+import type { TaskEventSchema, WorkerSchema } from '../schemas/system';
+import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, JsonValue } from './types';
 
-export interface INotebookWithContent extends INotebookInfo {
-  /** The nbformat v4 notebook, exactly as stored. */
-  content: unknown;
-}
+/** A stored notebook with its content. */
+export type INotebookWithContent = Static<typeof NotebookWithContentSchema>;
 
-export interface IMapOptions {
-  params: JsonValue[];
-  /** Worker label; queue name. `default` when absent. */
-  require?: string | null;
-  /** Per-cell timeout in seconds; none when absent. */
-  cell_timeout?: number | null;
-}
+/** What `map` takes: one JSON value per task, an optional worker label and cell timeout. */
+export type IMapOptions = Static<typeof MapOptionsSchema>;
 
-export interface IMapResult {
-  task_group: string;
-  job: string;
-  count: number;
-  require: string;
-  tasks: { name: string; task_id: string }[];
-  /** e.g. no live worker serves the required label. */
-  warnings: string[];
-}
+/** What `map` answers: the new task group and its tasks. */
+export type IMapResult = Static<typeof MapResponseSchema>;
 
-export interface IRestartOptions {
-  task_group?: string;
-  /** Re-run every task, not only those without an OK run. */
-  reset?: boolean;
-  /** Re-render task notebooks from the current main notebook. */
-  refresh?: boolean;
-}
+/** What `restart` takes: which group, and whether to re-run all tasks or re-render them. */
+export type IRestartOptions = Static<typeof RestartOptionsSchema>;
 
-export interface IRestartResult {
-  task_group: string;
-  restarted: { name: string; task_id: string }[];
-}
+/** What `restart` answers: the tasks queued again. */
+export type IRestartResult = Static<typeof RestartResponseSchema>;
 
-export interface ICancelResult {
-  task_group: string;
-  revoked: number;
-}
+/** What `cancel` takes: which group (the latest when absent). */
+export type ICancelOptions = Static<typeof CancelBodySchema>;
 
-export interface IResults {
-  task_group: string;
-  /** One value per parameter, in parameter order; null where no OK run exists. */
-  results: JsonValue[];
-  /** job_ids without an OK run. */
-  missing: number[];
-}
+/** What `cancel` answers: how many tasks were revoked. */
+export type ICancelResult = Static<typeof CancelResponseSchema>;
+
+/** What `results` answers: returned values in parameter order. */
+export type IResults = Static<typeof ResultsResponseSchema>;
+
+/** A task state change, published on Redis and streamed by `/api/events`. */
+export type ITaskEvent = Static<typeof TaskEventSchema>;
+
+/** A live worker as reported by its heartbeats. */
+export type IWorkerInfo = Static<typeof WorkerSchema>;
 
 /** Everything the REST API and CLI can ask of nbgrid. */
 export interface IJobService {
@@ -70,7 +63,7 @@ export interface IJobService {
   statusJson?(job: string, taskGroup?: string): Promise<string>;
   tasks(job: string, taskGroup?: string): Promise<ITask[]>;
   restart(job: string, options: IRestartOptions): Promise<IRestartResult>;
-  cancel(job: string, options: { task_group?: string }): Promise<ICancelResult>;
+  cancel(job: string, options: ICancelOptions): Promise<ICancelResult>;
   results(job: string, taskGroup?: string): Promise<IResults>;
   groups(job: string): Promise<ITaskGroup[]>;
 }
@@ -83,28 +76,4 @@ export interface ITaskPublisher {
   ): Promise<void>;
   /** Revoke task ids (pidbox broadcast + persistent revoked set); running ones are interrupted. */
   revoke(taskIds: string[], options?: { terminate?: boolean }): Promise<void>;
-}
-
-/** A task state change, published on Redis (`queue/keys.ts`, channel `nbgrid:events`) and streamed by `/api/events`. */
-export interface ITaskEvent {
-  name: string;
-  job: string;
-  task_group: string;
-  job_id: number;
-  task_id: string;
-  status: QueueState;
-  run_status: RunStatus;
-  message: string;
-  worker: string | null;
-  duration: number | null;
-}
-
-/** A live worker as reported by its heartbeats. */
-export interface IWorkerInfo {
-  hostname: string;
-  labels: string[];
-  concurrency: number;
-  active: number;
-  processed: number;
-  last_seen: string;
 }

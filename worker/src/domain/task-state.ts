@@ -3,15 +3,14 @@
  * task except its parameter and returned value (which can be large), and which queue states a
  * task can still leave.
  */
-import type { ITask, QueueState } from './types';
+import type { ITask } from './types';
+import { isActiveState } from './queue-states';
 
-/** States a task can still leave by being picked up by a worker. */
-export const ACTIVE_STATES: readonly QueueState[] = ['PENDING', 'STARTED', 'RETRY'];
+/** The queue-state sets are defined once, in `queue-states.ts`. */
+export { ACTIVE_STATES } from './queue-states';
 
 /** Whether a task in `state` is queued or running, so restart and cancel must revoke its message. */
-export function isActive(state: QueueState): boolean {
-  return ACTIVE_STATES.includes(state);
-}
+export const isActive = isActiveState;
 
 /** A task without its parameter and returned value: what status, restart and cancel read. */
 export type ITaskSummary = Omit<ITask, 'param' | 'result'> & {

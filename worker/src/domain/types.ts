@@ -1,105 +1,32 @@
 /**
  * The domain model of nbgrid, shared by storage, the API service, workers and the CLI.
- * DESIGN.md ("Task notebooks") is the contract these types implement.
+ * DESIGN.md ("Task notebooks") is the contract these types implement. Every shape the API shows
+ * is `Static<>` of its TypeBox schema in `worker/src/schemas/`, the one place it is written; the
+ * JupyterLab extension imports these types (src/types.ts).
  */
+import type { Static } from '@sinclair/typebox';
+import type { GroupSchema, JobRunSchema, StatusRowSchema, TaskSchema } from '../schemas/jobs';
+import type { NotebookInfoSchema } from '../schemas/notebooks';
 
-/** A JSON value as it travels in parameters and returned values. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
-
-/** Celery queue state of a task (the `status` column). */
-export type QueueState = 'PENDING' | 'STARTED' | 'SUCCESS' | 'FAILURE' | 'RETRY' | 'REVOKED';
-
-/** Outcome of executing a task notebook (the `run_status` column). */
-export type RunStatus = 'OK' | 'ERROR' | 'unknown';
+export type { JsonValue } from '../schemas/common';
+export type { QueueState, RunStatus } from './queue-states';
 
 /** A main notebook as listed by the API (content is fetched separately). */
-export interface INotebookInfo {
-  name: string;
-  /** sha256 of the stored JSON bytes: the content address. */
-  sha256: string;
-  size: number;
-  created: string;
-  modified: string;
-}
+export type INotebookInfo = Static<typeof NotebookInfoSchema>;
 
 /** One execution of a task notebook, appended to `job_runs`. */
-export interface IJobRun {
-  status: 'OK' | 'ERROR';
-  /** ISO time the run finished. */
-  ts: string;
-  /** Empty on OK; on ERROR the exception name, value and traceback text (bounded). */
-  message: string;
-  /** Name of the result notebook this run stored. */
-  results: string | null;
-  /** Seconds the execution took. */
-  duration: number;
-  /** Celery hostname of the worker, e.g. `nbgrid@host`. */
-  worker: string;
-  /** 1 for the first delivery, then counting redeliveries and restarts. */
-  attempt: number;
-  task_id: string;
-}
+export type IJobRun = Static<typeof JobRunSchema>;
 
 /** A task: one parameter of one map. Stored in the `tasks` collection. */
-export interface ITask {
-  /** `tasks/<nb>/<group>-<i>` (no `.ipynb`). */
-  name: string;
-  /** The main notebook's name. */
-  job: string;
-  task_group: string;
-  /** Position of the parameter in the map: results come back in this order. */
-  job_id: number;
-  param: JsonValue;
-  /** Content address of the main notebook the task notebook is rendered from. */
-  main_sha256: string;
-  /** Current Celery task id. */
-  task_id: string;
-  state: QueueState;
-  run_status: RunStatus;
-  require: string;
-  cell_timeout: number | null;
-  job_runs: IJobRun[];
-  /** Celery hostname of the worker that last started or ran it. */
-  worker?: string | null;
-  /** Value the notebook returned (`job['result']`), from the last OK run. */
-  result?: JsonValue;
-  created: string;
-  updated: string;
-}
+export type ITask = Static<typeof TaskSchema>;
 
 /** One row of `status()`. */
-export interface IStatusRow {
-  name: string;
-  task_id: string;
-  status: QueueState;
-  run_status: RunStatus;
-  task_group: string;
-  job_id: number;
-  duration: number | null;
-  worker: string | null;
-  message: string;
-  /** Result notebook of the last run, if any. */
-  results: string | null;
-}
+export type IStatusRow = Static<typeof StatusRowSchema>;
 
 /** A task group: everything one `map()` call made. */
-export interface ITaskGroup {
-  task_group: string;
-  job: string;
-  count: number;
-  require: string;
-  created: string;
-  /** Counts by queue state. */
-  states: Partial<Record<QueueState, number>>;
-}
+export type ITaskGroup = Static<typeof GroupSchema>;
 
-/** Message body kwargs of the `nbgrid.run_notebook` Celery task. */
+/** Message body kwargs of the `nbgrid.run_notebook` Celery task (not part of the REST API). */
 export interface IRunNotebookKwargs {
   task_name: string;
   task_group: string;

@@ -4,6 +4,7 @@
  */
 import { InvalidInputError } from '../domain/errors';
 import { encodeJson } from '../domain/json-bytes';
+import { labelProblem } from '../domain/names';
 import type { IMapOptions } from '../domain/ports';
 import { DEFAULT_QUEUE } from '../domain/types';
 
@@ -12,8 +13,6 @@ export const MAX_PARAMS = 100_000;
 
 /** Largest JSON size of one parameter (a task document must stay far below 16 MB). @defaultValue 4 MB */
 export const MAX_PARAM_BYTES = 4 * 1024 * 1024;
-
-const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
 /** A map's options once checked. */
 export interface ICheckedMap {
@@ -32,11 +31,8 @@ export function checkMapOptions(options: IMapOptions): ICheckedMap {
     throw new InvalidInputError(`params has ${params.length} values; one map accepts at most ${MAX_PARAMS}: split it into several maps`);
   }
   const require = options.require ?? DEFAULT_QUEUE;
-  if (typeof require !== 'string' || !LABEL_RE.test(require)) {
-    throw new InvalidInputError(
-      `require must be a worker label (letters, digits, '_', '.', ':', '-'; at most 200 characters), got ${JSON.stringify(require) ?? String(require)}`
-    );
-  }
+  const labelError = labelProblem(require, 'require');
+  if (labelError !== null) throw new InvalidInputError(labelError);
   const cellTimeout = options.cell_timeout ?? null;
   if (cellTimeout !== null && (typeof cellTimeout !== 'number' || !Number.isFinite(cellTimeout) || cellTimeout <= 0)) {
     throw new InvalidInputError('cell_timeout must be a positive number of seconds, or absent for no timeout');

@@ -3,10 +3,9 @@
  * name follows (docs/api.md, "Names").
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidInputError } from '../domain/errors';
+import { assertValidName } from '../domain/names';
 
-/** Longest accepted notebook name. @defaultValue 512 */
-export const MAX_NAME_LENGTH = 512;
+export { MAX_NAME_LENGTH } from '../domain/names';
 
 /** Prefix of task notebook names. */
 export const TASKS_PREFIX = 'tasks/';
@@ -16,31 +15,12 @@ export const RESULTS_PREFIX = 'results/';
 const TASK_NAME_RE = /^tasks\/(.+)\/([0-9a-f]{8})-(\d+)$/;
 
 /**
- * Check a notebook name: non-empty, at most 512 characters, no leading `/`, no `\`, no control
- * characters, no `.` or `..` path segments and no empty segments.
+ * Check a notebook name: the one rule of `domain/names.ts` (non-empty, at most 512 characters,
+ * relative, no `\`, no control characters, no `.`, `..` or empty segments), with its message.
  * @throws InvalidInputError saying which rule the name breaks
  */
 export function validateName(name: unknown, what = 'notebook name'): string {
-  if (typeof name !== 'string') throw new InvalidInputError(`${what} must be a string`);
-  if (name.length === 0) throw new InvalidInputError(`${what} must not be empty`);
-  if (name.length > MAX_NAME_LENGTH) {
-    throw new InvalidInputError(`${what} is ${name.length} characters long; at most ${MAX_NAME_LENGTH} are allowed`);
-  }
-  if (name.startsWith('/')) throw new InvalidInputError(`${what} '${name}' must be relative: remove the leading '/'`);
-  if (name.includes('\\')) throw new InvalidInputError(`${what} '${name}' must not contain '\\'; use '/' between folders`);
-  // eslint-disable-next-line no-control-regex
-  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
-  if (control) {
-    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
-    throw new InvalidInputError(`${what} must not contain control characters (found U+${code.toUpperCase()} at position ${control.index})`);
-  }
-  for (const segment of name.split('/')) {
-    if (segment === '..' || segment === '.') {
-      throw new InvalidInputError(`${what} '${name}' must not contain a '${segment}' path segment`);
-    }
-    if (segment === '') throw new InvalidInputError(`${what} '${name}' must not contain an empty path segment ('//' or a trailing '/')`);
-  }
-  return name;
+  return assertValidName(name, what);
 }
 
 /** A new task group id: 8 lowercase hex digits, like omega|ml's. */

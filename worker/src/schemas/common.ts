@@ -1,5 +1,7 @@
 /** Schemas used by several routes. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
+import { LABEL_PATTERN, LABEL_RULE, TASK_GROUP_OR_ALL_PATTERN, TASK_GROUP_PATTERN } from '../domain/names';
+import { QUEUE_STATES, RUN_STATUSES } from '../domain/queue-states';
 
 /**
  * What a 503 (or the server extension's own 503) says about the failing part, for programs: a UI
@@ -42,32 +44,58 @@ export const ErrorSchema = Type.Object(
 );
 export type IErrorBody = Static<typeof ErrorSchema>;
 
-/** Worker label, which is also the queue name. */
-export const LABEL_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+export { LABEL_PATTERN };
 
 /** A worker label such as `gpu`. */
 export const LabelSchema = Type.String({
   pattern: LABEL_PATTERN,
-  description: 'Worker label (queue name): 1-64 characters from A-Z a-z 0-9 _ . -',
+  description: `Worker label (queue name): ${LABEL_RULE}`,
   examples: ['gpu']
 });
 
 /** A task group id, e.g. `3fa2c1d0`. */
 export const TaskGroupSchema = Type.String({
-  pattern: LABEL_PATTERN,
+  pattern: TASK_GROUP_PATTERN,
   description: 'Task group id as returned by map, e.g. 3fa2c1d0.',
   examples: ['3fa2c1d0']
 });
 
 /** A task group id or `*` for all groups. */
 export const TaskGroupOrAllSchema = Type.String({
-  pattern: '^(\\*|[A-Za-z0-9_.-]{1,64})$',
+  pattern: TASK_GROUP_OR_ALL_PATTERN,
   description: "Task group id, or '*' for all groups; latest group when absent.",
   examples: ['3fa2c1d0', '*']
 });
 
+/**
+ * A JSON value as it travels in parameters and returned values. TypeScript's recursive type is
+ * spelled out because the schema stays open (`{}`): bodies are JSON already.
+ */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Any JSON value (a parameter or a returned value), described as `description`. */
+export function jsonValue(description = 'Any JSON value.') {
+  return Type.Unsafe<JsonValue>({ description });
+}
+
 /** Any JSON value (a parameter or a returned value). */
-export const JsonValueSchema = Type.Unknown({ description: 'Any JSON value.' });
+export const JsonValueSchema = jsonValue();
+
+type LiteralTuple<T extends readonly string[]> = { -readonly [K in keyof T]: T[K] extends string ? TLiteral<T[K]> : never };
+
+/** `anyOf` of the string literals of a const tuple, typed member by member (so a Record can key on it). */
+function literalUnion<T extends readonly string[]>(values: T): TUnion<Extract<LiteralTuple<T>, TSchema[]>> {
+  return Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<Extract<LiteralTuple<T>, TSchema[]>>;
+}
+
+/** Celery queue state of a task (the `status` column). */
+export const QueueStateSchema = literalUnion(QUEUE_STATES);
+
+/** Outcome of executing a task notebook (the `run_status` column). */
+export const RunStatusSchema = literalUnion(RUN_STATUSES);
+
+export const NullableNumberSchema = Type.Union([Type.Number(), Type.Null()]);
+export const NullableStringSchema = Type.Union([Type.String(), Type.Null()]);
 
 /** Error answers a route documents, by status code. */
 export function errorResponses(...codes: number[]): Record<number, typeof ErrorSchema> {
@@ -79,7 +107,7 @@ export function errorResponses(...codes: number[]): Record<number, typeof ErrorS
  * They say what a valid value looks like.
  */
 export const FIELD_HINTS: Record<string, string> = {
-  require: 'a worker label is 1-64 characters from A-Z a-z 0-9 _ . - (e.g. "gpu")',
+  require: `a worker label is ${LABEL_RULE} (e.g. "gpu")`,
   task_group: "give a task group id as returned by map (e.g. \"3fa2c1d0\"), or '*' where all groups are allowed",
   cell_timeout: 'give a positive number of seconds, e.g. 600',
   params: 'give a JSON array with one element per task, e.g. [1, 2, 3]',

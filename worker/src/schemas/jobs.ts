@@ -2,8 +2,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
   errorResponses,
+  jsonValue,
   JsonValueSchema,
   LabelSchema,
+  NullableNumberSchema,
+  NullableStringSchema,
+  QueueStateSchema,
+  RunStatusSchema,
   TaskGroupOrAllSchema,
   TaskGroupSchema
 } from './common';
@@ -12,15 +17,12 @@ import { NameSchema } from './name';
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
 
-const SafeInteger = Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER });
+/** An integer JavaScript holds exactly (declarations cannot name a spread schema: a function). */
+const safeInteger = (options: { default?: number } = {}) =>
+  Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, ...options });
 
-const QueueStateSchema = Type.Union(
-  ['PENDING', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED'].map((s) => Type.Literal(s))
-);
-const RunStatusSchema = Type.Union(['OK', 'ERROR', 'unknown'].map((s) => Type.Literal(s)));
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-const TaskRefSchema = Type.Object({ name: Type.String(), task_id: Type.String() });
+/** A task named by map or restart. */
+export const TaskRefSchema = Type.Object({ name: Type.String(), task_id: Type.String() });
 
 /** `<name>` of `/api/jobs/<name>/...`, percent-encoded when it contains `/`. */
 export const JobParamsSchema = Type.Object({ name: NameSchema });
@@ -28,9 +30,9 @@ export type IJobParams = Static<typeof JobParamsSchema>;
 
 export const RangeSchema = Type.Object(
   {
-    start: Type.Optional({ ...SafeInteger, default: 0 }),
-    stop: SafeInteger,
-    step: Type.Optional({ ...SafeInteger, default: 1 })
+    start: Type.Optional(safeInteger({ default: 0 })),
+    stop: safeInteger(),
+    step: Type.Optional(safeInteger({ default: 1 }))
   },
   { additionalProperties: false, description: "Like Python's range(start, stop, step); expanded server-side." }
 );
@@ -51,13 +53,20 @@ export const MapBodySchema = Type.Object(
 );
 export type IMapBody = Static<typeof MapBodySchema>;
 
+/** What the job service's `map` takes: the parameters already expanded from a range. */
+export const MapOptionsSchema = Type.Object({
+  params: Type.Array(JsonValueSchema),
+  require: Type.Optional(Type.Union([Type.String({ description: 'Worker label; queue name. `default` when absent.' }), Type.Null()])),
+  cell_timeout: Type.Optional(Type.Union([Type.Number({ description: 'Per-cell timeout in seconds; none when absent.' }), Type.Null()]))
+});
+
 export const MapResponseSchema = Type.Object({
   task_group: Type.String(),
   job: Type.String(),
   count: Type.Integer(),
   require: Type.String(),
   tasks: Type.Array(TaskRefSchema),
-  warnings: Type.Array(Type.String())
+  warnings: Type.Array(Type.String({ description: 'e.g. no live worker serves the required label.' }))
 });
 
 export const GroupQuerySchema = Type.Object(
@@ -72,6 +81,7 @@ export const ResultsQuerySchema = Type.Object(
 );
 export type IResultsQuery = Static<typeof ResultsQuerySchema>;
 
+/** One row of `status()`. */
 export const StatusRowSchema = Type.Object({
   name: Type.String(),
   task_id: Type.String(),
@@ -79,37 +89,42 @@ export const StatusRowSchema = Type.Object({
   run_status: RunStatusSchema,
   task_group: Type.String(),
   job_id: Type.Integer(),
-  duration: NullableNumber,
-  worker: NullableString,
+  duration: NullableNumberSchema,
+  worker: NullableStringSchema,
   message: Type.String(),
-  results: NullableString
+  results: Type.Union([Type.String(), Type.Null()], { description: 'Result notebook of the last run, if any.' })
 });
 
+/** One execution of a task notebook, appended to `job_runs`. */
 export const JobRunSchema = Type.Object({
   status: Type.Union([Type.Literal('OK'), Type.Literal('ERROR')]),
-  ts: Type.String(),
-  message: Type.String(),
-  results: NullableString,
-  duration: Type.Number(),
-  worker: Type.String(),
-  attempt: Type.Integer(),
+  ts: Type.String({ description: 'ISO time the run finished.' }),
+  message: Type.String({ description: 'Empty on OK; on ERROR the exception name, value and traceback text (bounded).' }),
+  results: Type.Union([Type.String(), Type.Null()], { description: 'Name of the result notebook this run stored.' }),
+  duration: Type.Number({ description: 'Seconds the execution took.' }),
+  worker: Type.String({ description: 'Celery hostname of the worker, e.g. nbgrid@host.' }),
+  attempt: Type.Integer({ description: '1 for the first delivery, then counting redeliveries and restarts.' }),
   task_id: Type.String()
 });
 
+/** A task: one parameter of one map. */
 export const TaskSchema = Type.Object({
-  name: Type.String(),
-  job: Type.String(),
+  name: Type.String({ description: 'tasks/<nb>/<group>-<i> (no .ipynb).' }),
+  job: Type.String({ description: "The main notebook's name." }),
   task_group: Type.String(),
-  job_id: Type.Integer(),
+  job_id: Type.Integer({ description: 'Position of the parameter in the map: results come back in this order.' }),
   param: JsonValueSchema,
-  main_sha256: Type.String(),
-  task_id: Type.String(),
+  main_sha256: Type.String({ description: 'Content address of the main notebook the task notebook is rendered from.' }),
+  task_id: Type.String({ description: 'Current Celery task id.' }),
   state: QueueStateSchema,
   run_status: RunStatusSchema,
   require: Type.String(),
-  cell_timeout: NullableNumber,
+  cell_timeout: NullableNumberSchema,
   job_runs: Type.Array(JobRunSchema),
-  result: Type.Optional(JsonValueSchema),
+  worker: Type.Union([Type.String(), Type.Null()], {
+    description: 'Celery hostname of the worker that last started or ran it; null before any worker took it.'
+  }),
+  result: Type.Optional(jsonValue("Value the notebook returned (job['result']), from the last OK run.")),
   created: Type.String(),
   updated: Type.String()
 });
@@ -124,11 +139,24 @@ export const RestartBodySchema = Type.Object(
 );
 export type IRestartBody = Static<typeof RestartBodySchema>;
 
+/** What the job service's `restart` takes: the body of `POST /api/jobs/<name>/restart`. */
+export const RestartOptionsSchema = RestartBodySchema;
+
+export const RestartResponseSchema = Type.Object({ task_group: Type.String(), restarted: Type.Array(TaskRefSchema) });
+
 export const CancelBodySchema = Type.Object(
   { task_group: Type.Optional(TaskGroupSchema) },
   { additionalProperties: false }
 );
 export type ICancelBody = Static<typeof CancelBodySchema>;
+
+export const CancelResponseSchema = Type.Object({ task_group: Type.String(), revoked: Type.Integer() });
+
+export const ResultsResponseSchema = Type.Object({
+  task_group: Type.String(),
+  results: Type.Array(JsonValueSchema, { description: 'One value per parameter, in parameter order; null where no OK run exists.' }),
+  missing: Type.Array(Type.Integer(), { description: 'job_ids without an OK run.' })
+});
 
 export const mapSchema = {
   summary: 'Map a notebook over parameters: one task per parameter',
@@ -160,7 +188,7 @@ export const restartSchema = {
   params: JobParamsSchema,
   body: RestartBodySchema,
   response: {
-    200: Type.Object({ task_group: Type.String(), restarted: Type.Array(TaskRefSchema) }),
+    200: RestartResponseSchema,
     ...errorResponses(400, 401, 404, 503)
   }
 };
@@ -171,7 +199,7 @@ export const cancelSchema = {
   params: JobParamsSchema,
   body: CancelBodySchema,
   response: {
-    200: Type.Object({ task_group: Type.String(), revoked: Type.Integer() }),
+    200: CancelResponseSchema,
     ...errorResponses(400, 401, 404, 503)
   }
 };
@@ -182,22 +210,19 @@ export const resultsSchema = {
   params: JobParamsSchema,
   querystring: ResultsQuerySchema,
   response: {
-    200: Type.Object({
-      task_group: Type.String(),
-      results: Type.Array(JsonValueSchema),
-      missing: Type.Array(Type.Integer())
-    }),
+    200: ResultsResponseSchema,
     ...errorResponses(400, 401, 404, 503)
   }
 };
 
+/** A task group: everything one map made. */
 export const GroupSchema = Type.Object({
   task_group: Type.String(),
   job: Type.String(),
   count: Type.Integer(),
   require: Type.String(),
   created: Type.String(),
-  states: Type.Record(Type.String(), Type.Integer())
+  states: Type.Partial(Type.Record(QueueStateSchema, Type.Integer()), { description: 'Counts by queue state.' })
 });
 
 export const groupsSchema = {

@@ -1,7 +1,8 @@
 /** Schemas of `/api/notebooks`. */
 import { Type, type Static } from '@sinclair/typebox';
 import { errorResponses } from './common';
-import { MAX_NAME_LENGTH, NameSchema } from './name';
+import { MAX_NAME_LENGTH, NAME_PREFIX_PATTERN } from '../domain/names';
+import { NameSchema } from './name';
 
 /** `<name>` of `/api/notebooks/<name>`: the wildcard, may contain `/`. */
 export const NotebookParamsSchema = Type.Object({ '*': NameSchema });
@@ -19,11 +20,7 @@ export const NotebookInfoSchema = Type.Object(
 );
 
 export const NotebookWithContentSchema = Type.Object({
-  name: Type.String(),
-  sha256: Type.String(),
-  size: Type.Integer(),
-  created: Type.String(),
-  modified: Type.String(),
+  ...NotebookInfoSchema.properties,
   content: Type.Unknown({ description: 'The nbformat v4 notebook, exactly as stored.' })
 });
 
@@ -40,7 +37,7 @@ export const ListNotebooksQuerySchema = Type.Object(
     prefix: Type.Optional(
       Type.String({
         maxLength: MAX_NAME_LENGTH,
-        pattern: '^(?!/)[^\\\\\\u0000-\\u001f\\u007f]*$',
+        pattern: NAME_PREFIX_PATTERN,
         description: "Only names starting with this; 'tasks/' and 'results/' list task and result notebooks.",
         default: ''
       })

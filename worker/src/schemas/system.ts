@@ -1,8 +1,9 @@
 /** Schemas of `/api/workers`, `/api/health`, `/api/events` and `/api/openapi.json`. */
 import { Type, type Static } from '@sinclair/typebox';
-import { errorResponses } from './common';
+import { errorResponses, NullableNumberSchema, NullableStringSchema, QueueStateSchema, RunStatusSchema } from './common';
 import { NameSchema } from './name';
 
+/** A live worker as reported by its heartbeats. */
 export const WorkerSchema = Type.Object({
   hostname: Type.String({ examples: ['nbgrid@host'] }),
   labels: Type.Array(Type.String()),
@@ -40,18 +41,18 @@ export const EventsQuerySchema = Type.Object(
 );
 export type IEventsQuery = Static<typeof EventsQuerySchema>;
 
-/** The `data` of an `event: task` (an `ITaskEvent`). */
+/** A task state change: the `data` of an `event: task`, published on Redis by workers and the job service. */
 export const TaskEventSchema = Type.Object({
   name: Type.String(),
   job: Type.String(),
   task_group: Type.String(),
   job_id: Type.Integer(),
   task_id: Type.String(),
-  status: Type.String(),
-  run_status: Type.String(),
+  status: QueueStateSchema,
+  run_status: RunStatusSchema,
   message: Type.String(),
-  worker: Type.Union([Type.String(), Type.Null()]),
-  duration: Type.Union([Type.Number(), Type.Null()])
+  worker: NullableStringSchema,
+  duration: NullableNumberSchema
 });
 
 export const eventsSchema = {

@@ -3,6 +3,7 @@
  * workers, started by the project's own stack code (worker/dist must be built: `make build`).
  */
 import { MongoClient } from 'mongodb';
+import type { ITask } from '../../../../worker/src/domain/types';
 import type { IRunningStack } from '../../../../worker/src/stack';
 import { Collections } from '../../../../worker/src/storage/collections';
 import type { TestApi } from '../../support/api';
@@ -42,6 +43,9 @@ describe('map', () => {
     expect(results.body.missing).toEqual([]);
     // Both workers took part (concurrency 1 each, five tasks).
     expect(new Set(rows.map((r) => r.worker)).size).toBe(2);
+    // GET /tasks names each task's worker, the one its status row names (TaskSchema once lacked it).
+    const tasks = await api.call<{ tasks: ITask[] }>('GET', `/api/jobs/echo/tasks?task_group=${m.task_group}`);
+    expect(tasks.body.tasks.map((t) => t.worker)).toEqual(rows.map((r) => r.worker));
   });
 
   it('stores an executed result notebook with the injected parameters cell and the outputs', async () => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '../../../../worker/src/domain/errors';
 import type {
+  ICancelOptions,
   ICancelResult,
   IJobService,
   IMapOptions,
@@ -97,6 +98,7 @@ export class FakeJobService implements IJobService {
       require,
       cell_timeout: options.cell_timeout ?? null,
       job_runs: [],
+      worker: null,
       created: now,
       updated: now
     }));
@@ -137,7 +139,7 @@ export class FakeJobService implements IJobService {
         task_group: t.task_group,
         job_id: t.job_id,
         duration: last?.duration ?? null,
-        worker: last?.worker ?? null,
+        worker: t.worker ?? last?.worker ?? null,
         message: last?.message ?? '',
         results: last?.results ?? null
       };
@@ -159,7 +161,7 @@ export class FakeJobService implements IJobService {
     return { task_group: tasks[0].task_group, restarted: chosen.map((t) => ({ name: t.name, task_id: t.task_id })) };
   }
 
-  async cancel(job: string, options: { task_group?: string }): Promise<ICancelResult> {
+  async cancel(job: string, options: ICancelOptions): Promise<ICancelResult> {
     this.calls.push({ method: 'cancel', args: [job, options] });
     const tasks = this.groupTasks(job, options.task_group);
     const queued = tasks.filter((t) => t.state === 'PENDING' || t.state === 'STARTED');
@@ -197,6 +199,7 @@ export class FakeJobService implements IJobService {
     }
     task.state = 'SUCCESS';
     task.run_status = 'OK';
+    task.worker = 'nbgrid@test';
     task.result = result as ITask['result'];
     task.job_runs.push({
       status: 'OK',

@@ -132,6 +132,16 @@ describe('/api/jobs', () => {
     expect(groups.json().groups[0]).toMatchObject({ job: 'main', count: 3, require: 'default', states: { PENDING: 2, SUCCESS: 1 } });
   });
 
+  it("returns each task's worker from GET /tasks (the schema once lacked it and the serializer dropped it)", async () => {
+    const group = (await map({ params: [1, 2] })).json().task_group;
+    t.jobs.completeTask(group, 0, 'done');
+    const res = await t.app.inject({ url: '/api/jobs/main/tasks', headers: AUTH });
+    expect(res.statusCode).toBe(200);
+    const tasks = res.json().tasks;
+    expect(tasks.map((task: { worker: unknown }) => task.worker)).toEqual(['nbgrid@test', null]);
+    expect(Object.keys(tasks[1])).toContain('worker');
+  });
+
   it('restarts only tasks without an OK run, all with reset, and accepts no body', async () => {
     const group = (await map({ params: [1, 2] })).json().task_group;
     t.jobs.completeTask(group, 0, 1);

@@ -5,7 +5,7 @@ import { AUTH, makeApp, notebook, type ITestApp } from './helpers';
 /** Strings with many of the characters the name rules care about. */
 const nameLike = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.array(fc.constantFrom('a', 'b', '/', '.', '..', '\\', '\n', '\u0000', '\u007f', '\u2028', ' ', 'é', '%', '?', '#', '😀'), { maxLength: 12 }).map((parts) => parts.join('')),
+  fc.array(fc.constantFrom('a', 'b', '/', '.', '..', '\\', '\n', '\u0000', '\u007f', '\u0085', '\u009f', '\u2028', ' ', 'é', '%', '?', '#', '😀'), { maxLength: 12 }).map((parts) => parts.join('')),
   fc.string({ unit: 'binary', maxLength: 30 })
 );
 

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { Command } from 'commander';
+import type { IWorkerInfo } from '../../domain/ports';
 import type { IStatusRow } from '../../domain/types';
 import { ApiClient, CliError } from '../api-client';
 import { parseParams, parseRange } from '../params';
@@ -12,7 +13,9 @@ const out = (text: string): void => void process.stdout.write(terminalSafe(text)
 /** Prints text to stderr, like `out`. */
 const err = (text: string): void => void process.stderr.write(terminalSafe(text));
 
-const STATUS_COLUMNS = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
+/** The status fields `nbgrid status` shows (typed by the contract, so a renamed field fails to compile). */
+const STATUS_COLUMNS: (keyof IStatusRow)[] = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
+const WORKER_COLUMNS: (keyof IWorkerInfo)[] = ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen'];
 
 /** Polls the group's status until every task has finished, drawing a progress bar. */
 export async function waitForGroup(
@@ -155,6 +158,6 @@ export function registerClientCommands(program: Command): void {
     .action(async () => {
       const { workers } = await ApiClient.fromEnv().workers();
       const rows = workers.map((w) => ({ ...w, labels: w.labels.join(',') }));
-      out(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen']) + '\n');
+      out(formatTable(rows, WORKER_COLUMNS) + '\n');
     });
 }

@@ -1,12 +1,18 @@
 import { execFile } from 'child_process';
 import { hostname } from 'os';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { composeWorkerNode } from '../../compose';
 import { loadConfig } from '../../config';
+import { labelProblem } from '../../domain/names';
 import { DEFAULT_QUEUE } from '../../domain/types';
 import { integerOption } from '../integer-option';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** Collects repeated `--label`s, refusing one no map could name (its `require` has the same rule). */
+const collectLabel = (value: string, previous: string[]): string[] => {
+  const problem = labelProblem(value, '--label');
+  if (problem !== null) throw new InvalidArgumentError(problem);
+  return [...previous, value];
+};
 
 /** True when `nvidia-smi -L` lists at least one GPU on this machine. */
 export function hasGpu(): Promise<boolean> {
@@ -29,7 +35,7 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description("execute task notebooks from the queues of this worker's labels")
-    .option('--label <label>', `serve this label's queue (repeatable; default: ${DEFAULT_QUEUE})`, collect, [])
+    .option('--label <label>', `serve this label's queue (repeatable; default: ${DEFAULT_QUEUE})`, collectLabel, [])
     .option('--concurrency <n>', 'task notebooks run at once', integerOption(1), 1)
     .option('--hostname <name>', 'Celery node name (%h = host name)', `nbgrid-${process.pid}@%h`)
     .option('--no-gpu-detect', 'do not add the gpu label when nvidia-smi lists a GPU')

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { configEnv } from '../../../../worker/src/config';
 import type { IJobRun } from '../../../../worker/src/domain/types';
+import { isFinalState } from '../../../../worker/src/domain/queue-states';
 import { IRunningStack, startGateway, startMongo, startRedis } from '../../../../worker/src/stack';
 import { IManagedProcess, spawnManaged } from '../../../../worker/src/stack/managed-process';
 import { nbgridCli } from '../../../../worker/src/stack/paths';
@@ -107,8 +108,7 @@ export async function waitTasks(
   }
 }
 
-const FINAL = ['SUCCESS', 'FAILURE', 'REVOKED'];
-export const allFinished = (tasks: ITaskWithRuns[]): boolean => tasks.every((t) => FINAL.includes(t.state));
+export const allFinished = (tasks: ITaskWithRuns[]): boolean => tasks.every((t) => isFinalState(t.state));
 
 /** Waits until every task of the group is finished; a task never finished counts as lost. */
 export async function settle(api: TestApi, job: string, group: string, timeoutMs = 60000): Promise<ITaskWithRuns[]> {
@@ -129,7 +129,7 @@ export interface IFaultMeasure {
 
 /** Counts lost tasks (unfinished, or neither OK nor ERROR) and duplicate OK runs. */
 export function measure(fault: string, count: number, tasks: ITaskWithRuns[], faultAt: number): IFaultMeasure {
-  const finished = tasks.filter((t) => FINAL.includes(t.state) && (t.run_status === 'OK' || t.run_status === 'ERROR'));
+  const finished = tasks.filter((t) => isFinalState(t.state) && (t.run_status === 'OK' || t.run_status === 'ERROR'));
   const duplicateOk = tasks.reduce((n, t) => n + Math.max(0, t.job_runs.filter((r) => r.status === 'OK').length - 1), 0);
   return { fault, tasks: count, lost: count - finished.length, duplicateOk, recoverSeconds: Math.round((Date.now() - faultAt) / 100) / 10 };
 }

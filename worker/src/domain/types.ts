@@ -64,7 +64,13 @@ export interface ITask {
   run_status: RunStatus;
   require: string;
   cell_timeout: number | null;
+  /**
+   * Its run history, oldest first: the first run and the last runs (the stored history is
+   * bounded, see `runs_total`).
+   */
   job_runs: IJobRun[];
+  /** How many runs were ever recorded; more than `job_runs.length` once the history was trimmed. */
+  runs_total: number;
   /** Celery hostname of the worker that last started or ran it. */
   worker?: string | null;
   /** Value the notebook returned (`job['result']`), from the last OK run. */

@@ -24,6 +24,8 @@ export interface INbgridStoreOptions extends IMongoConnectionOptions {
   statusIndex?: StatusIndex;
   /** Where index problems are reported. */
   log?: (line: string) => void;
+  /** Runs kept per task besides the first (`job_runs`); `runs_total` counts all. @defaultValue 20 */
+  runHistory?: number;
 }
 
 export class NbgridStore implements IStorage {
@@ -45,7 +47,7 @@ export class NbgridStore implements IStorage {
     const queries: TaskQueries = new TaskQueries(connection, groups, this.blobs);
     const renderer = new TaskRenderer(queries, this.blobs);
     this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status));
-    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status);
+    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
   }
 
   /**

@@ -4,6 +4,8 @@ import { CeleryProducer, TaskEventBus, WorkerRegistry } from '../../celery';
 import { loadConfig } from '../../config';
 import { JobService } from '../../jobs/job-service';
 import { EventFanout } from '../../runtime/event-fanout';
+import { TaskReconciler } from '../../runtime/task-reconciler';
+import { RedisQueueInspector } from '../../queue/queue-inspector';
 import { buildApp, startServer } from '../../service';
 import { NbgridStore } from '../../storage/nbgrid-store';
 import { StatusIndex } from '../../storage/status-index';
@@ -42,6 +44,16 @@ export function registerServeCommand(program: Command): void {
         emit: (e) => void bus.publish(e).catch(() => undefined),
         log: (line) => process.stderr.write(`${line}\n`)
       });
+      // ---- lifecycle (issue 14): repair tasks stuck PENDING/STARTED whose message is gone ----
+      const reconciler = new TaskReconciler({
+        store: store.stuck,
+        queue: new RedisQueueInspector(redis),
+        liveWorkers: async () => registry.list(),
+        emit: (e) => bus.publish(e),
+        log: (line) => process.stderr.write(`${line}\n`)
+      });
+      reconciler.start();
+      // ---- end lifecycle ----
       const app = buildApp({
         jobs,
         workers: async () => registry.list(),
@@ -60,6 +72,7 @@ export function registerServeCommand(program: Command): void {
         host: opts.host ?? config.host,
         port: opts.port ?? config.port,
         onSignalClose: async () => {
+          await reconciler.close();
           await jobs.settled();
           await unsubscribe();
           await registry.close();

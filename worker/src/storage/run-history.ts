@@ -51,13 +51,14 @@ export type NotAppended = 'duplicate' | 'too-old';
 /**
  * The history fields after appending `run` under `key`, keeping `limit` runs in the window, or
  * why it is not appended: its key is in the window already (`duplicate`), or it is older than the
- * window can tell (`too-old`, see the file comment).
+ * window can tell (`too-old`, see the file comment). `decides` is set for the run that sets the
+ * task's outcome: the caller's state condition makes it count once, so it is never too old.
  */
-export function appendRun(doc: IHistoryDoc, run: IJobRun, key: string, limit: number): IHistoryDoc | NotAppended {
+export function appendRun(doc: IHistoryDoc, run: IJobRun, key: string, limit: number, decides = false): IHistoryDoc | NotAppended {
   const keys = doc.run_keys ?? [];
   if (keys.includes(key)) return 'duplicate';
   const total = runsTotal(doc);
-  if (doc.runs_total !== undefined && total >= run.attempt + limit) return 'too-old';
+  if (!decides && doc.runs_total !== undefined && total >= run.attempt + limit) return 'too-old';
   const next: IHistoryDoc = {
     job_runs: [...(doc.job_runs ?? []), run].slice(-limit),
     run_keys: [...keys, key].slice(-limit),

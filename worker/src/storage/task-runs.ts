@@ -16,15 +16,23 @@ import { toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
 import type { MongoConnection } from './mongo-connection';
 import type { NotebookStore } from './notebook-store';
-import { appendRun, DEFAULT_RUN_HISTORY, unchangedHistory } from './run-history';
+import { HistoryClaims } from './history-claims';
+import { appendRun, DEFAULT_RUN_HISTORY, runsTotal, unchangedHistory } from './run-history';
 import type { TaskGroups } from './task-groups';
 import type { TaskQueries } from './task-queries';
 import type { TaskRenderer } from './task-renderer';
 
 /** Conditional writes tried before giving up on a task whose history keeps changing. */
-const CAS_TRIES = 20;
+const CAS_TRIES = 50;
+
+/** A short, growing, jittered wait before the next try of a contended write. */
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * (attempt + 1)) * (0.5 + Math.random())));
+}
 
 export class TaskRuns implements IRunRecorder {
+  private readonly claims: HistoryClaims;
+
   constructor(
     private readonly conn: MongoConnection,
     private readonly notebooks: NotebookStore,
@@ -35,6 +43,7 @@ export class TaskRuns implements IRunRecorder {
     /** Runs kept in `job_runs` besides the first. @defaultValue 20 */
     private readonly runHistory = DEFAULT_RUN_HISTORY
   ) {
+    this.claims = new HistoryClaims(conn);
     if (!Number.isInteger(runHistory) || runHistory < 1) throw new RangeError(`runHistory must be a positive integer, got ${runHistory}`);
   }
 
@@ -117,7 +126,7 @@ export class TaskRuns implements IRunRecorder {
       // SUCCESS/FAILURE/REVOKED, later runs of the same id (redeliveries) go to the history only,
       // so a task id never gets two OK runs.
       const current = doc.task_id === run.task_id && ACTIVE_STATES.includes(doc.state);
-      const history = appendRun(doc, current ? recorded : late, key, this.runHistory);
+      const history = appendRun(doc, current ? recorded : late, key, this.runHistory, current);
       if (typeof history === 'string') return null; // recorded before, or older than the window
       const filter: Filter<ITaskDoc> = current
         ? { _id: name, task_id: run.task_id, state: { $in: [...ACTIVE_STATES] }, ...unchangedHistory(doc) }
@@ -126,9 +135,10 @@ export class TaskRuns implements IRunRecorder {
         ? { $set: { ...outcome, ...history, updated: new Date().toISOString() } }
         : { $set: { ...history } };
       if (current && ok && !resultBytes) update.$unset = { result: '' };
-      const written = await this.update(filter, update, false);
+      const written = await this.writeSlot(name, doc, filter, update);
       if (written) return current ? written : null;
-      // The task changed between the read and the write: read it again.
+      // Another writer had the slot, or the task changed between the read and the write.
+      await pause(i);
     }
     throw new Error(`could not record the run of ${name}: its history kept changing (${CAS_TRIES} tries)`);
   }
@@ -141,8 +151,9 @@ export class TaskRuns implements IRunRecorder {
       if (!doc) return;
       const history = appendRun(doc, run, key, this.runHistory);
       if (typeof history === 'string') return;
-      const written = await this.update({ _id: name, ...unchangedHistory(doc) }, { $set: { ...history, updated: new Date().toISOString() } }, false);
+      const written = await this.writeSlot(name, doc, { _id: name, ...unchangedHistory(doc) }, { $set: { ...history, updated: new Date().toISOString() } });
       if (written) return;
+      await pause(i);
     }
     throw new Error(`could not record the lost run of ${name}: its history kept changing (${CAS_TRIES} tries)`);
   }
@@ -154,16 +165,32 @@ export class TaskRuns implements IRunRecorder {
       const doc = await this.readHistory(name);
       // Changed since it was found stuck (a worker got to it after all): leave it alone.
       if (!doc || doc.task_id !== task.task_id || doc.state !== task.state || doc.updated !== task.updated) return null;
-      const history = appendRun(doc, run, key, this.runHistory);
+      const history = appendRun(doc, run, key, this.runHistory, true);
       const set = typeof history === 'string' ? {} : history;
-      const written = await this.update(
+      const written = await this.writeSlot(
+        name,
+        doc,
         { _id: name, task_id: task.task_id, state: task.state, updated: task.updated, ...unchangedHistory(doc) },
-        { $set: { ...set, state: 'FAILURE', run_status: 'ERROR', updated: new Date().toISOString() } },
-        false
+        { $set: { ...set, state: 'FAILURE', run_status: 'ERROR', updated: new Date().toISOString() } }
       );
       if (written) return written;
+      await pause(i);
     }
     return null;
+  }
+
+  /**
+   * The write of the history slot after `doc`'s, by the one writer holding its claim (see
+   * `history-claims.ts`). Null when another writer holds it or the task changed since `doc`.
+   */
+  private async writeSlot(name: string, doc: ITaskSummaryDoc, filter: Filter<ITaskDoc>, update: UpdateFilter<ITaskDoc>): Promise<ITask | null> {
+    const slot = runsTotal(doc);
+    if (!(await this.claims.take(name, slot))) return null;
+    try {
+      return await this.update(filter, update, false);
+    } finally {
+      await this.claims.release(name, slot).catch(() => undefined); // an abandoned claim expires
+    }
   }
 
   /** A task's document without its parameter and returned value; created from its group if needed. */

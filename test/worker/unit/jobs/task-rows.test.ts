@@ -24,6 +24,7 @@ function doc(partial: Partial<ITaskSummary>): ITaskSummary {
     main_sha256: 'f'.repeat(64),
     task_id: 't1',
     attempt: 1,
+    runs_total: 0,
     state: 'PENDING',
     run_status: 'unknown',
     require: 'default',

@@ -97,6 +97,7 @@ export class FakeJobService implements IJobService {
       require,
       cell_timeout: options.cell_timeout ?? null,
       job_runs: [],
+      runs_total: 0,
       created: now,
       updated: now
     }));

@@ -58,21 +58,25 @@ export function createRunNotebookHandler(deps: IRunNotebookDeps): TaskHandler {
   const run = runNotebookTask(deps);
   const log = deps.log ?? (() => undefined);
   return async (ctx: ITaskContext): Promise<IRunNotebookResult | { skipped: string }> => {
+    // MongoDB is the system of record: acking a FAILURE while it is unreachable would leave the
+    // task PENDING or STARTED there forever. Queue the message again, with backoff, until it is back.
+    const retry = (err: ServiceUnavailableError): Retry => {
+      const countdown = Math.min(30, 2 ** Math.min(ctx.retries, 5));
+      log(`MongoDB unreachable during ${ctx.taskId}; retry ${ctx.retries + 1} in ${countdown}s`);
+      return new Retry(`MongoDB unreachable: ${err.message}`, { countdown, maxRetries: MONGO_RETRIES, cause: err });
+    };
     try {
       return await run(ctx);
     } catch (err) {
-      if (err instanceof ServiceUnavailableError) {
-        // MongoDB is the system of record: acking a FAILURE now would leave the task PENDING or
-        // STARTED there forever. Queue the message again, with backoff, until MongoDB is back.
-        const countdown = Math.min(30, 2 ** Math.min(ctx.retries, 5));
-        log(`MongoDB unreachable during ${ctx.taskId}; retry ${ctx.retries + 1} in ${countdown}s`);
-        throw new Retry(`MongoDB unreachable: ${err.message}`, { countdown, maxRetries: MONGO_RETRIES, cause: err });
-      }
+      if (err instanceof ServiceUnavailableError) throw retry(err);
       if (err instanceof RunStepError && !leftToCelery(ctx)) {
-        await recordStepFailure(deps, ctx, err).catch((recordErr: unknown) => {
-          // Not recorded (MongoDB gone, task deleted): the reconciler repairs what stays stuck.
+        try {
+          await recordStepFailure(deps, ctx, err);
+        } catch (recordErr) {
+          if (recordErr instanceof ServiceUnavailableError) throw retry(recordErr);
+          // Not recorded (e.g. the task was deleted): the reconciler repairs what stays stuck.
           log(`could not record the failure of ${ctx.taskId}: ${recordErr instanceof Error ? recordErr.message : String(recordErr)}`);
-        });
+        }
       }
       throw err;
     }

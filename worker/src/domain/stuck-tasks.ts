@@ -8,8 +8,11 @@ import type { ITaskSummary } from './task-state';
 import type { IJobRun, ITask } from './types';
 
 export interface IStuckTaskStore {
-  /** Up to `limit` tasks PENDING, RETRY or STARTED whose last change (`updated`) is before `before` (ISO time), oldest first. */
-  unchangedSince(before: string, limit: number): Promise<ITaskSummary[]>;
+  /**
+   * Up to `limit` tasks PENDING, RETRY or STARTED whose last change (`updated`, ISO time) is
+   * before `before` and, when given, after `after`; oldest first.
+   */
+  unchangedSince(before: string, limit: number, after?: string): Promise<ITaskSummary[]>;
   /**
    * End a task FAILURE / ERROR with `run` appended to its history, only if its task id, state and
    * last change are still those of `task`. Returns the repaired task, or null when it had changed.

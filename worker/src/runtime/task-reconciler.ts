@@ -33,7 +33,10 @@ export interface ITaskReconcilerOptions {
   minAgeMs?: number;
   /** Pause between the two looks at the queue. @defaultValue 2000 */
   recheckMs?: number;
-  /** Most tasks examined per pass. @defaultValue 1000 */
+  /**
+   * Most tasks examined per pass; a pass goes on where the last one stopped, so many long-running
+   * tasks do not hide a stuck one behind them. @defaultValue 1000
+   */
   batch?: number;
   /** Interval of the periodic pass started by `start()`. @defaultValue 60000 */
   intervalMs?: number;
@@ -60,6 +63,8 @@ export class TaskReconciler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<IReconcileReport> | null = null;
   private closed = false;
+  /** `updated` of the last task the previous pass examined, when it stopped at `batch`. */
+  private cursor: string | undefined;
 
   constructor(private readonly options: ITaskReconcilerOptions) {}
 
@@ -95,7 +100,9 @@ export class TaskReconciler {
   private async pass(): Promise<IReconcileReport> {
     const { store, queue } = this.options;
     const before = new Date(Date.now() - (this.options.minAgeMs ?? 120000)).toISOString();
-    const candidates = await store.unchangedSince(before, this.options.batch ?? 1000);
+    const batch = this.options.batch ?? 1000;
+    const candidates = await store.unchangedSince(before, batch, this.cursor);
+    this.cursor = candidates.length === batch ? candidates[candidates.length - 1].updated : undefined;
     if (candidates.length === 0) return { examined: 0, repaired: [] };
     const queues = [...new Set(candidates.map((t) => t.require))];
     let lost = await this.withoutMessage(candidates, queues);

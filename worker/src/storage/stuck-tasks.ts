@@ -19,10 +19,11 @@ export class StuckTasks implements IStuckTaskStore {
     return db.collection<ITaskDoc>(Collections.tasks);
   }
 
-  async unchangedSince(before: string, limit: number): Promise<ITaskSummary[]> {
+  async unchangedSince(before: string, limit: number, after?: string): Promise<ITaskSummary[]> {
+    const updated = after === undefined ? { $lt: before } : { $lt: before, $gt: after };
     const docs = await this.conn.run((db) =>
       this.tasks(db)
-        .find({ state: { $in: [...ACTIVE_STATES] }, updated: { $lt: before } }, { projection: { param: 0, result: 0 } })
+        .find({ state: { $in: [...ACTIVE_STATES] }, updated }, { projection: { param: 0, result: 0 } })
         .sort({ updated: 1 })
         .limit(limit)
         .toArray()

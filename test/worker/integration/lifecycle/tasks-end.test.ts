@@ -221,6 +221,23 @@ describe('reconciliation', () => {
     expect((await row('racy', m.task_group)).status).toBe('STARTED');
   });
 
+  it('a pass examines at most `batch` tasks and the next goes on where it stopped', async () => {
+    await api.put('many', echo);
+    // Older queued tasks of earlier tests come first; these two lost ones are behind them.
+    const lost = [await api.map('many', { params: [1], require: 'parked-many' }), await api.map('many', { params: [2], require: 'parked-many' })];
+    for (const m of lost) await taskDoc(m.tasks[0].name);
+    await redis.del(keys.queue('parked-many'));
+    const names = lost.map((m) => m.tasks[0].name);
+    const small = new TaskReconciler({ store: store.stuck, queue: new RedisQueueInspector(redis), liveWorkers: async () => [], minAgeMs: 0, recheckMs: 50, batch: 1 });
+    const repaired: string[] = [];
+    for (let pass = 0; pass < 40 && !names.every((n) => repaired.includes(n)); pass++) {
+      const report = await small.reconcileOnce();
+      expect(report.examined).toBeLessThanOrEqual(1);
+      repaired.push(...report.repaired.map((t) => t.name));
+    }
+    expect(repaired.filter((n) => n.startsWith('tasks/many/')).sort()).toEqual([...names].sort());
+  });
+
   it("the Python client's job.wait() returns once a lost task is repaired", async () => {
     await api.put('waiting', echo);
     const m = await api.map('waiting', { params: [1], require: 'parked-wait' });

@@ -9,6 +9,8 @@ import { WorkerRegistry } from '../celery';
 import { ConfigError, type INbgridConfig } from '../config';
 import { JobService } from '../jobs/job-service';
 import { NbgridTaskPublisher, TaskEventBus } from '../queue';
+import { RedisQueueInspector } from '../queue/queue-inspector';
+import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
 import { buildApp, type IAppDeps } from '../service';
 import { waitFor } from '../stack/wait-for';
@@ -79,6 +81,16 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     });
     // Maps answer before their task documents are all written: wait for those before closing.
     cleanups.push(() => jobs.settled());
+    // Tasks whose message or worker is gone can no longer change by themselves: repair them.
+    const reconciler = new TaskReconciler({
+      store: store.stuck,
+      queue: new RedisQueueInspector(redis),
+      liveWorkers: async () => registry.list(),
+      emit: (e) => bus.publish(e),
+      log
+    });
+    reconciler.start();
+    cleanups.push(() => reconciler.close());
     const app = buildApp({
       jobs,
       workers: async () => registry.list(),

@@ -11,15 +11,33 @@ import { createHash } from 'node:crypto';
 import { InvalidInputError } from './errors';
 
 /**
- * Serialize `value`, checking on the way that it is JSON.
- * @param what names the value in error messages, e.g. `params[3]`
- * @throws InvalidInputError for undefined, functions, symbols, bigints, class instances, cycles
+ * Deepest nesting of arrays and objects nbgrid accepts in a JSON value (parameters, returned
+ * values, notebooks). Every walker on a value's way (this encoder, the Python literal renderer,
+ * `JSON.stringify`, `structuredClone`) recurses once per level, and Node's stack ends a few
+ * thousand levels down: the bound keeps all of them far from it, so nothing depends on the stack
+ * depth. Python's own `json` and parser stop earlier (about 1000 and 200 levels).
+ * @defaultValue 500
  */
-export function encodeJson(value: unknown, what = 'value'): Buffer {
-  return Buffer.from(stringify(value, what, new Set()), 'utf8');
+export const MAX_JSON_DEPTH = 500;
+
+/** The error for a value nested deeper than {@link MAX_JSON_DEPTH}, naming it by `what`. */
+export function tooDeepError(what: string): InvalidInputError {
+  return new InvalidInputError(
+    `${what} is nested more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} levels of lists and objects are accepted: flatten it or store it elsewhere and pass its name`
+  );
 }
 
-function stringify(value: unknown, path: string, seen: Set<object>): string {
+/**
+ * Serialize `value`, checking on the way that it is JSON.
+ * @param what names the value in error messages, e.g. `params[3]`
+ * @throws InvalidInputError for undefined, functions, symbols, bigints, class instances, cycles,
+ *   and values nested deeper than {@link MAX_JSON_DEPTH}
+ */
+export function encodeJson(value: unknown, what = 'value'): Buffer {
+  return Buffer.from(stringify(value, what, new Set(), 0, what), 'utf8');
+}
+
+function stringify(value: unknown, path: string, seen: Set<object>, depth: number, root: string): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -36,11 +54,12 @@ function stringify(value: unknown, path: string, seen: Set<object>): string {
   }
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidInputError(`${path} refers to itself; JSON values cannot be circular`);
+  if (depth >= MAX_JSON_DEPTH) throw tooDeepError(root);
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
       const parts: string[] = [];
-      for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], `${path}[${i}]`, seen));
+      for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], `${path}[${i}]`, seen, depth + 1, root));
       return `[${parts.join(',')}]`;
     }
     const proto = Object.getPrototypeOf(obj) as unknown;
@@ -51,7 +70,7 @@ function stringify(value: unknown, path: string, seen: Set<object>): string {
     }
     const parts: string[] = [];
     for (const [k, v] of Object.entries(obj)) {
-      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen)}`);
+      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen, depth + 1, root)}`);
     }
     return `{${parts.join(',')}}`;
   } finally {

@@ -3,9 +3,29 @@
  * Every write is conditional on the task's current Celery id and state, so a redelivered or
  * outdated message changes nothing it should not.
  */
+import { InvalidInputError } from './errors';
 import type { IRenderedTask } from './task-repository';
+import type { ITaskSummary } from './task-state';
 import type { IJobRun, ITask, JsonValue } from './types';
 
+/**
+ * Largest returned value (JSON bytes) stored with a task. A task document holds the parameter
+ * (at most 4 MB), the bounded run history and this value, and MongoDB refuses documents over
+ * 16 MB. @defaultValue 6 MB
+ */
+export const MAX_RESULT_BYTES = 6 * 1024 * 1024;
+
+/** The error recording a run raises for a returned value over {@link MAX_RESULT_BYTES}. */
+export function resultTooLarge(bytes: number): InvalidInputError {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return new InvalidInputError(
+    `the returned value is ${mb(bytes)} of JSON (${bytes} bytes); at most ${mb(MAX_RESULT_BYTES)} can be stored with a task: ` +
+      'save large data elsewhere (a file or a dataset) and return its name'
+  );
+}
+
+/** What a repair of a stuck task checks is unchanged since the task was found stuck. */
+export type IStuckTaskRef = Pick<ITaskSummary, 'name' | 'task_id' | 'state' | 'updated'>;
 /** What recording a run needs to know of its task besides the name (fixed when the map was made). */
 export type ITaskRef = Pick<ITask, 'name' | 'job' | 'task_group' | 'job_id'>;
 

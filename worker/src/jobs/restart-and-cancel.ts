@@ -1,5 +1,6 @@
 /** `restart()` and `cancel()` of one task group: bulk updates, then revocations and messages. */
 import { randomUUID } from 'node:crypto';
+import { InvalidInputError } from '../domain/errors';
 import type { ICancelResult, IRestartOptions, IRestartResult, ITaskEvent, ITaskPublisher } from '../domain/ports';
 import type { INotebookRepository } from '../domain/notebook-repository';
 import { taskEvent } from '../domain/task-event';
@@ -18,7 +19,18 @@ export interface IGroupControlDeps {
 /** Re-run the tasks of group `taskGroup` of `job` that have no OK run (`reset`: every task). */
 export async function restartGroup(deps: IGroupControlDeps, job: string, taskGroup: string, options: IRestartOptions): Promise<IRestartResult> {
   let mainSha: string | undefined;
-  if (options.refresh) mainSha = (await deps.notebooks.describe(job)).sha256;
+  if (options.refresh) {
+    const main = await deps.notebooks.describe(job);
+    // The same rule as map(): a task notebook can only be rendered for a Python kernel, and a
+    // worker finding out later would fail every restarted task.
+    if (main.language !== 'python') {
+      throw new InvalidInputError(
+        `cannot restart with refresh: notebook '${job}' now has kernel '${main.kernel}' (language ${main.language}), and only Python kernels are supported; ` +
+          'put a Python notebook back under this name, or restart without refresh to re-run the notebook the tasks were mapped with'
+      );
+    }
+    mainSha = main.sha256;
+  }
   const tasks = await deps.tasks.summaries(job, taskGroup);
   const chosen = options.reset ? tasks : tasks.filter((t) => t.run_status !== 'OK');
   const restarts: (ITaskRestart & { prev: ITaskSummary })[] = chosen.map((t) => ({

@@ -3,6 +3,7 @@
  * `PythonTranslator` does for parameters, but exact for every string and number JSON can carry.
  */
 import { InvalidInputError } from '../domain/errors';
+import { MAX_JSON_DEPTH, tooDeepError } from '../domain/json-bytes';
 
 /**
  * Python source for `value`.
@@ -17,13 +18,16 @@ import { InvalidInputError } from '../domain/errors';
  * - arrays → lists, plain objects → dicts with string keys
  *
  * @example pythonLiteral({ a: [1, 2.5, null] }) === "{'a': [1, 2.5, None]}"
- * @throws InvalidInputError for values JSON cannot carry (undefined, functions, symbols, class instances)
+ * @throws InvalidInputError for values JSON cannot carry (undefined, functions, symbols, class
+ *   instances) and values nested deeper than `MAX_JSON_DEPTH` (the recursion stays bounded)
  */
 export function pythonLiteral(value: unknown): string {
-  return translate(value, '', new Set());
+  return translate(value, '', new Set(), 0);
 }
 
-function translate(value: unknown, path: string, seen: Set<object>): string {
+const WRAPPER_LEVELS = 4;
+
+function translate(value: unknown, path: string, seen: Set<object>, depth: number): string {
   if (value === null) return 'None';
   switch (typeof value) {
     case 'boolean':
@@ -41,10 +45,12 @@ function translate(value: unknown, path: string, seen: Set<object>): string {
   }
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidInputError(`${path || 'value'} refers to itself; JSON values cannot be circular`);
+  // A few levels above the bound for what wraps a parameter (`job = {'param': ...}`).
+  if (depth >= MAX_JSON_DEPTH + WRAPPER_LEVELS) throw tooDeepError(path ? `value${path.slice(0, 40)}...` : 'value');
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
-      return `[${obj.map((v, i) => translate(v, `${path}[${i}]`, seen)).join(', ')}]`;
+      return `[${obj.map((v, i) => translate(v, `${path}[${i}]`, seen, depth + 1)).join(', ')}]`;
     }
     const proto = Object.getPrototypeOf(obj) as unknown;
     // Plain objects from any realm (vm contexts, structuredClone) have a prototype whose prototype is null.
@@ -52,7 +58,7 @@ function translate(value: unknown, path: string, seen: Set<object>): string {
       throw new InvalidInputError(`${path || 'value'} is a ${obj.constructor?.name ?? 'class'} instance, which is not a JSON value`);
     }
     const items = Object.entries(obj).map(
-      ([k, v]) => `${pythonString(k)}: ${translate(v, `${path}[${JSON.stringify(k)}]`, seen)}`
+      ([k, v]) => `${pythonString(k)}: ${translate(v, `${path}[${JSON.stringify(k)}]`, seen, depth + 1)}`
     );
     return `{${items.join(', ')}}`;
   } finally {

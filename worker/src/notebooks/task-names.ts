@@ -12,7 +12,9 @@ export const TASKS_PREFIX = 'tasks/';
 /** Prefix of result notebook names. */
 export const RESULTS_PREFIX = 'results/';
 
-const TASK_NAME_RE = /^tasks\/(.+)\/([0-9a-f]{8})-(\d+)$/;
+// `s`: a notebook name may contain U+2028/U+2029 (they are not control characters), and `.`
+// without it stops at line terminators, so such a task name would not parse.
+const TASK_NAME_RE = /^tasks\/(.+)\/([0-9a-f]{8})-(\d+)$/s;
 
 /**
  * Check a notebook name: the one rule of `domain/names.ts` (non-empty, at most 512 characters,

@@ -7,6 +7,7 @@ import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type KernelPool } from '../executor';
 import { NotebookFailedError } from './notebook-failed-error';
+import { inStep, RunStepError } from './run-step-error';
 
 export interface IRunNotebookDeps {
   /** Where the task is read and its run recorded (an `NbgridStore`): only its `runs` port. */
@@ -49,26 +50,81 @@ export interface IRunNotebookResult {
 /**
  * The `nbgrid.run_notebook` task: render the task notebook from its main notebook and parameter,
  * execute it through the gateway, store the result notebook and the run, and answer Celery with
- * SUCCESS only when every cell ran — a notebook that raised is a FAILURE.
+ * SUCCESS only when every cell ran — a notebook that raised is a FAILURE. A failure around the
+ * run (rendering, executing, recording) ends the task FAILURE / ERROR in MongoDB too, with a
+ * message saying what went wrong and what to do (`RunStepError`), so no task is left waiting.
  */
 export function createRunNotebookHandler(deps: IRunNotebookDeps): TaskHandler {
   const run = runNotebookTask(deps);
+  const log = deps.log ?? (() => undefined);
   return async (ctx: ITaskContext): Promise<IRunNotebookResult | { skipped: string }> => {
+    // MongoDB is the system of record: acking a FAILURE while it is unreachable would leave the
+    // task PENDING or STARTED there forever. Queue the message again, with backoff, until it is back.
+    const retry = (err: ServiceUnavailableError): Retry => {
+      const countdown = Math.min(30, 2 ** Math.min(ctx.retries, 5));
+      log(`MongoDB unreachable during ${ctx.taskId}; retry ${ctx.retries + 1} in ${countdown}s`);
+      return new Retry(`MongoDB unreachable: ${err.message}`, { countdown, maxRetries: MONGO_RETRIES, cause: err });
+    };
     try {
       return await run(ctx);
     } catch (err) {
-      if (!(err instanceof ServiceUnavailableError)) throw err;
-      // MongoDB is the system of record: acking a FAILURE now would leave the task PENDING or
-      // STARTED there forever. Queue the message again, with backoff, until MongoDB is back.
-      const countdown = Math.min(30, 2 ** Math.min(ctx.retries, 5));
-      (deps.log ?? (() => undefined))(`MongoDB unreachable during ${ctx.taskId}; retry ${ctx.retries + 1} in ${countdown}s`);
-      throw new Retry(`MongoDB unreachable: ${err.message}`, { countdown, maxRetries: MONGO_RETRIES, cause: err });
+      if (err instanceof ServiceUnavailableError) throw retry(err);
+      if (err instanceof RunStepError && !leftToCelery(ctx)) {
+        try {
+          await recordStepFailure(deps, ctx, err);
+        } catch (recordErr) {
+          if (recordErr instanceof ServiceUnavailableError) throw retry(recordErr);
+          // Not recorded (e.g. the task was deleted): the reconciler repairs what stays stuck.
+          log(`could not record the failure of ${ctx.taskId}: ${recordErr instanceof Error ? recordErr.message : String(recordErr)}`);
+        }
+      }
+      throw err;
     }
   };
 }
 
 /** Retries of a task while MongoDB is unreachable (backoff 1, 2, 4 … 30 s: about an hour). */
 export const MONGO_RETRIES = 125;
+
+/**
+ * Whether an aborted run is the Celery layer's to settle: a worker shutting down gives the
+ * message back (it runs again), and a revoked task is REVOKED in MongoDB already.
+ */
+function leftToCelery(ctx: ITaskContext): boolean {
+  if (!ctx.signal.aborted) return false;
+  const reason = (ctx.signal.reason as { name?: unknown } | undefined)?.name;
+  return reason === 'WorkerShutdownError' || reason === 'TaskRevokedError';
+}
+
+/** End the task as FAILURE / ERROR with the step error's message (when this message is still its current one). */
+async function recordStepFailure(deps: IRunNotebookDeps, ctx: ITaskContext, err: RunStepError): Promise<void> {
+  const name = (ctx.kwargs as { task_name?: unknown })?.task_name;
+  if (typeof name !== 'string') return;
+  const runs = deps.store.runs;
+  const task = await runs.get(name);
+  if (task.task_id !== ctx.taskId || !isActive(task.state)) return; // restarted or finished since: this message is outdated
+  const run: IJobRun = {
+    status: 'ERROR',
+    ts: new Date().toISOString(),
+    message: err.message,
+    results: null,
+    duration: 0,
+    worker: ctx.hostname,
+    attempt: task.runs_total + 1,
+    task_id: ctx.taskId
+  };
+  const recorded = await runs.recordRun(task, run, null, undefined);
+  if (recorded) await emitQuietly(deps, taskEvent(recorded));
+}
+
+/** Publish a task event; a lost event must not fail the task (status reads MongoDB). */
+async function emitQuietly(deps: IRunNotebookDeps, event: ITaskEvent): Promise<void> {
+  try {
+    await deps.emit(event);
+  } catch (err) {
+    (deps.log ?? (() => undefined))(`could not publish the event of ${event.name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise<IRunNotebookResult | { skipped: string }> {
   const log = deps.log ?? (() => undefined);
@@ -78,7 +134,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       throw new TypeError('nbgrid.run_notebook needs kwargs.task_name (a task notebook name)');
     }
     const runs = deps.store.runs;
-    const { notebook, task } = await runs.renderTask(kwargs.task_name);
+    // A failure here is recorded only if this message is still the task's current one (see recordStepFailure).
+    const { notebook, task } = await inStep('render', () => runs.renderTask(kwargs.task_name));
     if (task.task_id !== ctx.taskId || !isActive(task.state)) {
       // Restarted (new task id), revoked or finished since this message was queued.
       log(`skip ${task.name} (${ctx.taskId}): task is ${task.state} with current id ${task.task_id}`);
@@ -87,35 +144,39 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     if (task.state === 'STARTED') {
       // The same message again: its worker died during the run and the visibility timeout gave
       // it back to the queue. Record the lost attempt so the history shows both.
-      await runs.recordLostAttempt(task.name, {
-        status: 'ERROR',
-        ts: new Date().toISOString(),
-        // This handler only asks for retries when MongoDB was unreachable (see above).
-        message:
-          ctx.retries > 0
-            ? `the run on ${task.worker ?? 'unknown'} could not be recorded (MongoDB unreachable); the task was retried`
-            : `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered`,
-        results: null,
-        duration: 0,
-        worker: task.worker ?? 'unknown',
-        attempt: task.job_runs.length + 1,
-        task_id: ctx.taskId
-      });
+      await inStep('start', () =>
+        runs.recordLostAttempt(task.name, {
+          status: 'ERROR',
+          ts: new Date().toISOString(),
+          // This handler only asks for retries when MongoDB was unreachable (see above).
+          message:
+            ctx.retries > 0
+              ? `the run on ${task.worker ?? 'unknown'} could not be recorded (MongoDB unreachable); the task was retried`
+              : `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered`,
+          results: null,
+          duration: 0,
+          worker: task.worker ?? 'unknown',
+          attempt: task.runs_total + 1,
+          task_id: ctx.taskId
+        })
+      );
     }
-    const started = await runs.markStarted(task.name, ctx.taskId, ctx.hostname);
+    const started = await inStep('start', () => runs.markStarted(task.name, ctx.taskId, ctx.hostname));
     if (!started) return { skipped: `task ${task.name} changed before it started` };
-    await deps.emit({ ...taskEvent(started), worker: ctx.hostname, duration: null, message: '' });
+    await emitQuietly(deps, { ...taskEvent(started), worker: ctx.hostname, duration: null, message: '' });
 
     const t0 = Date.now();
-    const exec = await executeNotebook(notebook as unknown as INotebook, {
-      gatewayUrl: deps.gateway.url,
-      token: deps.gateway.token,
-      cellTimeout: task.cell_timeout,
-      startTimeout: deps.kernelStartTimeout ?? 60,
-      signal: ctx.signal,
-      kernelPool: deps.kernelPool,
-      reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse)
-    });
+    const exec = await inStep('execute', () =>
+      executeNotebook(notebook as unknown as INotebook, {
+        gatewayUrl: deps.gateway.url,
+        token: deps.gateway.token,
+        cellTimeout: task.cell_timeout,
+        startTimeout: deps.kernelStartTimeout ?? 60,
+        signal: ctx.signal,
+        kernelPool: deps.kernelPool,
+        reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse)
+      })
+    );
     const run: IJobRun = {
       status: exec.status === 'ok' ? 'OK' : 'ERROR',
       ts: new Date().toISOString(),
@@ -123,16 +184,21 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       results: null,
       duration: (Date.now() - t0) / 1000,
       worker: ctx.hostname,
-      attempt: started.job_runs.length + 1,
+      attempt: started.runs_total + 1,
       task_id: ctx.taskId
     };
-    const recorded = await runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
+    const recorded = await inStep('record', () => runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined));
     const latest = recorded ?? (await runs.get(task.name));
-    await deps.emit(taskEvent(latest));
-    const resultName = latest.job_runs[latest.job_runs.length - 1]?.results ?? null;
+    await emitQuietly(deps, taskEvent(latest));
+    const last = latest.job_runs[latest.job_runs.length - 1];
     if (exec.status !== 'ok') {
       throw new NotebookFailedError(exec.message, exec.error?.ename);
     }
-    return { task_name: task.name, run_status: 'OK', results: resultName, result: exec.result ?? null };
+    if (recorded && recorded.run_status !== 'OK') {
+      // The notebook ran, but its run could not count as OK (e.g. its returned value was too
+      // large to store): the recorded message says why.
+      throw new NotebookFailedError(last?.message ?? 'the run was recorded as ERROR', undefined);
+    }
+    return { task_name: task.name, run_status: 'OK', results: last?.results ?? null, result: exec.result ?? null };
   };
 }

@@ -120,7 +120,13 @@ export const TaskSchema = Type.Object({
   run_status: RunStatusSchema,
   require: Type.String(),
   cell_timeout: NullableNumberSchema,
-  job_runs: Type.Array(JobRunSchema),
+  job_runs: Type.Array(JobRunSchema, {
+    description: 'Run history, oldest first: the first run and the latest runs (the stored history is bounded; see runs_total).'
+  }),
+  runs_total: Type.Integer({
+    minimum: 0,
+    description: 'How many runs were ever recorded; more than job_runs has once the history was trimmed.'
+  }),
   worker: Type.Union([Type.String(), Type.Null()], {
     description: 'Celery hostname of the worker that last started or ran it; null before any worker took it.'
   }),

@@ -10,6 +10,11 @@ export const Collections = {
   taskGroups: 'task_groups',
   /** One document per task (parameter of a map). */
   tasks: 'tasks',
+  /**
+   * Short-lived claims `{_id: '<task>#<runs_total>', at}` of the next slot of a task's run
+   * history (see `history-claims.ts`): FerretDB v1's conditional updates are not atomic.
+   */
+  historyClaims: 'task_history_claims',
   /** Result notebooks: `{_id: result name, task_name, job, task_group, job_id, sha256, size, created}`. */
   results: 'results'
 } as const;

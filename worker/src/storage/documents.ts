@@ -8,6 +8,7 @@ import { decodeJson } from '../domain/json-bytes';
 import type { ITaskSummary } from '../domain/task-state';
 import type { IJobRun, ITask, JsonValue, QueueState, RunStatus } from '../domain/types';
 import { taskName } from '../notebooks/task-names';
+import { runsTotal, shownRuns } from './run-history';
 
 export interface INotebookDoc {
   _id: string;
@@ -59,9 +60,14 @@ export interface ITaskDoc {
   run_status: RunStatus;
   require: string;
   cell_timeout: number | null;
+  /** The last runs, oldest first (at most the store's `runHistory`; see `run-history.ts`). */
   job_runs: IJobRun[];
-  /** `<task_id>:<attempt>` of every recorded run: makes recording a redelivered run a no-op. */
+  /** `<task_id>:<attempt>` of the runs in `job_runs`: makes recording a redelivered run a no-op. */
   run_keys: string[];
+  /** Runs ever recorded. Absent in documents from before the bound: there `job_runs` holds all. */
+  runs_total?: number;
+  /** The first run recorded, kept when `job_runs` no longer holds it. */
+  first_run?: IJobRun;
   result?: Binary;
   /** Worker running the current attempt (set when it starts). */
   worker: string | null;
@@ -102,7 +108,8 @@ export function toTask(doc: ITaskDoc): ITask {
     run_status: doc.run_status,
     require: doc.require,
     cell_timeout: doc.cell_timeout,
-    job_runs: doc.job_runs ?? [],
+    job_runs: shownRuns(doc),
+    runs_total: runsTotal(doc),
     worker: doc.worker ?? null,
     created: doc.created,
     updated: doc.updated
@@ -125,7 +132,8 @@ export function toTaskSummary(doc: ITaskSummaryDoc): ITaskSummary {
     run_status: doc.run_status,
     require: doc.require,
     cell_timeout: doc.cell_timeout,
-    job_runs: doc.job_runs ?? [],
+    job_runs: shownRuns(doc),
+    runs_total: runsTotal(doc),
     worker: doc.worker ?? null,
     created: doc.created,
     updated: doc.updated
@@ -177,6 +185,7 @@ export function taskDocOf(group: ITaskGroupDoc & { task_id_salt: string }, i: nu
     cell_timeout: group.cell_timeout,
     job_runs: [],
     run_keys: [],
+    runs_total: 0,
     worker: null,
     group_seq: group.seq,
     created: group.created,

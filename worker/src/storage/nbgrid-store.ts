@@ -15,6 +15,7 @@ import { TaskGroups } from './task-groups';
 import { TaskQueries } from './task-queries';
 import { TaskRenderer } from './task-renderer';
 import { TaskRepository } from './task-repository';
+import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
@@ -24,6 +25,8 @@ export interface INbgridStoreOptions extends IMongoConnectionOptions {
   statusIndex?: StatusIndex;
   /** Where index problems are reported. */
   log?: (line: string) => void;
+  /** Runs kept per task besides the first (`job_runs`); `runs_total` counts all. @defaultValue 20 */
+  runHistory?: number;
 }
 
 export class NbgridStore implements IStorage {
@@ -32,6 +35,8 @@ export class NbgridStore implements IStorage {
   readonly notebooks: NotebookStore;
   readonly tasks: TaskRepository;
   readonly runs: TaskRuns;
+  /** Tasks queued or running without change for a while, for the reconciler. */
+  readonly stuck: StuckTasks;
 
   constructor(
     readonly connection: MongoConnection,
@@ -45,7 +50,8 @@ export class NbgridStore implements IStorage {
     const queries: TaskQueries = new TaskQueries(connection, groups, this.blobs);
     const renderer = new TaskRenderer(queries, this.blobs);
     this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status));
-    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status);
+    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
+    this.stuck = new StuckTasks(connection, this.runs);
   }
 
   /**
@@ -74,6 +80,8 @@ export class NbgridStore implements IStorage {
       [Collections.tasks, { job: 1, task_group: 1, job_id: 1 }, 'job_group_jobid'],
       [Collections.tasks, { job: 1, group_seq: 1, job_id: 1 }, 'job_groupseq_jobid'],
       [Collections.tasks, { task_id: 1 }, 'task_id'],
+      // the reconciler's look for tasks queued or running without change for a while
+      [Collections.tasks, { state: 1, updated: 1 }, 'state_updated'],
       [Collections.taskGroups, { job: 1, seq: -1 }, 'job_seq'],
       [Collections.results, { task_name: 1 }, 'task_name']
     ];

@@ -24,6 +24,7 @@ function doc(partial: Partial<ITaskSummary>): ITaskSummary {
     main_sha256: 'f'.repeat(64),
     task_id: 't1',
     attempt: 1,
+    runs_total: 0,
     state: 'PENDING',
     run_status: 'unknown',
     require: 'default',
@@ -98,7 +99,7 @@ describe('status rows and task events', () => {
       updated: '2026-01-01T00:00:01.000Z',
       rev: 4
     };
-    expect(toTaskSummary(stored)).toEqual(doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run], worker: 'nbgrid@a', attempt: 3, require: 'gpu', cell_timeout: 5, updated: '2026-01-01T00:00:01.000Z' }));
+    expect(toTaskSummary(stored)).toEqual(doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [run], runs_total: 1, worker: 'nbgrid@a', attempt: 3, require: 'gpu', cell_timeout: 5, updated: '2026-01-01T00:00:01.000Z' }));
     // Documents written before attempts and workers were stored: first attempt, no worker.
     const old = { ...stored, attempt: undefined, worker: undefined } as unknown as ITaskSummaryDoc;
     expect(toTaskSummary(old)).toMatchObject({ attempt: 1, worker: null });

@@ -99,6 +99,7 @@ export class FakeJobService implements IJobService {
       cell_timeout: options.cell_timeout ?? null,
       job_runs: [],
       worker: null,
+      runs_total: 0,
       created: now,
       updated: now
     }));

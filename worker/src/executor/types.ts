@@ -81,7 +81,15 @@ export interface IExecutionResult {
   message: string;
   /** The returned value (`job['result']`); undefined when the notebook set none. */
   result?: JsonValue;
-  /** Set when the notebook set a result that could not be read as JSON (e.g. NaN, a set). */
+  /**
+   * The returned value's JSON text exactly as the kernel wrote it (big ints, `1.0`, `-0.0` and
+   * key order intact): what should be stored and served. Undefined when `result` is.
+   */
+  resultJson?: string;
+  /**
+   * Set when the notebook set a result that could not be read as JSON (e.g. NaN, a set); the run
+   * then has `status: 'error'` with kind `returned-value` and this reason in its message.
+   */
   resultError?: string;
   /** Seconds from the start of the call to its end, kernel start and shutdown included. */
   duration: number;

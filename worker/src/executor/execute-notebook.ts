@@ -116,7 +116,7 @@ async function acquirePooled(options: IExecuteOptions, kernelName: string, start
 }
 
 async function executeCells(notebook: INotebook, session: KernelSession, options: IExecuteOptions): Promise<void> {
-  const recorder = new OutputRecorder(notebook);
+  const recorder = new OutputRecorder(notebook, options.outputLimits);
   const timeout = options.cellTimeout && options.cellTimeout > 0 ? options.cellTimeout : undefined;
   let executedCount = 0;
   for (const [index, cell] of notebook.cells.entries()) {

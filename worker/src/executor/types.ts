@@ -4,6 +4,7 @@
 import type { ExecutionErrorKind, IExecutionError } from './execution-error';
 import type { JsonValue } from './json-value';
 import type { IKernelSource } from './kernel-lease';
+import type { IOutputLimits } from './output-budget';
 
 export type { ExecutionErrorKind, IExecutionError };
 
@@ -70,6 +71,11 @@ export interface IExecuteOptions {
    * @defaultValue false
    */
   reuseKernel?: boolean;
+  /**
+   * Bounds on the outputs kept in the notebook (per output, per notebook); what is cut is noted
+   * in the cell. @defaultValue 20 MiB per output, 50 MiB per notebook
+   */
+  outputLimits?: IOutputLimits;
 }
 
 export interface IExecutionResult {

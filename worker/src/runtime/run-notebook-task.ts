@@ -5,7 +5,7 @@ import type { IStorage } from '../domain/storage';
 import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
-import { executeNotebook, type INotebook, type KernelPool } from '../executor';
+import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
 import { NotebookFailedError } from './notebook-failed-error';
 
 export interface IRunNotebookDeps {
@@ -25,6 +25,8 @@ export interface IRunNotebookDeps {
    * `nbgrid: {reuse_kernel: true}`) or `all`. @defaultValue 'off'
    */
   kernelReuse?: KernelReuseMode;
+  /** Bounds on the outputs kept in a result notebook. @defaultValue the executor's (20 MiB per output, 50 MiB per notebook) */
+  outputLimits?: IOutputLimits;
   log?: (line: string) => void;
 }
 
@@ -114,7 +116,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       startTimeout: deps.kernelStartTimeout ?? 60,
       signal: ctx.signal,
       kernelPool: deps.kernelPool,
-      reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse)
+      reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse),
+      outputLimits: deps.outputLimits
     });
     const run: IJobRun = {
       status: exec.status === 'ok' ? 'OK' : 'ERROR',

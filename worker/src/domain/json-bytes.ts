@@ -6,9 +6,39 @@
  * The text is `JSON.stringify`'s, except that non-finite numbers are written as Python's `json`
  * module writes them (`NaN`, `Infinity`, `-Infinity`) instead of being turned into `null`, so a
  * returned `float('nan')` comes back as NaN.
+ *
+ * A `JsonText` inside a value is written as its text, unchanged: that is how parameters and
+ * returned values go from the request to storage, and from storage to the response, exactly as
+ * they were written (JavaScript numbers would round `2**53 + 1`, turn `1.0` into `1`, `-0.0` into
+ * `0`, `10**30` into `1e+30`, and objects would reorder keys that look like integers).
  */
 import { createHash } from 'node:crypto';
 import { InvalidInputError } from './errors';
+
+/**
+ * A JSON value kept as its (compact) JSON text, exactly as it was sent or stored. `encodeJson`
+ * and `responseJson` write the text as it is; a serializer that does not know this class gets
+ * the parsed value from `toJSON` (numbers as JavaScript reads them).
+ */
+export class JsonText {
+  /** @param text valid JSON (checked by `JSON.parse` or written by nbgrid or Python's json) */
+  constructor(readonly text: string) {}
+
+  /** The bytes nbgrid stores. */
+  static fromBytes(bytes: Uint8Array): JsonText {
+    return new JsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  }
+
+  toJSON(): unknown {
+    return decodeJson(this.text);
+  }
+}
+
+/** How `stringify` treats what JSON.stringify would skip or change. */
+interface IMode {
+  /** Response text: properties that are undefined are left out, non-finite numbers are null (JSON.stringify's way). */
+  response: boolean;
+}
 
 /**
  * Serialize `value`, checking on the way that it is JSON.
@@ -16,16 +46,29 @@ import { InvalidInputError } from './errors';
  * @throws InvalidInputError for undefined, functions, symbols, bigints, class instances, cycles
  */
 export function encodeJson(value: unknown, what = 'value'): Buffer {
-  return Buffer.from(stringify(value, what, new Set()), 'utf8');
+  return Buffer.from(stringify(value, what, new Set(), { response: false }), 'utf8');
 }
 
-function stringify(value: unknown, path: string, seen: Set<object>): string {
+/**
+ * The text of an API response that carries parameters or returned values: `JSON.stringify`'s
+ * (undefined properties left out, NaN and infinities as null, so any JSON parser reads it), with
+ * each `JsonText` written exactly as stored.
+ */
+export function responseJson(value: unknown): string {
+  return stringify(value, 'response', new Set(), { response: true });
+}
+
+/** Bare NaN/Infinity tokens may be in texts stored before returned values were checked. */
+const NON_FINITE_TOKEN = /NaN|Infinity/;
+
+function stringify(value: unknown, path: string, seen: Set<object>, mode: IMode): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
       if (Number.isFinite(value)) return JSON.stringify(value);
+      if (mode.response) return 'null';
       return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
     case 'string':
       return JSON.stringify(value);
@@ -34,13 +77,17 @@ function stringify(value: unknown, path: string, seen: Set<object>): string {
     default:
       throw new InvalidInputError(`${path} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not a JSON value`);
   }
+  if (value instanceof JsonText) {
+    if (mode.response && NON_FINITE_TOKEN.test(value.text)) return JSON.stringify(decodeJson(value.text));
+    return value.text;
+  }
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidInputError(`${path} refers to itself; JSON values cannot be circular`);
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
       const parts: string[] = [];
-      for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], `${path}[${i}]`, seen));
+      for (let i = 0; i < obj.length; i++) parts.push(mode.response && obj[i] === undefined ? 'null' : stringify(obj[i], `${path}[${i}]`, seen, mode));
       return `[${parts.join(',')}]`;
     }
     const proto = Object.getPrototypeOf(obj) as unknown;
@@ -51,7 +98,8 @@ function stringify(value: unknown, path: string, seen: Set<object>): string {
     }
     const parts: string[] = [];
     for (const [k, v] of Object.entries(obj)) {
-      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen)}`);
+      if (mode.response && v === undefined) continue;
+      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen, mode)}`);
     }
     return `{${parts.join(',')}}`;
   } finally {

@@ -5,7 +5,7 @@
  * producer).
  */
 import { InvalidInputError, NotFoundError } from '../domain/errors';
-import { encodeJson, sha256 } from '../domain/json-bytes';
+import { encodeJson, responseJson, sha256, type JsonText } from '../domain/json-bytes';
 import type { INotebookRepository } from '../domain/notebook-repository';
 import type {
   ICancelResult,
@@ -126,9 +126,14 @@ export class JobService implements IJobService {
 
   // ---- jobs ------------------------------------------------------------------------------
 
-  async map(job: string, options: IMapOptions): Promise<IMapResult> {
+  async map(job: string, options: IMapOptions, exactParams?: JsonText[]): Promise<IMapResult> {
     validateName(job, 'job name');
-    const { require, cellTimeout, paramBytes } = checkMapOptions(options);
+    const { require, cellTimeout, paramBytes: encoded } = checkMapOptions(options);
+    if (exactParams && exactParams.length !== encoded.length) {
+      throw new Error(`map: ${exactParams.length} exact parameter texts for ${encoded.length} parameters`);
+    }
+    // The texts as sent when the caller has them (the REST API): JavaScript numbers would change them.
+    const paramBytes = exactParams ? exactParams.map((p) => Buffer.from(p.text, 'utf8')) : encoded;
     const main = await this.notebooks.describe(job);
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);
@@ -203,6 +208,14 @@ export class JobService implements IJobService {
     return this.tasksRepo.list(job, await this.group(job, taskGroup));
   }
 
+  /** `{"tasks": [...]}` with each parameter and returned value exactly as stored. */
+  async tasksJson(job: string, taskGroup?: string): Promise<string> {
+    const group = taskGroup === '*' ? '*' : await this.group(job, taskGroup);
+    if (group === '*') validateName(job, 'job name');
+    const tasks = (await this.tasksRepo.listExact(job, group)).map(({ task, param, result }) => ({ ...task, param, result }));
+    return responseJson({ tasks });
+  }
+
   private get control(): IGroupControlDeps {
     return { notebooks: this.notebooks, tasks: this.tasksRepo, publisher: this.deps.publisher, emit: this.deps.emit };
   }
@@ -229,6 +242,22 @@ export class JobService implements IJobService {
       }
     }
     return { task_group: g, results, missing };
+  }
+
+  /** `results` with each returned value exactly as stored (JSON text, not JavaScript numbers). */
+  async resultsJson(job: string, taskGroup?: string): Promise<string> {
+    const g = await this.group(job, taskGroup);
+    const results: (JsonText | null)[] = [];
+    const missing: number[] = [];
+    for (const { task, result } of await this.tasksRepo.listExact(job, g)) {
+      if (task.run_status === 'OK') {
+        results.push(result ?? null);
+      } else {
+        results.push(null);
+        missing.push(task.job_id);
+      }
+    }
+    return responseJson({ task_group: g, results, missing });
   }
 
   async groups(job: string): Promise<ITaskGroup[]> {

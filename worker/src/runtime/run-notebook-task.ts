@@ -2,6 +2,7 @@ import { Retry, type ITaskContext, type TaskHandler } from '../celery';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { ITaskEvent } from '../domain/ports';
 import type { IStorage } from '../domain/storage';
+import { JsonText } from '../domain/json-bytes';
 import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
@@ -129,7 +130,9 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       attempt: started.job_runs.length + 1,
       task_id: ctx.taskId
     };
-    const recorded = await runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined);
+    // The kernel's JSON text, stored as it is: JavaScript numbers would change big ints, 1.0, -0.0.
+    const returned = exec.resultJson !== undefined ? new JsonText(exec.resultJson) : exec.result;
+    const recorded = await runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? returned : undefined);
     const latest = recorded ?? (await runs.get(task.name));
     await deps.emit(taskEvent(latest));
     const resultName = latest.job_runs[latest.job_runs.length - 1]?.results ?? null;

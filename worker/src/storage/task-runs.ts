@@ -4,7 +4,7 @@
  * FerretDB v1 has none), and its status row follows in the index.
  */
 import { Binary, type Db, type Filter, type UpdateFilter } from 'mongodb';
-import { encodeJson } from '../domain/json-bytes';
+import { encodeJson, type JsonText } from '../domain/json-bytes';
 import type { IRunRecorder, ITaskRef } from '../domain/run-recorder';
 import type { IRenderedTask } from '../domain/task-repository';
 import { ACTIVE_STATES } from '../domain/task-state';
@@ -48,7 +48,7 @@ export class TaskRuns implements IRunRecorder {
     );
   }
 
-  async recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null> {
+  async recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | JsonText | undefined): Promise<ITask | null> {
     const name = stripIpynb(typeof task === 'string' ? task : task.name);
     let recorded = run;
     if (resultNotebook !== null && resultNotebook !== undefined) {

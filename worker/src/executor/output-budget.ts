@@ -4,25 +4,10 @@
  * outputs while the run was OK); the executor bounds what it keeps instead, and says so in the
  * notebook wherever it left something out.
  */
+import type { IOutputLimits } from './output-limits';
 import type { INotebookOutput } from './types';
 
-/** Bounds on the outputs the executor keeps in the notebook. */
-export interface IOutputLimits {
-  /**
-   * Largest output kept (bytes of its text or data); a longer stream is cut to this, a larger
-   * display or result is left out.
-   * @defaultValue 20 MiB
-   */
-  maxOutputBytes?: number;
-  /**
-   * Most output bytes kept in the whole notebook (outputs cleared by `clear_output` no longer
-   * count); later outputs are left out.
-   * @defaultValue 50 MiB
-   */
-  maxNotebookOutputBytes?: number;
-  /** How to raise the limits, for the note in the notebook. @defaultValue "raise the executor's output limits" */
-  raiseHint?: string;
-}
+export type { IOutputLimits };
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024 * 1024;
 export const DEFAULT_MAX_NOTEBOOK_OUTPUT_BYTES = 50 * 1024 * 1024;

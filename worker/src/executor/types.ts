@@ -4,7 +4,7 @@
 import type { ExecutionErrorKind, IExecutionError } from './execution-error';
 import type { JsonValue } from './json-value';
 import type { IKernelSource } from './kernel-lease';
-import type { IOutputLimits } from './output-budget';
+import type { IOutputLimits } from './output-limits';
 
 export type { ExecutionErrorKind, IExecutionError };
 

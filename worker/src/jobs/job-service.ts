@@ -27,7 +27,7 @@ import type { ITaskRepository } from '../domain/task-repository';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, JsonValue } from '../domain/types';
 import { validateNotebook } from '../notebooks/validate-notebook';
 import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validateName } from '../notebooks/task-names';
-import { checkMapOptions } from './map-options';
+import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
 
@@ -41,6 +41,17 @@ export interface IJobServiceDeps {
   emit: (e: ITaskEvent) => void;
   /** Where background problems are reported. */
   log?: (line: string) => void;
+}
+
+/** The bytes of a parameter as sent, checked like the serialized ones (a number's digits can be many). */
+function exactParamBytes(param: JsonText, i: number): Buffer {
+  const bytes = Buffer.from(param.text, 'utf8');
+  if (bytes.byteLength > MAX_PARAM_BYTES) {
+    throw new InvalidInputError(
+      `params[${i}] is ${bytes.byteLength} bytes of JSON; one parameter may be at most ${MAX_PARAM_BYTES}: store large data elsewhere and pass its name`
+    );
+  }
+  return bytes;
 }
 
 export class JobService implements IJobService {
@@ -133,7 +144,7 @@ export class JobService implements IJobService {
       throw new Error(`map: ${exactParams.length} exact parameter texts for ${encoded.length} parameters`);
     }
     // The texts as sent when the caller has them (the REST API): JavaScript numbers would change them.
-    const paramBytes = exactParams ? exactParams.map((p) => Buffer.from(p.text, 'utf8')) : encoded;
+    const paramBytes = exactParams ? exactParams.map((p, i) => exactParamBytes(p, i)) : encoded;
     const main = await this.notebooks.describe(job);
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);

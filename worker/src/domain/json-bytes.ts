@@ -6,39 +6,9 @@
  * The text is `JSON.stringify`'s, except that non-finite numbers are written as Python's `json`
  * module writes them (`NaN`, `Infinity`, `-Infinity`) instead of being turned into `null`, so a
  * returned `float('nan')` comes back as NaN.
- *
- * A `JsonText` inside a value is written as its text, unchanged: that is how parameters and
- * returned values go from the request to storage, and from storage to the response, exactly as
- * they were written (JavaScript numbers would round `2**53 + 1`, turn `1.0` into `1`, `-0.0` into
- * `0`, `10**30` into `1e+30`, and objects would reorder keys that look like integers).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { InvalidInputError } from './errors';
-
-/**
- * A JSON value kept as its (compact) JSON text, exactly as it was sent or stored. `encodeJson`
- * and `responseJson` write the text as it is; a serializer that does not know this class gets
- * the parsed value from `toJSON` (numbers as JavaScript reads them).
- */
-export class JsonText {
-  /** @param text valid JSON (checked by `JSON.parse` or written by nbgrid or Python's json) */
-  constructor(readonly text: string) {}
-
-  /** The bytes nbgrid stores. */
-  static fromBytes(bytes: Uint8Array): JsonText {
-    return new JsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  }
-
-  toJSON(): unknown {
-    return decodeJson(this.text);
-  }
-}
-
-/** How `stringify` treats what JSON.stringify would skip or change. */
-interface IMode {
-  /** Response text: properties that are undefined are left out, non-finite numbers are null (JSON.stringify's way). */
-  response: boolean;
-}
 
 /**
  * Serialize `value`, checking on the way that it is JSON.
@@ -46,29 +16,16 @@ interface IMode {
  * @throws InvalidInputError for undefined, functions, symbols, bigints, class instances, cycles
  */
 export function encodeJson(value: unknown, what = 'value'): Buffer {
-  return Buffer.from(stringify(value, what, new Set(), { response: false }), 'utf8');
+  return Buffer.from(stringify(value, what, new Set()), 'utf8');
 }
 
-/**
- * The text of an API response that carries parameters or returned values: `JSON.stringify`'s
- * (undefined properties left out, NaN and infinities as null, so any JSON parser reads it), with
- * each `JsonText` written exactly as stored.
- */
-export function responseJson(value: unknown): string {
-  return stringify(value, 'response', new Set(), { response: true });
-}
-
-/** Bare NaN/Infinity tokens may be in texts stored before returned values were checked. */
-const NON_FINITE_TOKEN = /NaN|Infinity/;
-
-function stringify(value: unknown, path: string, seen: Set<object>, mode: IMode): string {
+function stringify(value: unknown, path: string, seen: Set<object>): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
       if (Number.isFinite(value)) return JSON.stringify(value);
-      if (mode.response) return 'null';
       return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
     case 'string':
       return JSON.stringify(value);
@@ -77,17 +34,15 @@ function stringify(value: unknown, path: string, seen: Set<object>, mode: IMode)
     default:
       throw new InvalidInputError(`${path} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not a JSON value`);
   }
-  if (value instanceof JsonText) {
-    if (mode.response && NON_FINITE_TOKEN.test(value.text)) return JSON.stringify(decodeJson(value.text));
-    return value.text;
-  }
+  // Kept as it was written (see JsonText): parsing it again would change numbers and key order.
+  if (value instanceof JsonText) return value.text;
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidInputError(`${path} refers to itself; JSON values cannot be circular`);
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
       const parts: string[] = [];
-      for (let i = 0; i < obj.length; i++) parts.push(mode.response && obj[i] === undefined ? 'null' : stringify(obj[i], `${path}[${i}]`, seen, mode));
+      for (let i = 0; i < obj.length; i++) parts.push(stringify(obj[i], `${path}[${i}]`, seen));
       return `[${parts.join(',')}]`;
     }
     const proto = Object.getPrototypeOf(obj) as unknown;
@@ -98,8 +53,7 @@ function stringify(value: unknown, path: string, seen: Set<object>, mode: IMode)
     }
     const parts: string[] = [];
     for (const [k, v] of Object.entries(obj)) {
-      if (mode.response && v === undefined) continue;
-      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen, mode)}`);
+      parts.push(`${JSON.stringify(k)}:${stringify(v, `${path}[${JSON.stringify(k)}]`, seen)}`);
     }
     return `{${parts.join(',')}}`;
   } finally {
@@ -147,4 +101,50 @@ export function decodeJson(bytes: Uint8Array | string): unknown {
 /** Hex sha256 of bytes: the content address of a blob. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * A JSON value kept as its (compact) JSON text, exactly as it was sent or stored: parameters and
+ * returned values go from the request to storage, and from storage to the response, this way
+ * (JavaScript numbers would round `2**53 + 1`, turn `1.0` into `1`, `-0.0` into `0`, `10**30`
+ * into `1e+30`, and objects would reorder keys that look like integers). `encodeJson` and
+ * `responseJson` write the text as it is; a serializer that does not know this class gets the
+ * parsed value from `toJSON` (numbers as JavaScript reads them).
+ */
+export class JsonText {
+  /** @param text valid JSON (checked by `JSON.parse`, or written by nbgrid or Python's json) */
+  constructor(readonly text: string) {}
+
+  /** The stored bytes of a value. */
+  static fromBytes(bytes: Uint8Array): JsonText {
+    return new JsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  }
+
+  toJSON(): unknown {
+    return decodeJson(this.text);
+  }
+}
+
+/** Bare NaN/Infinity tokens may be in texts stored before returned values were checked. */
+const NON_FINITE_TOKEN = /NaN|Infinity/;
+
+/**
+ * The text of an API response that carries parameters or returned values: `JSON.stringify`'s
+ * (undefined properties left out, NaN and infinities as null, so any JSON parser reads it), with
+ * each `JsonText` in it written exactly as stored.
+ */
+export function responseJson(value: unknown): string {
+  const texts: string[] = [];
+  // A placeholder no other string in the response can spell: a fresh nonce per call.
+  const marker = `\u0000${randomBytes(8).toString('hex')}:`;
+  const json = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    // `this[key]` is the value before its toJSON ran
+    const original = this[key];
+    if (!(original instanceof JsonText)) return v;
+    texts.push(NON_FINITE_TOKEN.test(original.text) ? JSON.stringify(decodeJson(original.text)) : original.text);
+    return `${marker}${texts.length - 1}`;
+  });
+  if (texts.length === 0) return json;
+  const placeholder = new RegExp(`"${JSON.stringify(marker).slice(1, -1).replace(/\\/g, '\\\\')}(\\d+)"`, 'g');
+  return json.replace(placeholder, (_m, i: string) => texts[Number(i)]);
 }

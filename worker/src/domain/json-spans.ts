@@ -128,3 +128,24 @@ export function jsonMemberText(text: string, key: string): string | undefined {
     throw new SyntaxError(`unexpected ${JSON.stringify(text[i] ?? 'end')} in JSON object`);
   }
 }
+
+/**
+ * How deeply arrays and objects nest in the JSON `text` (0 for a scalar), counted without
+ * recursion, so a spliced text can be held to the same depth bound as a parsed value.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '"') {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (ch === '[' || ch === '{') max = Math.max(max, ++depth);
+    else if (ch === ']' || ch === '}') depth--;
+    i++;
+  }
+  return max;
+}

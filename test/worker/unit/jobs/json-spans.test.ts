@@ -1,6 +1,6 @@
 // Issue 14: parameters and returned values kept as JSON text (worker/src/domain/json-spans, JsonText).
 import { encodeJson, JsonText, responseJson } from '../../../../worker/src/domain/json-bytes';
-import { compactJson, jsonArrayElements, jsonMemberText } from '../../../../worker/src/domain/json-spans';
+import { compactJson, jsonArrayElements, jsonDepth, jsonMemberText } from '../../../../worker/src/domain/json-spans';
 
 describe('JSON spans', () => {
   it('splits an array into its elements as compact text, numbers and key order untouched', () => {
@@ -28,9 +28,15 @@ describe('JSON spans', () => {
     expect(compactJson('{ "a b" : [ 1 ,\n\t"c\\" d" ] }')).toBe('{"a b":[1,"c\\" d"]}');
   });
 
+  it('measures nesting depth outside strings', () => {
+    expect(jsonDepth('1')).toBe(0);
+    expect(jsonDepth('[1, {"a": [2]}, "[[[["]')).toBe(3);
+  });
+
   it('does not recurse: 100,000 levels of nesting', () => {
     const deep = '['.repeat(100000) + ']'.repeat(100000);
     expect(jsonArrayElements(`[${deep}, 1]`)).toEqual([deep, '1']);
+    expect(jsonDepth(deep)).toBe(100000);
   });
 });
 

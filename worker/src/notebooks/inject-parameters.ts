@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors';
-import { encodeJson, JsonText } from '../domain/json-bytes';
+import { encodeJson, type JsonText } from '../domain/json-bytes';
 import type { JsonValue } from '../domain/types';
 import { pythonString } from './python-literal';
 
@@ -63,7 +63,8 @@ function newCellId(taken: Set<unknown>): string {
 
 /** The JSON text of `job`: `{"param": ..., "job_id": i, "task_group": "...", "task_name": "..."}`. */
 export function jobJson(params: ITaskParameters): string {
-  const param = params.param instanceof JsonText ? params.param.text : encodeJson(params.param, 'param').toString('utf8');
+  // A JsonText is written as it is (encodeJson splices it): the parameter exactly as it was sent.
+  const param = encodeJson(params.param, 'the parameter').toString('utf8');
   return (
     `{"param": ${param}, "job_id": ${JSON.stringify(params.job_id)}, ` +
     `"task_group": ${JSON.stringify(params.task_group)}, "task_name": ${JSON.stringify(params.task_name)}}`

@@ -7,10 +7,12 @@ becomes ``{"params": [...]}`` with each value converted to plain JSON:
 * ``list`` and ``tuple`` → list, ``dict`` with ``str`` keys → dict (recursively);
 * numpy-like values: arrays via ``.tolist()``, scalars via ``.item()`` (numpy is never imported).
 
+Values travel as JSON text and reach the notebook through Python's ``json.loads``, so ints of any
+size, ``1.0`` (a float), ``-0.0`` and the order of dict keys arrive exactly as given.
+
 Rejected with a ValueError that says what to pass instead: sets (no order), bytes, dicts with
-non-``str`` keys (JSON would silently turn ``1`` into ``"1"``), integers beyond ±2**53 (JavaScript
-numbers lose them), NaN and infinity (the API takes standard JSON, which cannot carry them), and any
-other object.
+non-``str`` keys (JSON would silently turn ``1`` into ``"1"``), NaN and infinity (the API takes
+standard JSON, which cannot carry them), and any other object.
 
 Example::
 
@@ -20,8 +22,6 @@ Example::
     {'params': [[1, 'a'], {'x': None}]}
 """
 import math
-
-MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 
 def _where(path):
@@ -43,11 +43,6 @@ def to_json_value(value, path=(), _seen=None):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ValueError(
-                f'{_where(path)} is {value}, beyond ±2**53: JSON numbers lose precision there; '
-                'pass it as a str and convert it in the notebook'
-            )
         return int(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):

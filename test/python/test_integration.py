@@ -62,6 +62,31 @@ def test_name_with_a_slash_round_trips_percent_encoded(om_live, main_notebook, l
         om_live.jobs.get('team a/main')
 
 
+def test_values_reach_the_kernel_and_come_back_exactly(om_live, live_workers):
+    """Issue 14: big ints, 1.0 vs 1, -0.0, 10**30 and integer-like keys, in both directions."""
+    import math
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "job = globals().get('job', {'param': 9})\n"
+        "p = job['param']\n"
+        "job['result'] = {'seen': repr(p), 'types': repr(type(p).__name__), 'echo': p,\n"
+        "                 'computed': [2**64 + 1, 10**30, 2.0, -0.0, {'2': 'b', '1': 'a'}]}")])
+    om_live.jobs.put(nb, 'exact')
+    job = om_live.runtime.job('exact')
+    params = [2 ** 53 + 1, 10 ** 30, 1.0, 1, -0.0, {'2': 'b', '1': 'a', '10': [1.5, -(2 ** 80)]}]
+    group = job.map(params)
+    status = group.wait(timeout=WAIT, progress=False)
+    assert list(status['run_status']) == ['OK'] * len(params), list(status['message'])
+    results = job.results(group)
+    for sent, got in zip(params, results):
+        assert got['seen'] == repr(sent)  # what the kernel saw
+        assert got['types'] == repr(type(sent).__name__)
+        assert repr(got['echo']) == repr(sent)  # what came back, types and key order included
+        if isinstance(sent, float) and sent == 0:
+            assert math.copysign(1, got['echo']) == -1.0
+        assert repr(got['computed']) == repr([2 ** 64 + 1, 10 ** 30, 2.0, -0.0, {'2': 'b', '1': 'a'}])
+    assert list(results[5]['echo']) == ['2', '1', '10']
+
+
 def test_require_from_the_runtime_reaches_the_api(om_live, main_notebook):
     om_live.jobs.put(main_notebook, 'main')
     job = om_live.runtime.require('gpu').job('main')

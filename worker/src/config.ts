@@ -91,6 +91,18 @@ export const EnvSchema = Type.Object({
     readBy: 'worker',
     default: 'off'
   }),
+  NBGRID_MAX_OUTPUT_BYTES: Type.Integer({
+    minimum: 1,
+    description: 'the largest output a worker keeps in a result notebook (a longer stream is cut, a larger display left out, with a note in the cell)',
+    readBy: 'worker',
+    default: 20 * 1024 * 1024
+  }),
+  NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES: Type.Integer({
+    minimum: 1,
+    description: 'the most output bytes a worker keeps in one result notebook; later outputs are left out, with a note in the cell',
+    readBy: 'worker',
+    default: 50 * 1024 * 1024
+  }),
   NBGRID_KERNEL_LAUNCH: oneOf(KERNEL_LAUNCH_MODES, {
     description: 'how the gateway `up` starts launches python3 kernels (`fork`: from a kernel fork server); `--kernel-launch` wins',
     readBy: 'up',
@@ -231,6 +243,10 @@ export interface INbgridConfig {
   kernelReuse: (typeof KERNEL_REUSE_MODES)[number];
   /** `NBGRID_KERNEL_LAUNCH`: how the Kernel Gateway that `nbgrid up` starts launches python3 kernels. */
   kernelLaunch: (typeof KERNEL_LAUNCH_MODES)[number];
+  /** `NBGRID_MAX_OUTPUT_BYTES`: the largest output kept in a result notebook. */
+  maxOutputBytes: number;
+  /** `NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES`: the most output bytes kept in one result notebook. */
+  maxNotebookOutputBytes: number;
 }
 
 /** @throws ConfigError when a variable does not fit the schema */
@@ -251,7 +267,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     kernelPool: e.NBGRID_KERNEL_POOL,
     prefetch: e.NBGRID_PREFETCH,
     kernelReuse: e.NBGRID_KERNEL_REUSE,
-    kernelLaunch: e.NBGRID_KERNEL_LAUNCH
+    kernelLaunch: e.NBGRID_KERNEL_LAUNCH,
+    maxOutputBytes: e.NBGRID_MAX_OUTPUT_BYTES,
+    maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES
   };
 }
 

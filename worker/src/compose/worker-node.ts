@@ -123,6 +123,11 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
         emit: (e) => bus.publish(e).catch(() => undefined),
         kernelPool: settings.poolSize > 0 ? kernelPool : undefined,
         kernelReuse: settings.kernelReuse,
+        outputLimits: {
+          maxOutputBytes: config.maxOutputBytes,
+          maxNotebookOutputBytes: config.maxNotebookOutputBytes,
+          raiseHint: "raise NBGRID_MAX_OUTPUT_BYTES / NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES in the worker's environment"
+        },
         log
       })
     );

@@ -7,7 +7,7 @@
  * module writes them (`NaN`, `Infinity`, `-Infinity`) instead of being turned into `null`, so a
  * returned `float('nan')` comes back as NaN.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { InvalidInputError } from './errors';
 
 /**
@@ -52,6 +52,8 @@ function stringify(value: unknown, path: string, seen: Set<object>, depth: numbe
     default:
       throw new InvalidInputError(`${path} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not a JSON value`);
   }
+  // Kept as it was written (see JsonText): parsing it again would change numbers and key order.
+  if (value instanceof JsonText) return value.text;
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidInputError(`${path} refers to itself; JSON values cannot be circular`);
   if (depth >= MAX_JSON_DEPTH) throw tooDeepError(root);
@@ -118,4 +120,50 @@ export function decodeJson(bytes: Uint8Array | string): unknown {
 /** Hex sha256 of bytes: the content address of a blob. */
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * A JSON value kept as its (compact) JSON text, exactly as it was sent or stored: parameters and
+ * returned values go from the request to storage, and from storage to the response, this way
+ * (JavaScript numbers would round `2**53 + 1`, turn `1.0` into `1`, `-0.0` into `0`, `10**30`
+ * into `1e+30`, and objects would reorder keys that look like integers). `encodeJson` and
+ * `responseJson` write the text as it is; a serializer that does not know this class gets the
+ * parsed value from `toJSON` (numbers as JavaScript reads them).
+ */
+export class JsonText {
+  /** @param text valid JSON (checked by `JSON.parse`, or written by nbgrid or Python's json) */
+  constructor(readonly text: string) {}
+
+  /** The stored bytes of a value. */
+  static fromBytes(bytes: Uint8Array): JsonText {
+    return new JsonText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  }
+
+  toJSON(): unknown {
+    return decodeJson(this.text);
+  }
+}
+
+/** Bare NaN/Infinity tokens may be in texts stored before returned values were checked. */
+const NON_FINITE_TOKEN = /NaN|Infinity/;
+
+/**
+ * The text of an API response that carries parameters or returned values: `JSON.stringify`'s
+ * (undefined properties left out, NaN and infinities as null, so any JSON parser reads it), with
+ * each `JsonText` in it written exactly as stored.
+ */
+export function responseJson(value: unknown): string {
+  const texts: string[] = [];
+  // A placeholder no other string in the response can spell: a fresh nonce per call.
+  const marker = `\u0000${randomBytes(8).toString('hex')}:`;
+  const json = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    // `this[key]` is the value before its toJSON ran
+    const original = this[key];
+    if (!(original instanceof JsonText)) return v;
+    texts.push(NON_FINITE_TOKEN.test(original.text) ? JSON.stringify(decodeJson(original.text)) : original.text);
+    return `${marker}${texts.length - 1}`;
+  });
+  if (texts.length === 0) return json;
+  const placeholder = new RegExp(`"${JSON.stringify(marker).slice(1, -1).replace(/\\/g, '\\\\')}(\\d+)"`, 'g');
+  return json.replace(placeholder, (_m, i: string) => texts[Number(i)]);
 }

@@ -2,6 +2,7 @@
  * The seams between nbgrid's parts. The API service and the CLI talk to an `IJobService`;
  * the job service talks to storage and to an `ITaskPublisher` (the Celery producer).
  */
+import type { JsonText } from './json-bytes';
 import type { Static } from '@sinclair/typebox';
 import type {
   CancelBodySchema,
@@ -53,7 +54,12 @@ export interface IJobService {
   getNotebook(name: string): Promise<INotebookWithContent>;
   listNotebooks(prefix: string): Promise<INotebookInfo[]>;
   deleteNotebook(name: string): Promise<void>;
-  map(job: string, options: IMapOptions): Promise<IMapResult>;
+  /**
+   * @param exactParams each parameter's JSON text exactly as sent (same order and length as
+   *   `options.params`): stored and injected instead of `params` serialized again, so numbers and
+   *   key order reach the kernel unchanged
+   */
+  map(job: string, options: IMapOptions, exactParams?: JsonText[]): Promise<IMapResult>;
   /** `taskGroup` undefined = latest group, `'*'` = all groups. */
   status(job: string, taskGroup?: string): Promise<IStatusRow[]>;
   /**
@@ -62,9 +68,13 @@ export interface IJobService {
    */
   statusJson?(job: string, taskGroup?: string): Promise<string>;
   tasks(job: string, taskGroup?: string): Promise<ITask[]>;
+  /** `{"tasks": [...]}` as JSON text, each `param` and `result` exactly as stored (not via JavaScript numbers). */
+  tasksJson?(job: string, taskGroup?: string): Promise<string>;
   restart(job: string, options: IRestartOptions): Promise<IRestartResult>;
   cancel(job: string, options: ICancelOptions): Promise<ICancelResult>;
   results(job: string, taskGroup?: string): Promise<IResults>;
+  /** `results` as JSON text, each returned value exactly as stored (not via JavaScript numbers). */
+  resultsJson?(job: string, taskGroup?: string): Promise<string>;
   groups(job: string): Promise<ITaskGroup[]>;
 }
 

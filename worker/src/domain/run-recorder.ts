@@ -4,6 +4,7 @@
  * outdated message changes nothing it should not.
  */
 import { InvalidInputError } from './errors';
+import type { JsonText } from './json-bytes';
 import type { IRenderedTask } from './task-repository';
 import type { ITaskSummary } from './task-state';
 import type { IJobRun, ITask, JsonValue } from './types';
@@ -42,10 +43,10 @@ export interface IRunRecorder {
   /**
    * Record one run: store the result notebook (when given), append `run` to `job_runs`, and — when
    * `run.task_id` is the task's current id and the task is still active — set its outcome and, on
-   * OK, the returned value. Recording the same `task_id` + `attempt` again changes nothing.
-   * Returns the updated task when this call changed its state, else null.
+   * OK, the returned value (as `JsonText`: stored byte for byte). Recording the same `task_id` +
+   * `attempt` again changes nothing. Returns the updated task when this call changed its state, else null.
    */
-  recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null>;
+  recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | JsonText | undefined): Promise<ITask | null>;
   /**
    * Append a run that was lost (its worker died mid-run and the message was redelivered) to the
    * history without touching the state. Recording the same task id + attempt twice adds it once.

@@ -4,6 +4,7 @@
  * one group document, its task documents are written later (`materialize`), and until then every
  * read creates them from the group.
  */
+import type { JsonText } from './json-bytes';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from './types';
 import type { ITaskSummary } from './task-state';
 
@@ -35,6 +36,14 @@ export interface ITaskRestart {
   task_group: string;
   /** Set when the task is re-pointed at the current main notebook. */
   main_sha256?: string;
+}
+
+/** A task with its parameter and returned value as their stored JSON text (exact). */
+export interface IExactTask {
+  task: ITask;
+  param: JsonText;
+  /** Absent when the task has no returned value. */
+  result?: JsonText;
 }
 
 /** A task notebook rendered from its main notebook and parameter, and its task. */
@@ -74,6 +83,8 @@ export interface ITaskRepository {
   statusJson(job: string, taskGroup: string): Promise<string>;
   /** Full tasks of one group or `'*'`. */
   list(job: string, taskGroup: string): Promise<ITask[]>;
+  /** `list` with each parameter and returned value also as its stored JSON text. */
+  listExact(job: string, taskGroup: string): Promise<IExactTask[]>;
   /**
    * Task notebooks (`tasks/<nb>/<group>-<i>.ipynb`) whose name starts with `prefix`, by name;
    * sha256 and size are those of the main notebook each is rendered from.

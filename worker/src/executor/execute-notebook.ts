@@ -10,6 +10,7 @@ import { CellTimeoutError } from './errors/cell-timeout-error';
 import { ExecutionAbortedError } from './errors/execution-aborted-error';
 import { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 import { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
+import { ReturnedValueError } from './errors/returned-value-error';
 import { NotebookExecutionError } from './errors/notebook-execution-error';
 import type { IKernelLease } from './kernel-lease';
 import { KernelSession } from './kernel-session';
@@ -70,7 +71,11 @@ export async function executeNotebook(notebook: INotebook, options: IExecuteOpti
     await executeCells(executed, session, options);
     const returned = await readReturnedValue(session, options);
     succeeded = true;
-    return finish({ status: 'ok', result: returned.value, resultError: returned.error, kernel });
+    if (returned.error !== undefined) {
+      const failure = new ReturnedValueError(returned.error).toExecutionError();
+      return finish({ status: 'error', error: failure, message: formatErrorMessage(failure), resultError: returned.error, kernel });
+    }
+    return finish({ status: 'ok', result: returned.value, resultJson: returned.text, kernel });
   } catch (error) {
     if (!(error instanceof NotebookExecutionError)) {
       throw error;
@@ -111,7 +116,7 @@ async function acquirePooled(options: IExecuteOptions, kernelName: string, start
 }
 
 async function executeCells(notebook: INotebook, session: KernelSession, options: IExecuteOptions): Promise<void> {
-  const recorder = new OutputRecorder(notebook);
+  const recorder = new OutputRecorder(notebook, options.outputLimits);
   const timeout = options.cellTimeout && options.cellTimeout > 0 ? options.cellTimeout : undefined;
   let executedCount = 0;
   for (const [index, cell] of notebook.cells.entries()) {

@@ -10,7 +10,8 @@ export type ExecutionErrorKind =
   | 'kernel-died'
   | 'aborted'
   | 'gateway-unreachable'
-  | 'start-timeout';
+  | 'start-timeout'
+  | 'returned-value';
 
 export interface IExecutionError {
   ename: string;

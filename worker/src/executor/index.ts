@@ -11,6 +11,11 @@ export type {
   INotebookCell,
   INotebookOutput
 } from './types';
+export {
+  DEFAULT_MAX_NOTEBOOK_OUTPUT_BYTES,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  type IOutputLimits
+} from './output-budget';
 export { formatErrorMessage, stripAnsi, boundText, MAX_MESSAGE_LENGTH } from './message-text';
 export { NotebookExecutionError } from './errors/notebook-execution-error';
 export { CellExecutionError } from './errors/cell-execution-error';
@@ -19,3 +24,4 @@ export { DeadKernelError } from './errors/dead-kernel-error';
 export { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 export { ExecutionAbortedError } from './errors/execution-aborted-error';
+export { ReturnedValueError } from './errors/returned-value-error';

@@ -2,9 +2,12 @@
  * Records a cell's IOPub messages into the notebook exactly as nbclient's `process_message` does:
  * outputs, `clear_output` (immediate or on the next output), `update_display_data` applied to every
  * output with that display_id in every cell, `execution_count` and the `metadata.execution` timings.
+ * Unlike nbclient it bounds what it keeps (see OutputBudget): the gateway's IOPub rate limits are
+ * off, so this is where a notebook printing gigabytes is stopped, with a note in the cell.
  */
 import type { IKernelMessage } from './kernel-message';
 import { messageTimestamp } from './message-timestamp';
+import { OutputBudget, outputBytes, type IOutputLimits } from './output-budget';
 import { outputFromMessage } from './output-from-message';
 import type { INotebook, INotebookCell, INotebookOutput } from './types';
 
@@ -16,8 +19,14 @@ export class OutputRecorder {
   private cell: INotebookCell | null = null;
   private cellIndex = -1;
   private clearBeforeNextOutput = false;
+  private readonly budget: OutputBudget;
 
-  constructor(private readonly notebook: INotebook) {}
+  constructor(
+    private readonly notebook: INotebook,
+    limits: IOutputLimits = {}
+  ) {
+    this.budget = new OutputBudget(limits);
+  }
 
   /** Starts recording a cell: its outputs and timings are reset, as nbclient does. */
   beginCell(cellIndex: number): INotebookCell {
@@ -77,15 +86,21 @@ export class OutputRecorder {
   }
 
   private appendOutput(msg: IKernelMessage, displayId: string | null): void {
-    const out = outputFromMessage(msg);
-    if (!out) {
+    const message = outputFromMessage(msg);
+    if (!message) {
       return;
     }
     const outputs = this.cell!.outputs!;
     if (this.clearBeforeNextOutput) {
+      this.budget.cleared(outputs);
       outputs.length = 0;
       this.forgetDisplaysOfCell();
       this.clearBeforeNextOutput = false;
+    }
+    const out = this.budget.admit(message, outputs);
+    if (!out) {
+      this.budget.flush();
+      return;
     }
     if (displayId) {
       const cells = this.displays.get(displayId) ?? new Map<number, number[]>();
@@ -95,6 +110,7 @@ export class OutputRecorder {
       indices.push(outputs.length);
     }
     outputs.push(out);
+    this.budget.flush();
   }
 
   private clearOutput(wait: boolean): void {
@@ -102,6 +118,7 @@ export class OutputRecorder {
       this.clearBeforeNextOutput = true;
       return;
     }
+    this.budget.cleared(this.cell!.outputs!);
     this.cell!.outputs!.length = 0;
     this.forgetDisplaysOfCell();
   }
@@ -124,9 +141,14 @@ export class OutputRecorder {
     if (!out) {
       return;
     }
+    const size = outputBytes(out);
     for (const [cellIndex, indices] of cells) {
       const outputs: INotebookOutput[] = this.notebook.cells[cellIndex].outputs ?? [];
       for (const index of indices) {
+        if (!this.budget.admitUpdate(outputs[index], size, this.cell!.outputs!)) {
+          this.budget.flush();
+          continue;
+        }
         // Each output gets its own copy: the notebook is later serialised and compared per output.
         outputs[index].data = structuredClone(out.data);
         outputs[index].metadata = structuredClone(out.metadata);

@@ -4,6 +4,7 @@
 import type { ExecutionErrorKind, IExecutionError } from './execution-error';
 import type { JsonValue } from './json-value';
 import type { IKernelSource } from './kernel-lease';
+import type { IOutputLimits } from './output-limits';
 
 export type { ExecutionErrorKind, IExecutionError };
 
@@ -70,6 +71,11 @@ export interface IExecuteOptions {
    * @defaultValue false
    */
   reuseKernel?: boolean;
+  /**
+   * Bounds on the outputs kept in the notebook (per output, per notebook); what is cut is noted
+   * in the cell. @defaultValue 20 MiB per output, 50 MiB per notebook
+   */
+  outputLimits?: IOutputLimits;
 }
 
 export interface IExecutionResult {
@@ -81,7 +87,15 @@ export interface IExecutionResult {
   message: string;
   /** The returned value (`job['result']`); undefined when the notebook set none. */
   result?: JsonValue;
-  /** Set when the notebook set a result that could not be read as JSON (e.g. NaN, a set). */
+  /**
+   * The returned value's JSON text exactly as the kernel wrote it (big ints, `1.0`, `-0.0` and
+   * key order intact): what should be stored and served. Undefined when `result` is.
+   */
+  resultJson?: string;
+  /**
+   * Set when the notebook set a result that could not be read as JSON (e.g. NaN, a set); the run
+   * then has `status: 'error'` with kind `returned-value` and this reason in its message.
+   */
   resultError?: string;
   /** Seconds from the start of the call to its end, kernel start and shutdown included. */
   duration: number;

@@ -5,7 +5,7 @@
  * producer).
  */
 import { InvalidInputError, NotFoundError } from '../domain/errors';
-import { encodeJson, sha256 } from '../domain/json-bytes';
+import { encodeJson, responseJson, sha256, type JsonText } from '../domain/json-bytes';
 import type { INotebookRepository } from '../domain/notebook-repository';
 import type {
   ICancelResult,
@@ -27,7 +27,7 @@ import type { ITaskRepository } from '../domain/task-repository';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, JsonValue } from '../domain/types';
 import { validateNotebook } from '../notebooks/validate-notebook';
 import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validateName } from '../notebooks/task-names';
-import { checkMapOptions } from './map-options';
+import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
 
@@ -41,6 +41,17 @@ export interface IJobServiceDeps {
   emit: (e: ITaskEvent) => void;
   /** Where background problems are reported. */
   log?: (line: string) => void;
+}
+
+/** The bytes of a parameter as sent, checked like the serialized ones (a number's digits can be many). */
+function exactParamBytes(param: JsonText, i: number): Buffer {
+  const bytes = Buffer.from(param.text, 'utf8');
+  if (bytes.byteLength > MAX_PARAM_BYTES) {
+    throw new InvalidInputError(
+      `params[${i}] is ${bytes.byteLength} bytes of JSON; one parameter may be at most ${MAX_PARAM_BYTES}: store large data elsewhere and pass its name`
+    );
+  }
+  return bytes;
 }
 
 export class JobService implements IJobService {
@@ -126,9 +137,14 @@ export class JobService implements IJobService {
 
   // ---- jobs ------------------------------------------------------------------------------
 
-  async map(job: string, options: IMapOptions): Promise<IMapResult> {
+  async map(job: string, options: IMapOptions, exactParams?: JsonText[]): Promise<IMapResult> {
     validateName(job, 'job name');
-    const { require, cellTimeout, paramBytes } = checkMapOptions(options);
+    const { require, cellTimeout, paramBytes: encoded } = checkMapOptions(options);
+    if (exactParams && exactParams.length !== encoded.length) {
+      throw new Error(`map: ${exactParams.length} exact parameter texts for ${encoded.length} parameters`);
+    }
+    // The texts as sent when the caller has them (the REST API): JavaScript numbers would change them.
+    const paramBytes = exactParams ? exactParams.map((p, i) => exactParamBytes(p, i)) : encoded;
     const main = await this.notebooks.describe(job);
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);
@@ -203,6 +219,14 @@ export class JobService implements IJobService {
     return this.tasksRepo.list(job, await this.group(job, taskGroup));
   }
 
+  /** `{"tasks": [...]}` with each parameter and returned value exactly as stored. */
+  async tasksJson(job: string, taskGroup?: string): Promise<string> {
+    const group = taskGroup === '*' ? '*' : await this.group(job, taskGroup);
+    if (group === '*') validateName(job, 'job name');
+    const tasks = (await this.tasksRepo.listExact(job, group)).map(({ task, param, result }) => ({ ...task, param, result }));
+    return responseJson({ tasks });
+  }
+
   private get control(): IGroupControlDeps {
     return { notebooks: this.notebooks, tasks: this.tasksRepo, publisher: this.deps.publisher, emit: this.deps.emit };
   }
@@ -229,6 +253,22 @@ export class JobService implements IJobService {
       }
     }
     return { task_group: g, results, missing };
+  }
+
+  /** `results` with each returned value exactly as stored (JSON text, not JavaScript numbers). */
+  async resultsJson(job: string, taskGroup?: string): Promise<string> {
+    const g = await this.group(job, taskGroup);
+    const results: (JsonText | null)[] = [];
+    const missing: number[] = [];
+    for (const { task, result } of await this.tasksRepo.listExact(job, g)) {
+      if (task.run_status === 'OK') {
+        results.push(result ?? null);
+      } else {
+        results.push(null);
+        missing.push(task.job_id);
+      }
+    }
+    return responseJson({ task_group: g, results, missing });
   }
 
   async groups(job: string): Promise<ITaskGroup[]> {

@@ -4,12 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors';
+import { encodeJson, type JsonText } from '../domain/json-bytes';
 import type { JsonValue } from '../domain/types';
-import { pythonLiteral } from './python-literal';
+import { pythonString } from './python-literal';
 
 /** What a task notebook receives as `job`. */
 export interface ITaskParameters {
-  param: JsonValue;
+  /** The parameter; as `JsonText` (its stored JSON) it reaches the kernel exactly as it was sent. */
+  param: JsonValue | JsonText;
   job_id: number;
   task_group: string;
   task_name: string;
@@ -59,15 +61,24 @@ function newCellId(taken: Set<unknown>): string {
   }
 }
 
-/** Source of the injected cell for a Python kernel. */
+/** The JSON text of `job`: `{"param": ..., "job_id": i, "task_group": "...", "task_name": "..."}`. */
+export function jobJson(params: ITaskParameters): string {
+  // A JsonText is written as it is (encodeJson splices it): the parameter exactly as it was sent.
+  const param = encodeJson(params.param, 'the parameter').toString('utf8');
+  return (
+    `{"param": ${param}, "job_id": ${JSON.stringify(params.job_id)}, ` +
+    `"task_group": ${JSON.stringify(params.task_group)}, "task_name": ${JSON.stringify(params.task_name)}}`
+  );
+}
+
+/**
+ * Source of the injected cell for a Python kernel: `job` read from its JSON text by Python's own
+ * `json` module (DESIGN.md "Parameters, papermill-style"), so ints of any size, `1.0`, `-0.0`
+ * and key order arrive as they were sent, and nesting has no 200-level literal limit.
+ * `__import__` leaves no `json` name behind in the notebook's namespace.
+ */
 export function pythonParametersSource(params: ITaskParameters): string {
-  const job = {
-    param: params.param,
-    job_id: params.job_id,
-    task_group: params.task_group,
-    task_name: params.task_name
-  };
-  return `# Parameters\njob = ${pythonLiteral(job)}\n`;
+  return `# Parameters\njob = __import__('json').loads(${pythonString(jobJson(params))})\n`;
 }
 
 /**

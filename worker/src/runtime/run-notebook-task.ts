@@ -2,10 +2,11 @@ import { Retry, type ITaskContext, type TaskHandler } from '../celery';
 import { ServiceUnavailableError } from '../domain/errors';
 import type { ITaskEvent } from '../domain/ports';
 import type { IStorage } from '../domain/storage';
+import { JsonText } from '../domain/json-bytes';
 import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
-import { executeNotebook, type INotebook, type KernelPool } from '../executor';
+import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
 import { NotebookFailedError } from './notebook-failed-error';
 import { inStep, RunStepError } from './run-step-error';
 
@@ -26,6 +27,8 @@ export interface IRunNotebookDeps {
    * `nbgrid: {reuse_kernel: true}`) or `all`. @defaultValue 'off'
    */
   kernelReuse?: KernelReuseMode;
+  /** Bounds on the outputs kept in a result notebook. @defaultValue the executor's (20 MiB per output, 50 MiB per notebook) */
+  outputLimits?: IOutputLimits;
   log?: (line: string) => void;
 }
 
@@ -174,7 +177,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
         startTimeout: deps.kernelStartTimeout ?? 60,
         signal: ctx.signal,
         kernelPool: deps.kernelPool,
-        reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse)
+        reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse),
+        outputLimits: deps.outputLimits
       })
     );
     const run: IJobRun = {
@@ -187,7 +191,9 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       attempt: started.runs_total + 1,
       task_id: ctx.taskId
     };
-    const recorded = await inStep('record', () => runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? exec.result : undefined));
+    // The kernel's JSON text, stored as it is: JavaScript numbers would change big ints, 1.0, -0.0.
+    const returned = exec.resultJson !== undefined ? new JsonText(exec.resultJson) : exec.result;
+    const recorded = await inStep('record', () => runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? returned : undefined));
     const latest = recorded ?? (await runs.get(task.name));
     await emitQuietly(deps, taskEvent(latest));
     const last = latest.job_runs[latest.job_runs.length - 1];

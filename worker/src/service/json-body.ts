@@ -15,6 +15,17 @@ import { errorBody } from './error-handler';
 const UTF8_NAMES = new Set(['utf-8', 'utf8']);
 
 /**
+ * The text each parsed body object was parsed from, for routes that keep values exactly as sent
+ * (the parameters of a map: see `jsonArrayElements`). Held only as long as the body object.
+ */
+const SOURCES = new WeakMap<object, string>();
+
+/** The JSON text `body` (a request body this parser made) was parsed from, if it is an object or array. */
+export function bodySource(body: unknown): string | undefined {
+  return typeof body === 'object' && body !== null ? SOURCES.get(body) : undefined;
+}
+
+/**
  * The `charset` parameter of a Content-Type header, lower-cased and unquoted, or `undefined`.
  * @example declaredCharset('application/json; charset="Latin1"') === 'latin1'
  */
@@ -55,7 +66,9 @@ export function parseJsonBody(text: string): unknown {
     );
   }
   try {
-    return JSON.parse(text) as unknown;
+    const body = JSON.parse(text) as unknown;
+    if (typeof body === 'object' && body !== null) SOURCES.set(body, text);
+    return body;
   } catch (error: unknown) {
     throw new InvalidInputError(`request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -170,6 +170,9 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
       // without it, every cell waits ~40 ms on delayed ACKs
       '--KernelGatewayApp.api=nbgrid.gateway.personality',
       '--JupyterWebsocketPersonality.list_kernels=True',
+      // Jupyter Server's IOPub rate limits replace a large print with "IOPub data rate exceeded"
+      // and drop outputs while the run stays OK; the worker bounds output itself (output-budget.ts).
+      '--ZMQChannelsWebsocketConnection.limit_rate=False',
       '--KernelGatewayApp.log_level=WARN'
     ],
     dir: options.dir,

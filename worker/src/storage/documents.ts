@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Binary } from 'mongodb';
-import { decodeJson } from '../domain/json-bytes';
+import { decodeJson, JsonText } from '../domain/json-bytes';
+import type { IExactTask } from '../domain/task-repository';
 import type { ITaskSummary } from '../domain/task-state';
 import type { IJobRun, ITask, JsonValue, QueueState, RunStatus } from '../domain/types';
 import { taskName } from '../notebooks/task-names';
@@ -116,6 +117,13 @@ export function toTask(doc: ITaskDoc): ITask {
   };
   if (doc.result) task.result = decodeJson(binaryBytes(doc.result)) as JsonValue;
   return task;
+}
+
+/** A stored task, with its parameter and returned value also as their exact JSON text. */
+export function toExactTask(doc: ITaskDoc): IExactTask {
+  const exact: IExactTask = { task: toTask(doc), param: JsonText.fromBytes(binaryBytes(doc.param)) };
+  if (doc.result) exact.result = JsonText.fromBytes(binaryBytes(doc.result));
+  return exact;
 }
 
 /** A stored task's state as the domain type (parameter and returned value left out). */

@@ -6,8 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Binary, MongoBulkWriteError, type Db, type Filter } from 'mongodb';
-import { decodeJson, encodeJson } from '../domain/json-bytes';
-import type { JsonValue } from '../domain/types';
+import { jsonArrayElements } from '../domain/json-spans';
 import { parseTaskName } from '../notebooks/task-names';
 import { isDuplicateKey, type BlobStore } from './blob-store';
 import { Collections } from './collections';
@@ -118,8 +117,8 @@ export class TaskGroups {
     if (stored?.params) packed = binaryBytes(stored.params);
     else if (stored?.params_sha256) packed = await this.blobs.get(stored.params_sha256);
     else throw new Error(`task group ${group._id} has no stored parameters`);
-    const values = decodeJson(packed) as JsonValue[];
-    const params = values.map((v, i) => encodeJson(v, `params[${i}]`));
+    // Split the stored array as text: parsing and serializing again would change numbers and key order.
+    const params = jsonArrayElements(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength).toString('utf8')).map((t) => Buffer.from(t, 'utf8'));
     this.paramsCache.set(key, params);
     while (this.paramsCache.size > 2) this.paramsCache.delete(this.paramsCache.keys().next().value as string);
     return params;

@@ -5,11 +5,12 @@
  */
 import type { Db, Filter } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
+import type { IExactTask } from '../domain/task-repository';
 import type { INotebookInfo, ITask, QueueState } from '../domain/types';
 import { stripIpynb, taskNotebookPath } from '../notebooks/task-names';
 import type { BlobStore } from './blob-store';
 import { Collections } from './collections';
-import { toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
+import { toExactTask, toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import { prefixRegex } from './notebook-store';
 import type { MongoConnection } from './mongo-connection';
 import type { TaskGroups } from './task-groups';
@@ -60,13 +61,21 @@ export class TaskQueries {
 
   /** Full tasks of one group (or `'*'`), in map order. */
   async list(job: string, taskGroup: string): Promise<ITask[]> {
+    return (await this.listDocs(job, taskGroup)).map(toTask);
+  }
+
+  /** `list` with each parameter and returned value also as its stored JSON text. */
+  async listExact(job: string, taskGroup: string): Promise<IExactTask[]> {
+    return (await this.listDocs(job, taskGroup)).map(toExactTask);
+  }
+
+  private async listDocs(job: string, taskGroup: string): Promise<ITaskDoc[]> {
     await this.groups.ensureMaterialized(job, taskGroup);
-    const docs = await this.conn.run((db) => {
+    return this.conn.run((db) => {
       const filter: Filter<ITaskDoc> = taskGroup === '*' ? { job } : { job, task_group: taskGroup };
       const sort = taskGroup === '*' ? { group_seq: 1, job_id: 1 } : { job_id: 1 };
       return this.tasks(db).find(filter).sort(sort as Record<string, 1>).toArray();
     });
-    return docs.map(toTask);
   }
 
   /**
@@ -94,10 +103,19 @@ export class TaskQueries {
 
   /** A task by name (`.ipynb` optional). @throws NotFoundError */
   async get(taskName: string): Promise<ITask> {
+    return toTask(await this.getDoc(taskName));
+  }
+
+  /** A task by name with its parameter and returned value as stored JSON text. @throws NotFoundError */
+  async getExact(taskName: string): Promise<IExactTask> {
+    return toExactTask(await this.getDoc(taskName));
+  }
+
+  private async getDoc(taskName: string): Promise<ITaskDoc> {
     const name = stripIpynb(taskName);
     let doc = await this.conn.run((db) => this.tasks(db).findOne({ _id: name }));
     if (!doc && (await this.groups.materializeOne(name))) doc = await this.conn.run((db) => this.tasks(db).findOne({ _id: name }));
     if (!doc) throw new NotFoundError(`task '${name}' does not exist; job.status() (nbgrid status <job>) lists a job's tasks`);
-    return toTask(doc);
+    return doc;
   }
 }

@@ -34,10 +34,11 @@ export class TaskRenderer {
    * @throws NotFoundError when the task does not exist
    */
   async renderTask(taskName: string): Promise<IRenderedTask> {
-    const task = await this.queries.get(taskName);
+    const { task, param } = await this.queries.getExact(taskName);
     const main = decodeJson(await this.mainBytes(task.main_sha256));
     const notebook = renderTaskNotebook(main, {
-      param: task.param,
+      // the parameter's stored text, so the kernel's json.loads reads exactly what was sent
+      param,
       job_id: task.job_id,
       task_group: task.task_group,
       task_name: task.name

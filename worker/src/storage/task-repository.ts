@@ -4,7 +4,7 @@
  * (IndexedStatus), reads (TaskQueries), rendering (TaskRenderer) and bulk updates
  * (TaskBulkUpdates). Here storage documents become domain types.
  */
-import type { INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
+import type { IExactTask, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
 import { newTaskGroup } from '../notebooks/task-names';
@@ -98,6 +98,10 @@ export class TaskRepository implements ITaskRepository {
 
   list(job: string, taskGroup: string): Promise<ITask[]> {
     return this.queries.list(job, taskGroup);
+  }
+
+  listExact(job: string, taskGroup: string): Promise<IExactTask[]> {
+    return this.queries.listExact(job, taskGroup);
   }
 
   listTaskNotebooks(prefix: string): Promise<INotebookInfo[]> {

@@ -5,7 +5,7 @@
  */
 import { Binary, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import { InvalidInputError } from '../domain/errors';
-import { encodeJson } from '../domain/json-bytes';
+import { encodeJson, type JsonText } from '../domain/json-bytes';
 import { MAX_RESULT_BYTES, resultTooLarge, type IRunRecorder, type IStuckTaskRef, type ITaskRef } from '../domain/run-recorder';
 import type { IRenderedTask } from '../domain/task-repository';
 import { ACTIVE_STATES } from '../domain/task-state';
@@ -66,7 +66,7 @@ export class TaskRuns implements IRunRecorder {
     );
   }
 
-  async recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | undefined): Promise<ITask | null> {
+  async recordRun(task: string | ITaskRef, run: IJobRun, resultNotebook: unknown | null, resultValue: JsonValue | JsonText | undefined): Promise<ITask | null> {
     const name = stripIpynb(typeof task === 'string' ? task : task.name);
     // Checked before anything is written to the task: a value too large (or too deep) for the
     // task document turns the run into an ERROR that says so; the result notebook is kept.

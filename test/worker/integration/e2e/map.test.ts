@@ -59,7 +59,7 @@ describe('map', () => {
     const injected = cells.findIndex((c) => (c.metadata.tags ?? []).includes('injected-parameters'));
     expect(injected).toBe(1); // after the `parameters` cell, as papermill places it
     const src = ([] as string[]).concat(cells[injected].source).join('');
-    expect(src).toContain(`'task_group': '${m.task_group}'`);
+    expect(src).toContain(`"task_group": "${m.task_group}"`); // read by json.loads (issue 14)
     const out = ([] as string[]).concat(cells[2].outputs?.[0]?.text ?? []).join('');
     expect(out).toBe('param is 0\n');
     // The task notebook itself is readable too (rendered from main + parameter).

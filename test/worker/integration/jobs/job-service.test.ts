@@ -100,7 +100,8 @@ describe('JobService', () => {
 
     const rendered = await svc.getNotebook(`tasks/main/${res.task_group}-2.ipynb`);
     const cells = (rendered.content as { cells: { source: string }[] }).cells;
-    expect(cells[1].source).toContain(`'param': {'x.y': 'nul\\x00'}, 'job_id': 2, 'task_group': '${res.task_group}'`);
+    // job = json.loads('...') (issue 14): the JSON text in a Python string literal, its backslashes doubled
+    expect(cells[1].source).toContain(`"param": {"x.y":"nul\\\\u0000"}, "job_id": 2, "task_group": "${res.task_group}"`);
     expect(rendered.name).toBe(`tasks/main/${res.task_group}-2.ipynb`);
   });
 
@@ -131,7 +132,7 @@ describe('JobService', () => {
     expect(publisher.published).toHaveLength(1);
     expect(publisher.published[0]).toHaveLength(1000);
     const last = await svc.getNotebook(`tasks/bulk/${res.task_group}-999.ipynb`);
-    expect(JSON.stringify(last.content)).toContain("'param': 999, 'job_id': 999");
+    expect(JSON.stringify(last.content)).toContain('\\"param\\": 999, \\"job_id\\": 999');
   });
 
   it('restarts only tasks without an OK run, reset restarts all, refresh re-points to the current notebook', async () => {
@@ -270,7 +271,7 @@ describe('JobService', () => {
       const t = m.tasks[250];
       const { task, notebook: rendered } = await store.runs.renderTask(t.name);
       expect(task).toMatchObject({ task_id: t.task_id, param: 'p250', state: 'PENDING' });
-      expect(JSON.stringify(rendered)).toContain("'param': 'p250', 'job_id': 250");
+      expect(JSON.stringify(rendered)).toContain('\\"param\\": \\"p250\\", \\"job_id\\": 250');
       expect(await store.runs.markStarted(t.name, t.task_id, 'nbgrid@early')).not.toBeNull();
       await store.runs.recordRun(t.name, run(t.task_id, 'OK'), null, 'done');
       await svc.settled();

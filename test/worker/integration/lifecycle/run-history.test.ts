@@ -220,7 +220,7 @@ describe('names with line separators', () => {
     const { task, notebook: rendered } = await store.runs.renderTask(name);
     expect(task.param).toBe(7);
     const injected = (rendered.cells as { source: string }[])[0].source;
-    expect(injected).toContain(`'task_name': 'tasks/sep\\u2028ar\\u2029ated/${stored.task_group}-0'`);
+    expect(injected).toContain(`"task_name": "tasks/sep\\u2028ar\\u2029ated/${stored.task_group}-0"`);
     expect(await store.runs.markStarted(name, stored.tasks[0].task_id, 'nbgrid@w')).not.toBeNull();
   });
 });

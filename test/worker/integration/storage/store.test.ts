@@ -110,8 +110,9 @@ describe('NbgridStore on FerretDB', () => {
     expect(task.param).toEqual(param);
     const cells = notebook.cells as { metadata: { tags?: string[] }; source: string }[];
     expect(cells[1].metadata.tags).toEqual(['injected-parameters']);
-    expect(cells[1].source).toContain(`'job_id': 4`);
-    expect(cells[1].source).toContain(`'param': [[1, [2, 3]], {'a.b': 'nul\\x00', '$x': None}, float('nan')]`);
+    // job = json.loads('...') (issue 14): the stored JSON text in a Python string literal
+    expect(cells[1].source).toContain(`"job_id": 4`);
+    expect(cells[1].source).toContain(`"param": [[1,[2,3]],{"a.b":"nul\\\\u0000","$x":null},NaN]`);
     await expect(store.runs.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(NotFoundError);
     // Said in words every client's user can follow (Python, CLI), not as a REST route.
     await expect(store.runs.renderTask('tasks/main/ffffffff-0')).rejects.toThrow(

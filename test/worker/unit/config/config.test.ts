@@ -34,7 +34,9 @@ describe('loadConfig', () => {
       kernelPool: undefined,
       prefetch: 1,
       kernelReuse: 'off',
-      kernelLaunch: 'spawn'
+      kernelLaunch: 'spawn',
+      maxOutputBytes: 20 * 1024 * 1024,
+      maxNotebookOutputBytes: 50 * 1024 * 1024
     });
   });
 
@@ -54,7 +56,9 @@ describe('loadConfig', () => {
       NBGRID_KERNEL_POOL: '0',
       NBGRID_PREFETCH: '3',
       NBGRID_KERNEL_REUSE: 'opt-in',
-      NBGRID_KERNEL_LAUNCH: 'fork'
+      NBGRID_KERNEL_LAUNCH: 'fork',
+      NBGRID_MAX_OUTPUT_BYTES: '1000',
+      NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES: '5000'
     });
     expect(config).toEqual({
       redisUrl: 'rediss://redis.example:6380/2',
@@ -71,7 +75,9 @@ describe('loadConfig', () => {
       kernelPool: 0,
       prefetch: 3,
       kernelReuse: 'opt-in',
-      kernelLaunch: 'fork'
+      kernelLaunch: 'fork',
+      maxOutputBytes: 1000,
+      maxNotebookOutputBytes: 5000
     });
   });
 

@@ -6,7 +6,7 @@ function reply(json: string) {
 
 describe('decodeReturnedValue', () => {
   it('decodes JSON, NUL and unicode included', () => {
-    expect(decodeReturnedValue(reply('{"a": [1, null, "x\\u0000y", "\u00e9"]}'))).toEqual({ value: { a: [1, null, 'x\u0000y', '\u00e9'] } });
+    expect(decodeReturnedValue(reply('{"a": [1, null, "x\\u0000y", "\u00e9"]}'))).toEqual({ value: { a: [1, null, 'x\u0000y', '\u00e9'] }, text: '{"a": [1, null, "x\\u0000y", "\u00e9"]}' });
   });
 
   it('is no value for an empty text', () => {
@@ -14,7 +14,7 @@ describe('decodeReturnedValue', () => {
   });
 
   it('is a null value for JSON null', () => {
-    expect(decodeReturnedValue(reply('null'))).toEqual({ value: null });
+    expect(decodeReturnedValue(reply('null'))).toEqual({ value: null, text: 'null' });
   });
 
   it('reports the Python error of the expression', () => {

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../../../worker/src/domain/errors';
+import { JsonText } from '../../../../worker/src/domain/json-bytes';
 import { INJECTED_TAG, renderTaskNotebook, type ITaskParameters } from '../../../../worker/src/notebooks/inject-parameters';
 import { runPython } from './python';
 
@@ -103,8 +104,9 @@ describe('renderTaskNotebook', () => {
   it('writes the documented job dict', () => {
     const nb = renderTaskNotebook(notebook([], 5), { param: 7, job_id: 0, task_group: 'deadbeef', task_name: 'tasks/main/deadbeef-0' }) as { cells: Cell[] };
     expect(nb.cells[0].metadata).toEqual({ tags: [INJECTED_TAG] });
+    // Read by Python's json (issue 14: numbers and key order exactly as sent).
     expect(nb.cells[0].source).toBe(
-      "# Parameters\njob = {'param': 7, 'job_id': 0, 'task_group': 'deadbeef', 'task_name': 'tasks/main/deadbeef-0'}\n"
+      "# Parameters\njob = __import__('json').loads('{\"param\": 7, \"job_id\": 0, \"task_group\": \"deadbeef\", \"task_name\": \"tasks/main/deadbeef-0\"}')\n"
     );
   });
 
@@ -112,5 +114,33 @@ describe('renderTaskNotebook', () => {
     const main = notebook([code('x')], 5, { name: 'ir', display_name: 'R', language: 'R' });
     expect(() => renderTaskNotebook(main, PARAMS)).toThrow(InvalidInputError);
     expect(() => renderTaskNotebook(main, PARAMS)).toThrow(/'ir'.*only Python/);
+  });
+});
+
+describe('exact parameters (issue 14)', () => {
+  const JOB_OF = String.raw`
+import json, sys
+nb = json.loads(sys.stdin.read())
+cell = [c for c in nb['cells'] if 'injected-parameters' in c['metadata'].get('tags', [])][0]
+scope = {}
+exec(cell['source'], scope)
+p = scope['job']['param']
+print(repr(p))
+print(sorted(k for k in scope if not k.startswith('__')))
+`;
+
+  it('injects the stored JSON text, read by json.loads: big ints, 1.0, -0.0, 10**30 and key order as sent', () => {
+    const text = '[9007199254740993,1.0,-0.0,1000000000000000000000000000000,{"2":"b","1":"a"},"it\'s \\"q\\" \\\\ \\u2028 \\ud800"]';
+    const nb = renderTaskNotebook(notebook([code('x = 1')], 5), { ...PARAMS, param: new JsonText(text) });
+    const [repr, names] = runPython(JOB_OF, JSON.stringify(nb)).trim().split('\n');
+    expect(repr).toBe("[9007199254740993, 1.0, -0.0, 1000000000000000000000000000000, {'2': 'b', '1': 'a'}, 'it\\'s \"q\" \\\\ \\u2028 \\ud800']");
+    expect(names).toBe("['job']"); // no `json` name left behind
+  });
+
+  it('has no 200-level nesting limit (a Python literal has one)', () => {
+    const depth = 500;
+    const nb = renderTaskNotebook(notebook([code('x = 1')], 5), { ...PARAMS, param: new JsonText('['.repeat(depth) + ']'.repeat(depth)) });
+    const repr = runPython(JOB_OF, JSON.stringify(nb)).trim().split('\n')[0];
+    expect(repr).toBe('['.repeat(depth) + ']'.repeat(depth));
   });
 });

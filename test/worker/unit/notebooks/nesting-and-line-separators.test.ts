@@ -26,7 +26,7 @@ describe('nesting depth', () => {
     const v = nested(MAX_JSON_DEPTH, kind);
     expect(encodeJson(v, 'params[0]').byteLength).toBeGreaterThan(MAX_JSON_DEPTH);
     const nb = renderTaskNotebook(main, { param: v as never, job_id: 0, task_group: 'abcdef01', task_name: 'tasks/m/abcdef01-0' });
-    expect(JSON.stringify(nb)).toContain("'param': ");
+    expect(JSON.stringify(nb)).toContain('\\"param\\": '); // job = json.loads('{"param": ...}')
   });
 
   it.each([MAX_JSON_DEPTH + 1, 3000, 20000, 200000])('refuses %i levels with an InvalidInputError naming the value, never a RangeError', (levels) => {

@@ -1,6 +1,8 @@
 /** `/api/jobs/<name>/...`: map, status, tasks, restart, cancel, results, groups. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../../domain/errors';
+import { JsonText } from '../../domain/json-bytes';
+import { jsonArrayElements, jsonMemberText } from '../../domain/json-spans';
 import type { IJobService } from '../../domain/ports';
 import type { JsonValue } from '../../domain/types';
 import {
@@ -19,6 +21,7 @@ import {
   type IRestartBody,
   type IResultsQuery
 } from '../../schemas';
+import { bodySource } from '../json-body';
 import { expandRange } from '../range';
 
 const JOB = 'job name';
@@ -47,6 +50,23 @@ export function mapParams(body: IMapBody): JsonValue[] {
   return body.params as JsonValue[];
 }
 
+/**
+ * The map body's `params` as the JSON texts they were sent as (one per parameter), so they are
+ * stored and reach the kernel exactly; undefined for `range` or a body parsed elsewhere.
+ */
+export function exactMapParams(body: IMapBody): JsonText[] | undefined {
+  const source = bodySource(body);
+  if (source === undefined || body.params === undefined) return undefined;
+  const params = jsonMemberText(source, 'params');
+  if (params === undefined) return undefined;
+  const texts = jsonArrayElements(params);
+  // The body was validated from the same text, so this holds; if not, fall back to the values.
+  return texts.length === body.params.length ? texts.map((t) => new JsonText(t)) : undefined;
+}
+
+/** A response body already serialized (values spliced in as stored), sent as it is. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /** restart and cancel may be posted without a body: it means all defaults. */
 async function emptyBodyIsEmptyObject(request: FastifyRequest): Promise<void> {
   if (request.body === undefined) {
@@ -62,11 +82,11 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
       const name = assertValidName(request.params.name, JOB);
       const body = request.body;
       const params = mapParams(body);
-      const result = await jobs.map(name, {
-        params,
-        require: body.require ?? null,
-        cell_timeout: body.cell_timeout ?? null
-      });
+      const result = await jobs.map(
+        name,
+        { params, require: body.require ?? null, cell_timeout: body.cell_timeout ?? null },
+        exactMapParams(body)
+      );
       return reply.code(201).send(result);
     }
   );
@@ -79,16 +99,18 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
       if (!jobs.statusJson) return { rows: await jobs.status(job, request.query.task_group) };
       // Rows built by statusRow() (the schema's shape), already JSON: skip re-serializing them.
       const json = await jobs.statusJson(job, request.query.task_group);
-      return reply.type('application/json; charset=utf-8').send(`{"rows":${json}}`);
+      return reply.type(JSON_TYPE).send(`{"rows":${json}}`);
     }
   );
 
   app.get<{ Params: IJobParams; Querystring: IGroupQuery }>(
     '/api/jobs/:name/tasks',
     { schema: tasksSchema },
-    async (request) => ({
-      tasks: await jobs.tasks(assertValidName(request.params.name, JOB), request.query.task_group)
-    })
+    async (request, reply) => {
+      const job = assertValidName(request.params.name, JOB);
+      if (!jobs.tasksJson) return { tasks: await jobs.tasks(job, request.query.task_group) };
+      return reply.type(JSON_TYPE).send(await jobs.tasksJson(job, request.query.task_group));
+    }
   );
 
   app.post<{ Params: IJobParams; Body: IRestartBody | undefined }>(
@@ -116,7 +138,11 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
   app.get<{ Params: IJobParams; Querystring: IResultsQuery }>(
     '/api/jobs/:name/results',
     { schema: resultsSchema },
-    async (request) => jobs.results(assertValidName(request.params.name, JOB), request.query.task_group)
+    async (request, reply) => {
+      const job = assertValidName(request.params.name, JOB);
+      if (!jobs.resultsJson) return jobs.results(job, request.query.task_group);
+      return reply.type(JSON_TYPE).send(await jobs.resultsJson(job, request.query.task_group));
+    }
   );
 
   app.get<{ Params: IJobParams }>('/api/jobs/:name/groups', { schema: groupsSchema }, async (request) => ({

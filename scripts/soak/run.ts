@@ -48,8 +48,9 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    // upStack gives its workers `default` plus `labels`; a worker started in place of a killed one gets the same.
+    stack = await upStack({ home, workers: options.workers, labels: [SECOND_LABEL], visibilityTimeout: options.visibilityTimeout, detached: false });
     const labels = ['default', SECOND_LABEL];
-    stack = await upStack({ home, workers: options.workers, labels, visibilityTimeout: options.visibilityTimeout, detached: false });
     log(`stack up in ${home} (api ${stack.info.api_url})`);
     if (options.monitor) monitor = RedisMonitor.start(stack.info.redis_url, path.join(stack.info.run_dir, 'redis-monitor.log'));
     faults = new FaultInjector(stack, rnd, options.visibilityTimeout, labels, log);

@@ -35,6 +35,8 @@ export interface IAccount {
   resultMismatch: number;
   /** Runs that executed but were not counted (redeliveries, restarts, lost attempts). */
   uncountedRuns: number;
+  /** ERROR runs of tasks that should succeed (a fault's doing; a client restart repaired them), by message. */
+  faultErrors: Map<string, number>;
   verdicts: ITaskVerdict[];
 }
 
@@ -90,9 +92,27 @@ export function account(verdicts: ITaskVerdict[]): IAccount {
     duplicates: count('duplicate'),
     wrongOutcome: count('wrong-outcome'),
     resultMismatch: count('result-mismatch'),
+    faultErrors: faultErrors(verdicts),
     uncountedRuns: verdicts.reduce((n, v) => n + (v.task?.job_runs.filter((r) => /^not counted|stopped during the run|could not be recorded/.test(r.message)).length ?? 0), 0),
     verdicts
   };
+}
+
+/** First line of a message with numbers and ids blanked, so runs failing for one reason group together. */
+export const messageShape = (message: string): string =>
+  message.split('\n')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').replace(/\d+(\.\d+)?/g, 'N').slice(0, 140);
+
+function faultErrors(verdicts: ITaskVerdict[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of verdicts) {
+    if (!shouldSucceed(v.param)) continue;
+    for (const r of v.task?.job_runs ?? []) {
+      if (r.status !== 'ERROR' || UNCOUNTED.test(r.message)) continue;
+      const key = messageShape(r.message);
+      out.set(key, (out.get(key) ?? 0) + 1);
+    }
+  }
+  return out;
 }
 
 /** Any loss at all: the soak's exit status. */

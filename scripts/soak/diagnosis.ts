@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Redis from 'ioredis';
-import { lastRun, okRuns, type ITaskVerdict } from './accounting';
+import { lastRun, messageShape as shape, okRuns, type ITaskVerdict } from './accounting';
 
 /** Where a task id's message is in Redis at the end. */
 interface IMessagePlace {
@@ -17,6 +17,9 @@ interface IMessagePlace {
   meta: { status: string; detail: string } | null;
   revoked: boolean;
 }
+
+/** Seconds after which an unacked entry nobody refreshes has lost its holder (workers touch every <= 2 s). */
+const ORPHAN_AGE_SECONDS = 15;
 
 export interface IDiagnosis {
   cls: string;
@@ -109,9 +112,6 @@ export class StackLogs {
   }
 }
 
-/** Numbers, ids and times out of a message, so runs failing for one reason group together. */
-const shape = (message: string): string =>
-  message.split('\n')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').replace(/\d+(\.\d+)?/g, 'N').slice(0, 140);
 
 /** A cause for one bad task, from its history and where its message is. */
 export function diagnose(v: ITaskVerdict, snap: RedisSnapshot, logs: StackLogs, deadWorkers: Set<string>): IDiagnosis {
@@ -131,9 +131,11 @@ export function diagnose(v: ITaskVerdict, snap: RedisSnapshot, logs: StackLogs, 
   let cls: string;
   if (p.includes('stuck')) {
     if (where.unackedAge !== null) {
-      cls = t.worker && deadWorkers.has(t.worker)
-        ? `stuck ${t.state}: its killed worker's message waits in kombu's unacked hash for the visibility timeout`
-        : `stuck ${t.state}: message unacked (held by a worker that died or never finished it), not restored yet`;
+      // A live worker refreshes what it holds every 2 s at most: an entry older than that has a dead holder.
+      const orphan = where.unackedAge > ORPHAN_AGE_SECONDS;
+      if (t.worker && deadWorkers.has(t.worker)) cls = `stuck ${t.state}: its killed worker's message waits in kombu's unacked hash for the visibility timeout`;
+      else if (orphan) cls = `stuck ${t.state}: prefetched by a worker that died (unacked entry not refreshed), waits for the visibility timeout`;
+      else cls = `stuck ${t.state}: message held by a live worker at the end of the drain`;
     } else if (where.queued.length) cls = `stuck ${t.state}: message still queued at the end of the drain`;
     else if (where.meta) cls = `stuck ${t.state}: message acked as Celery ${where.meta.status}, MongoDB never told`;
     else cls = `stuck ${t.state}: message gone (no queue, not unacked, no Celery result)`;

@@ -32,10 +32,20 @@ export function summaryTable(s: ISoakSummary): string {
     ['stuck', both((a) => a.stuck)],
     ['wrong outcome', both((a) => a.wrongOutcome)],
     ['results mismatch', String(s.main.resultMismatch)],
+    ['runs failed by faults', `${[...s.main.faultErrors.values(), ...s.cancelled.faultErrors.values()].reduce((a, b) => a + b, 0)} (ERROR runs of tasks that should succeed)`],
     ['runs not counted', `${s.main.uncountedRuns + s.cancelled.uncountedRuns} (redeliveries, restarts, lost attempts: in the history, never an OK)`],
     ['time to drain', s.drainSeconds === null ? 'not drained (bounded wait over)' : `${s.drainSeconds.toFixed(1)} s`],
     ['API calls retried', String(s.failedCalls)]
   ]);
+}
+
+/** ERROR runs of tasks that should succeed, by message: what the faults did before a restart repaired it. */
+export function faultErrorsText(s: ISoakSummary): string {
+  const merged = new Map<string, number>();
+  for (const a of [s.main, s.cancelled]) for (const [k, n] of a.faultErrors) merged.set(k, (merged.get(k) ?? 0) + n);
+  if (merged.size === 0) return '';
+  const rows = [...merged.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${String(n).padStart(4)}  ${k}`);
+  return `\nRuns of tasks that should succeed, failed by a fault (each repaired by a client restart, or counted as lost):\n${rows.join('\n')}\n`;
 }
 
 /** Each class once: how many tasks, their names (a few), and the evidence of the first two. */

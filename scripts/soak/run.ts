@@ -17,7 +17,7 @@ import { FaultInjector } from './fault-injector';
 import { readSoakOptions } from './options';
 import { SeededRandom } from './random';
 import { RedisMonitor } from './redis-monitor';
-import { diagnosisText, summaryTable } from './report';
+import { diagnosisText, faultErrorsText, summaryTable } from './report';
 import { SECOND_LABEL, SOAK_JOB, SoakScenario } from './scenario';
 import { SoakClient } from './soak-client';
 
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       drainSeconds: result.drainSeconds,
       failedCalls: client.failedCalls
     };
-    process.stdout.write(`\n${summaryTable(summary)}\n`);
+    process.stdout.write(`\n${summaryTable(summary)}\n${faultErrorsText(summary)}`);
 
     const bad = [...mainAccount.verdicts, ...cancelAccount.verdicts].filter((v) => v.problems.length > 0);
     if (bad.length > 0) {

@@ -35,7 +35,7 @@ export interface IAccount {
   resultMismatch: number;
   /** Runs that executed but were not counted (redeliveries, restarts, lost attempts). */
   uncountedRuns: number;
-  /** ERROR runs of tasks that should succeed (a fault's doing; a client restart repaired them), by message. */
+  /** ERROR runs of main-map tasks that should succeed (a fault's or a restart's doing), by message. */
   faultErrors: Map<string, number>;
   verdicts: ITaskVerdict[];
 }
@@ -105,7 +105,8 @@ export const messageShape = (message: string): string =>
 function faultErrors(verdicts: ITaskVerdict[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const v of verdicts) {
-    if (!shouldSucceed(v.param)) continue;
+    // The cancelled map's interrupted runs are the cancel's doing, not a fault's.
+    if (v.map !== 'main' || !shouldSucceed(v.param)) continue;
     for (const r of v.task?.job_runs ?? []) {
       if (r.status !== 'ERROR' || UNCOUNTED.test(r.message)) continue;
       const key = messageShape(r.message);

@@ -7,7 +7,7 @@ JEST := npx jest
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.bin:$(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: help setup build build-worker build-extension install-python lint typecheck \
-        test test-unit test-integration test-python test-ui demo bench bench-queue faults clean
+        test test-unit test-integration test-python test-ui demo bench bench-queue faults soak clean
 
 help:
 	@echo "make demo   - set up, start the stack, map examples/main.ipynb over range(10), stop"
@@ -62,6 +62,10 @@ bench: build-worker
 
 faults: build-worker
 	@node -r ./scripts/ts-hook.js scripts/faults/run.ts
+
+# Chaos under load (about 10-20 min; not part of `make test`). SOAK_TASKS, SOAK_MINUTES, SOAK_SEED, ...: see README "Soak test".
+soak: build-worker
+	@node -r ./scripts/ts-hook.js scripts/soak/run.ts
 
 clean:
 	rm -rf lib worker/dist nbgrid/labextension .nbgrid

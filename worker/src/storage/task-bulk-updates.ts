@@ -12,6 +12,15 @@ import type { IndexedStatus } from './indexed-status';
 import type { MongoConnection } from './mongo-connection';
 import type { TaskGroups } from './task-groups';
 
+/**
+ * Statements per bulk write. FerretDB v1 (SQLite) keeps one pooled SQLite connection per statement
+ * of an `update` command until the command ends, out of 100: a command of 100 statements or more
+ * waits forever for a connection, holding its locks, and every later command hangs behind it
+ * (seen in `make soak`; `scripts/soak/repro-ferretdb-bulk-update.ts` shows 99 passing, 100 hanging).
+ * Concurrent commands share the pool, so batches stay well below it.
+ */
+export const BULK_WRITE_BATCH = 20;
+
 export class TaskBulkUpdates {
   constructor(
     private readonly conn: MongoConnection,
@@ -23,10 +32,15 @@ export class TaskBulkUpdates {
     return db.collection<ITaskDoc>(Collections.tasks);
   }
 
-  /** Give tasks new Celery ids and attempts and set them PENDING again: one bulk write. */
+  /** Give tasks new Celery ids and attempts and set them PENDING again: bulk writes of {@link BULK_WRITE_BATCH}. */
   async restartTasks(restarts: ITaskRestart[]): Promise<void> {
     if (restarts.length === 0) return;
     const now = new Date().toISOString();
+    for (let i = 0; i < restarts.length; i += BULK_WRITE_BATCH) await this.restartBatch(restarts.slice(i, i + BULK_WRITE_BATCH), now);
+    for (const group of new Set(restarts.map((r) => r.task_group))) await this.status.drop(group);
+  }
+
+  private async restartBatch(restarts: ITaskRestart[], now: string): Promise<void> {
     await this.conn.run((db) =>
       this.tasks(db).bulkWrite(
         restarts.map((r) => ({
@@ -49,7 +63,6 @@ export class TaskBulkUpdates {
         { ordered: false }
       )
     );
-    for (const group of new Set(restarts.map((r) => r.task_group))) await this.status.drop(group);
   }
 
   /**

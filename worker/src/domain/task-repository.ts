@@ -36,6 +36,16 @@ export interface ITaskRestart {
   task_group: string;
   /** Set when the task is re-pointed at the current main notebook. */
   main_sha256?: string;
+  /**
+   * The Celery id the restart read: the task is restarted only if it still has it, so a task
+   * restarted meanwhile by someone else is left to that restart.
+   */
+  prev_task_id: string;
+  /**
+   * Restart only if the task still has no OK run (a restart of failed tasks). A run of the old id
+   * that finished OK between the read and this write wins; the task is then not run again.
+   */
+  unless_ok: boolean;
 }
 
 /** A task with its parameter and returned value as their stored JSON text (exact). */
@@ -92,7 +102,10 @@ export interface ITaskRepository {
   listTaskNotebooks(prefix: string): Promise<INotebookInfo[]>;
   /** The task notebook of `taskName` (`.ipynb` optional), rendered now. @throws NotFoundError */
   renderTask(taskName: string): Promise<IRenderedTask>;
-  /** Give tasks new Celery ids and attempts and set them PENDING again. */
+  /**
+   * Give tasks new Celery ids and attempts and set them PENDING again, each only if it still has
+   * `prev_task_id` (and, with `unless_ok`, no OK run): read the group again to see which did.
+   */
   restartTasks(restarts: ITaskRestart[]): Promise<void>;
   /** Set the group's queued or running tasks to REVOKED; returns how many changed. */
   revokeGroup(job: string, taskGroup: string): Promise<number>;

@@ -33,18 +33,25 @@ export async function restartGroup(deps: IGroupControlDeps, job: string, taskGro
   }
   const tasks = await deps.tasks.summaries(job, taskGroup);
   const chosen = options.reset ? tasks : tasks.filter((t) => t.run_status !== 'OK');
-  const restarts: (ITaskRestart & { prev: ITaskSummary })[] = chosen.map((t) => ({
+  let restarts: (ITaskRestart & { prev: ITaskSummary })[] = chosen.map((t) => ({
     name: t.name,
     task_id: randomUUID(),
     attempt: t.attempt + 1,
     task_group: taskGroup,
     main_sha256: mainSha,
+    prev_task_id: t.task_id,
+    unless_ok: !options.reset,
     prev: t
   }));
   // Queued or running copies of the old attempts would only duplicate work.
   const stale = restarts.filter((r) => isActive(r.prev.state)).map((r) => r.prev.task_id);
   if (stale.length > 0) await deps.publisher.revoke(stale, { terminate: true });
   await deps.tasks.restartTasks(restarts);
+  if (restarts.length > 0) {
+    // Each write was conditional on what was read above: queue only the tasks it changed.
+    const current = new Map((await deps.tasks.summaries(job, taskGroup)).map((t) => [t.name, t.task_id]));
+    restarts = restarts.filter((r) => current.get(r.name) === r.task_id);
+  }
   await publishTasks(
     deps.publisher,
     restarts.map((r) => ({ name: r.name, task_id: r.task_id, attempt: r.attempt, task_group: taskGroup, queue: r.prev.require }))

@@ -45,7 +45,10 @@ export class TaskBulkUpdates {
       this.tasks(db).bulkWrite(
         restarts.map((r) => ({
           updateOne: {
-            filter: { _id: r.name },
+            // Conditional on what the restart read: a run of the old id that finished OK meanwhile,
+            // or another restart, wins (seen in make soak: a restart racing a finishing run gave
+            // the task a second counted OK run).
+            filter: { _id: r.name, task_id: r.prev_task_id, ...(r.unless_ok ? { run_status: { $ne: 'OK' as const } } : {}) },
             update: {
               $set: {
                 task_id: r.task_id,

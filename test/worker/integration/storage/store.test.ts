@@ -178,6 +178,27 @@ describe('NbgridStore on FerretDB', () => {
     expect(final.state).toBe('SUCCESS');
   });
 
+  it('a restart is conditional on what it read: a run of the old id that finished OK meanwhile wins, a reset does not', async () => {
+    const nb = await store.notebooks.put('main', trickyNotebook());
+    const t = await makeTask(nb, 'race');
+    await store.runs.markStarted(t.name, t.task_id, 'nbgrid@w1');
+    // restart() read the task while its run was still going (no OK run yet) ...
+    const [read] = (await store.tasks.summaries('main', t.task_group)).filter((s) => s.name === t.name);
+    expect(read.run_status).not.toBe('OK');
+    // ... then the run finished OK before restart() wrote (seen in make soak: two counted OK runs).
+    await store.runs.recordRun(t.name, run({ status: 'OK', task_id: t.task_id }), null, 'first');
+    const restart = { name: t.name, task_id: randomUUID(), attempt: 2, task_group: t.task_group, prev_task_id: read.task_id };
+    await store.tasks.restartTasks([{ ...restart, unless_ok: true }]);
+    const kept = await store.runs.get(t.name);
+    expect(kept).toMatchObject({ task_id: t.task_id, state: 'SUCCESS', run_status: 'OK', result: 'first' });
+    // A restart that read an id the task no longer has changes nothing either.
+    await store.tasks.restartTasks([{ ...restart, prev_task_id: 'an-older-id', unless_ok: false }]);
+    expect((await store.runs.get(t.name)).task_id).toBe(t.task_id);
+    // reset=True re-runs a task that has an OK run.
+    await store.tasks.restartTasks([{ ...restart, unless_ok: false }]);
+    expect(await store.runs.get(t.name)).toMatchObject({ task_id: restart.task_id, state: 'PENDING', run_status: 'unknown' });
+  });
+
   it('records a lost attempt once, in the history only', async () => {
     const nb = await store.notebooks.put('main', trickyNotebook());
     const t = await makeTask(nb, 2);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidInputError } from '../../domain/errors';
 import type { IJobService } from '../../domain/ports';
 import type { JsonValue } from '../../domain/types';
+import { assertValidLabel } from '../../domain/names';
 import {
   assertValidName,
   cancelSchema,
@@ -64,7 +65,7 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
       const params = mapParams(body);
       const result = await jobs.map(name, {
         params,
-        require: body.require ?? null,
+        require: body.require == null ? null : assertValidLabel(body.require, 'require'),
         cell_timeout: body.cell_timeout ?? null
       });
       return reply.code(201).send(result);

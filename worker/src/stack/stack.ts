@@ -6,7 +6,7 @@ import { FORK_SERVER_NAME, KernelLaunchMode, startGateway } from './gateway';
 import { IManagedProcess, isPidAlive, spawnManaged, stopPid, tailLog } from './managed-process';
 import { startMongo } from './mongo';
 import { ensurePrivateDir, nbgridCli } from './paths';
-import { startRedis } from './redis';
+import { redactedUrl, startRedis } from './redis';
 import { type IStackInfo, readStack, removeStack, writeStack } from './stack-file';
 import { waitFor } from './wait-for';
 
@@ -77,7 +77,7 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
   try {
     const redis = await startRedis({ dir: runDir, detached, host: options.host });
     if (redis.process) started.push(redis.process);
-    log(`redis      ${redis.url}`);
+    log(`redis      ${redactedUrl(redis.url)}`);
     const mongo = await startMongo({ dir: runDir, detached, host: options.host });
     if (mongo.process) started.push(mongo.process);
     log(`mongodb    ${mongo.url}${mongo.process ? ' (FerretDB)' : ' (NBGRID_MONGO_URL)'}`);

@@ -38,7 +38,8 @@ export interface IGatewayOptions extends IServiceOptions {
    * Seconds a kernel with no websocket connection may stay idle before the gateway shuts it down
    * (Jupyter Server's `cull_idle_timeout` with `cull_connected=False`). A worker keeps a websocket
    * open to every kernel it holds, pooled or running, so this only takes kernels nobody holds any
-   * more, such as the warm pool of a worker killed with -9. 0 turns culling off.
+   * more: the warm pool of a worker killed with -9, and (`cull_busy`) a kernel still running the
+   * cell of a dead worker, whose task is redelivered anyway. 0 turns culling off.
    * @defaultValue {@link DEFAULT_CULL_IDLE_SECONDS}
    */
   cullIdleSeconds?: number;
@@ -222,11 +223,12 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
       '--KernelGatewayApp.api=nbgrid.gateway.personality',
       '--JupyterWebsocketPersonality.list_kernels=True',
       '--KernelGatewayApp.log_level=WARN',
-      // Idle kernels nobody is connected to are shut down: a killed worker's pool does not stay.
+      // Kernels nobody is connected to are shut down once idle (no message) for cullIdle seconds:
+      // a killed worker's kernels do not stay. A connected kernel is never culled, busy or not.
       `--MappingKernelManager.cull_idle_timeout=${cullIdle}`,
       `--MappingKernelManager.cull_interval=${cullInterval}`,
       '--MappingKernelManager.cull_connected=False',
-      '--MappingKernelManager.cull_busy=False'
+      '--MappingKernelManager.cull_busy=True'
     ],
     dir: options.dir,
     cwd: kernelCwd,

@@ -57,7 +57,7 @@ export interface IStartedGateway extends IStartedService {
   kernelLaunch: KernelLaunchMode;
   /** The kernel fork server (`fork` mode), stopped by `stop()` after the gateway. */
   forkServer: IManagedProcess | null;
-  /** The kernels' working directory (private, outside the stack's directory), removed by `stop()`. */
+  /** The kernels' working directory (private, outside the stack's directory), removed when the gateway stops. */
   kernelCwd: string;
 }
 
@@ -235,11 +235,19 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
     env,
     detached: options.detached
   });
+  // Whoever stops the gateway process (a stack stops its processes one by one) removes the
+  // kernels' directory with it.
+  const gateway: IManagedProcess = {
+    ...proc,
+    stop: async () => {
+      await proc.stop();
+      fs.rmSync(kernelCwd, { recursive: true, force: true });
+    }
+  };
   // The gateway first, so it shuts its kernels down; then the server, which kills any left.
   const stop = async (): Promise<void> => {
-    await proc.stop();
+    await gateway.stop();
     await forkServer?.stop();
-    fs.rmSync(kernelCwd, { recursive: true, force: true });
     fs.rmSync(configFile, { force: true });
   };
   const url = `http://127.0.0.1:${port}`;
@@ -254,5 +262,5 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
     throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
   }
   fs.rmSync(configFile, { force: true });
-  return { url, token, kernelLaunch, process: proc, forkServer, kernelCwd, stop };
+  return { url, token, kernelLaunch, process: gateway, forkServer, kernelCwd, stop };
 }

@@ -142,6 +142,23 @@ const KERNEL_CWD_RECORD = 'kernel-cwd';
 const KERNEL_CWD_PREFIX = 'nbgrid-kernels-';
 
 /**
+ * Removes the kernels' working directory that the gateway started from `dir` last used (named in
+ * `<dir>/kernel-cwd`), for `nbgrid down`, which stops the gateway by its pid. Only a directory
+ * named like one under the system's temporary directory is removed.
+ */
+export function removeKernelCwd(dir: string): void {
+  let earlier = '';
+  try {
+    earlier = fs.readFileSync(path.join(dir, KERNEL_CWD_RECORD), 'utf8').trim();
+  } catch {
+    return; // no gateway started here
+  }
+  if (earlier && path.dirname(earlier) === os.tmpdir() && path.basename(earlier).startsWith(KERNEL_CWD_PREFIX)) {
+    fs.rmSync(earlier, { recursive: true, force: true });
+  }
+}
+
+/**
  * A fresh private (0700) working directory for the gateway and so for every kernel it starts (the
  * fork server's kernels take the launcher's, which is the gateway's). It is under the system's
  * temporary directory, not under the stack's: from there a notebook's working directory and its
@@ -149,19 +166,10 @@ const KERNEL_CWD_PREFIX = 'nbgrid-kernels-';
  * from `dir` (a stack stopped by `nbgrid down`, which only signals processes) is removed first.
  */
 function freshKernelCwd(dir: string): string {
-  const record = path.join(dir, KERNEL_CWD_RECORD);
-  let earlier = '';
-  try {
-    earlier = fs.readFileSync(record, 'utf8').trim();
-  } catch {
-    /* first start here */
-  }
-  if (earlier && path.dirname(earlier) === os.tmpdir() && path.basename(earlier).startsWith(KERNEL_CWD_PREFIX)) {
-    fs.rmSync(earlier, { recursive: true, force: true });
-  }
+  removeKernelCwd(dir);
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), KERNEL_CWD_PREFIX));
   fs.chmodSync(cwd, 0o700);
-  fs.writeFileSync(record, cwd + '\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, KERNEL_CWD_RECORD), cwd + '\n', { mode: 0o600 });
   return cwd;
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import * as path from 'path';
 import { configEnv } from '../config';
 import { freePort } from './free-port';
-import { FORK_SERVER_NAME, KernelLaunchMode, startGateway } from './gateway';
+import { FORK_SERVER_NAME, KernelLaunchMode, removeKernelCwd, startGateway } from './gateway';
 import { IManagedProcess, isPidAlive, spawnManaged, stopPid, tailLog } from './managed-process';
 import { startMongo } from './mongo';
 import { ensurePrivateDir, nbgridCli } from './paths';
@@ -175,6 +175,7 @@ export async function downStack(home: string): Promise<string[]> {
     if (isPidAlive(pid)) stopped.push(name);
     await stopPid(pid, name.startsWith('worker') ? 30000 : 5000);
   }
+  removeKernelCwd(path.join(info.run_dir, 'gateway'));
   removeStack(home);
   return stopped;
 }

@@ -10,7 +10,6 @@ Example::
     >>> api = ApiClient(url='http://127.0.0.1:8000', token='secret')   # connects on first call only
 """
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -131,13 +130,8 @@ class ApiClient:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             raise self._http_error(method, url, exc.code, exc.read()) from None
-        except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as exc:
-            reason = getattr(exc, 'reason', exc)
-            fix = 'start it with `make demo` or `nbgrid up`, or set NBGRID_URL'
-            raise NbgridUnavailable(
-                f'cannot reach the nbgrid service at {self._url} ({reason}): {fix}',
-                hint={'code': 'service_unreachable', 'part': 'service', 'fix': fix},
-            ) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            raise self._transport_error(method, path, exc) from None
         if not raw:
             return None
         try:
@@ -147,6 +141,38 @@ class ApiClient:
                 f'{method} {url} answered something that is not JSON; is NBGRID_URL the nbgrid '
                 f'API service? (got {raw[:80]!r})'
             ) from None
+
+    def _transport_error(self, method, path, exc):
+        """The error for a request that got no HTTP answer, by where it failed.
+
+        urllib wraps what fails while connecting or sending in ``URLError``; a timeout or a closed
+        connection while waiting for the answer comes through as is. So a bare ``TimeoutError``
+        means the service accepted the request and is slow, not gone: saying "start it" then would
+        send the user to start a second stack next to a busy one.
+        """
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, (ConnectionResetError, BrokenPipeError)):
+            fix = 'retry; if it keeps happening, look at the service log (run/service.log next to stack.json)'
+            return NbgridUnavailable(
+                f'the nbgrid service at {self._url} closed the connection before answering {method} {path} '
+                f'({reason or type(reason).__name__}): it may have restarted or stopped: {fix}',
+                hint={'code': 'service_disconnected', 'part': 'service', 'fix': fix},
+            )
+        if isinstance(reason, TimeoutError) and not isinstance(exc, urllib.error.URLError):
+            fix = (f'retry later, or give the client more time: om.api.timeout = {max(300, int(self.timeout * 5))} '
+                   f'(or Om(timeout=...)); the request may still complete, so check status() before repeating a map')
+            return NbgridUnavailable(
+                f'the nbgrid service at {self._url} is running but did not answer {method} {path} within '
+                f'{self.timeout:g} s (the client\'s timeout): it is busy: {fix}',
+                hint={'code': 'service_busy', 'part': 'service', 'fix': fix},
+            )
+        fix = 'start it with `make demo` or `nbgrid up`, or set NBGRID_URL'
+        if isinstance(reason, TimeoutError):
+            reason = f'no connection within {self.timeout:g} s'
+        return NbgridUnavailable(
+            f'cannot reach the nbgrid service at {self._url} ({reason}): {fix}',
+            hint={'code': 'service_unreachable', 'part': 'service', 'fix': fix},
+        )
 
     def _http_error(self, method, url, code, body):
         msg, hint = _answer(body)

@@ -3,6 +3,7 @@
 ``/nbgrid/api/<path>`` forwards to ``<api_url>/api/<path>`` with ``Authorization: token <t>``;
 ``/nbgrid/api/events`` streams the service's Server-Sent Events through chunk by chunk;
 ``/nbgrid/config`` says whether the service answers, without revealing the token.
+Every handler asks Jupyter's authorizer first (``@authorized``, resource ``nbgrid``).
 """
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ import json
 from typing import Any, Optional
 
 import tornado.web
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 
 from .backend import Backend, resolve_backend
+
+#: The resource Jupyter's authorizer is asked about for every nbgrid request: action ``read`` for
+#: GET, ``write`` for PUT/POST/DELETE (jupyter_server's mapping), so an ``Authorizer`` subclass can
+#: let a user watch jobs but not start them, or keep nbgrid from a user altogether.
+AUTH_RESOURCE = "nbgrid"
 
 # Request headers worth forwarding; cookies and Jupyter's own Authorization stay here.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Last-Event-ID")
@@ -28,6 +35,7 @@ class _StreamClosed(Exception):
 
 class _ProxyBase(APIHandler):
     root_dir: Optional[str] = None
+    auth_resource = AUTH_RESOURCE
 
     def initialize(self, root_dir: Optional[str] = None) -> None:
         self.root_dir = root_dir
@@ -103,18 +111,22 @@ class ApiProxyHandler(_ProxyBase):
         self.finish(response.body or b"", set_content_type=content_type)
 
     @tornado.web.authenticated
+    @authorized
     async def get(self, _path: str = "") -> None:
         await self._forward("GET")
 
     @tornado.web.authenticated
+    @authorized
     async def post(self, _path: str = "") -> None:
         await self._forward("POST")
 
     @tornado.web.authenticated
+    @authorized
     async def put(self, _path: str = "") -> None:
         await self._forward("PUT")
 
     @tornado.web.authenticated
+    @authorized
     async def delete(self, _path: str = "") -> None:
         await self._forward("DELETE")
 
@@ -135,6 +147,7 @@ class EventsProxyHandler(_ProxyBase):
         self._browser_gone = True
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         self._browser_gone = False
         self._started = False
@@ -204,6 +217,7 @@ class ConfigHandler(_ProxyBase):
     """``{api_reachable, api_url, message?}``: what the frontend shows before it maps anything."""
 
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         backend = self.backend()
         reachable = False

@@ -1,4 +1,6 @@
 import socket
+import threading
+import time
 
 import pytest
 
@@ -110,6 +112,80 @@ def test_connection_refused_is_unavailable_naming_the_url_and_the_fix():
     assert f'cannot reach the nbgrid service at {url}' in msg
     assert 'make demo' in msg and 'nbgrid up' in msg and 'NBGRID_URL' in msg
     assert info.value.hint['code'] == 'service_unreachable' and msg.endswith(info.value.hint['fix'])
+
+
+class SilentServer:
+    """A local socket server that accepts connections (and reads the request) but never answers:
+    a service that is running and busy. ``close=True`` closes each connection after reading
+    instead: a service that went away mid-request."""
+
+    def __init__(self, close=False):
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.url = f'http://127.0.0.1:{self.sock.getsockname()[1]}'
+        self.close_after_read = close
+        self.accepted = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+            try:
+                conn.recv(65536)
+            except OSError:
+                pass
+            if self.close_after_read:
+                conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_a_service_that_accepts_but_does_not_answer_is_busy_not_gone():
+    with SilentServer() as server:
+        started = time.monotonic()
+        with pytest.raises(NbgridUnavailable) as info:
+            Om(url=server.url, token='t', timeout=0.5).runtime.job('main').status()
+        waited = time.monotonic() - started
+    msg = str(info.value)
+    assert 0.4 < waited < 5
+    assert server.accepted, 'the client never connected'
+    assert f'the nbgrid service at {server.url} is running but did not answer GET /api/jobs/main/status' in msg
+    assert "within 0.5 s (the client's timeout): it is busy" in msg
+    assert 'om.api.timeout = 300' in msg and 'Om(timeout=...)' in msg
+    assert 'make demo' not in msg and 'cannot reach' not in msg
+    assert info.value.hint == {'code': 'service_busy', 'part': 'service', 'fix': info.value.hint['fix']}
+    assert msg.endswith(info.value.hint['fix'])
+
+
+def test_a_service_that_closes_the_connection_is_not_told_to_be_started():
+    with SilentServer(close=True) as server:
+        with pytest.raises(NbgridUnavailable) as info:
+            Om(url=server.url, token='t', timeout=5).runtime.job('main').status()
+    msg = str(info.value)
+    assert f'the nbgrid service at {server.url} closed the connection before answering GET' in msg
+    assert 'make demo' not in msg
+    assert info.value.hint['code'] == 'service_disconnected'
+
+
+def test_an_unknown_host_is_unreachable_with_the_start_fix():
+    with pytest.raises(NbgridUnavailable) as info:
+        Om(url='http://nbgrid-no-such-host.invalid:9', token='t', timeout=5).runtime.job('main').status()
+    msg = str(info.value)
+    assert 'cannot reach the nbgrid service at http://nbgrid-no-such-host.invalid:9' in msg
+    assert 'make demo' in msg
+    assert info.value.hint['code'] == 'service_unreachable'
 
 
 def test_drop_force_ignores_missing_notebooks():

@@ -5,6 +5,7 @@ token injection, streaming, errors); the UI tests run the extension against the 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -127,19 +128,20 @@ def write_stack(home: Path, api_url: str) -> None:
     (home / "stack.json").write_text(json.dumps({"api_url": api_url, "token": SERVICE_TOKEN}))
 
 
-@pytest.fixture(scope="module")
-def jupyter(home, stub):
-    write_stack(home, stub)
+@contextlib.contextmanager
+def running_jupyter(home: Path, *extra: str):
+    """A ``jupyter server`` with the nbgrid extension, reading its stack file from ``home``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("NBGRID_URL", "NBGRID_TOKEN")}
     env["NBGRID_HOME"] = str(home)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(Path(__file__).parent), env.get("PYTHONPATH", "")])
     with tempfile.TemporaryDirectory(prefix="nbgrid-jupyter-") as root, tempfile.TemporaryDirectory() as runtime:
         env["JUPYTER_RUNTIME_DIR"] = runtime
         cmd = [
             sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
             f"--IdentityProvider.token={JUPYTER_TOKEN}", f"--ServerApp.root_dir={root}",
             "--ServerApp.jpserver_extensions={'nbgrid.server': True}", "--ServerApp.port_retries=0", "--allow-root",
+            *extra,
         ]
         log = open(Path(runtime) / "server.log", "w+")
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)
@@ -163,6 +165,13 @@ def jupyter(home, stub):
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter(home, stub):
+    write_stack(home, stub)
+    with running_jupyter(home) as base:
+        yield base
 
 
 def call(base: str, method: str, path: str, body: object = None, token: str | None = JUPYTER_TOKEN):
@@ -282,3 +291,29 @@ def test_no_stack_file_is_a_503_with_the_not_configured_hint_and_the_clients_mes
         write_stack(home, stub)
     code, _, _ = call(jupyter, "GET", "/nbgrid/api/workers")
     assert code == 200
+
+
+def test_the_extension_asks_jupyters_authorizer_and_forwards_nothing_it_denies(stub):
+    """``deny_nbgrid_authorizer.DenyNbgridWrites`` lets a user read nbgrid but not write, and not
+    open the event stream or the config: each denial is a 403 that never reaches the service."""
+    with tempfile.TemporaryDirectory(prefix="nbgrid-home-") as directory:
+        home = Path(directory)
+        write_stack(home, stub)
+        with running_jupyter(home, "--ServerApp.authorizer_class=deny_nbgrid_authorizer.DenyNbgridWrites") as base:
+            before = len(StubService.received)
+            code, _, raw = call(base, "GET", "/nbgrid/api/workers")
+            assert code == 200, raw
+            assert len(StubService.received) == before + 1
+            for method, path, body in [
+                ("POST", "/nbgrid/api/jobs/main/map", {"params": [1]}),
+                ("PUT", "/nbgrid/api/notebooks/main", {"content": {"cells": []}}),
+                ("DELETE", "/nbgrid/api/notebooks/main", None),
+                ("GET", "/nbgrid/api/events?job=main", None),
+                ("GET", "/nbgrid/config", None),
+            ]:
+                code, _, raw = call(base, method, path, body)
+                assert (method, path, code) == (method, path, 403), raw
+            assert len(StubService.received) == before + 1
+            # Jupyter's own API is not nbgrid's resource: the authorizer lets it through.
+            code, _, _ = call(base, "GET", "/api/status")
+            assert code == 200

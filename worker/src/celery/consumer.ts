@@ -159,7 +159,7 @@ export class CeleryConsumer {
     const tag = envelope.properties.delivery_tag;
     if (typeof tag !== 'string') return { queue, raw, tag: null };
     const di = envelope.properties.delivery_info;
-    await unacked.append(tag, raw, String(di.exchange ?? ''), String(di.routing_key ?? queue));
+    await unacked.append(tag, raw, String(di.exchange ?? ''), String(di.routing_key ?? queue), key);
     return { queue, raw, tag };
   }
 

@@ -46,13 +46,23 @@ export class UnackedStore {
     return { queue: this.keys.queueFromKey(res[0]), raw: res[1], tag: res[2] === 1 ? res[3] : null };
   }
 
-  /** Register a message that a plain BRPOP delivered (kombu's `QoS.append`). */
-  async append(tag: string, raw: string, exchange: string, routingKey: string): Promise<void> {
-    await this.redis
+  /**
+   * Register a message that a plain BRPOP delivered (kombu's `QoS.append`). When Redis refuses
+   * (a key of the wrong type, see `pop-unacked.lua`), the message goes back to the end of `listKey`
+   * popped next, and the error is thrown: a message is never taken without being registered.
+   */
+  async append(tag: string, raw: string, exchange: string, routingKey: string, listKey: string): Promise<void> {
+    const results = await this.redis
       .multi()
       .zadd(this.keys.unackedIndex, now(), tag)
       .hset(this.keys.unacked, tag, `[${raw}, ${JSON.stringify(exchange)}, ${JSON.stringify(routingKey)}]`)
       .exec();
+    const failed = (results ?? []).find(([err]) => err !== null)?.[0];
+    if (results !== null && failed === undefined) return;
+    await this.redis.multi().zrem(this.keys.unackedIndex, tag).hdel(this.keys.unacked, tag).rpush(listKey, raw).exec();
+    throw new Error(`could not register a delivered message as unacked, so it was put back on ${listKey}: ${failed?.message ?? 'transaction aborted'}`, {
+      cause: failed
+    });
   }
 
   /** Acknowledge: forget the message. */
@@ -98,6 +108,9 @@ export class UnackedStore {
     const res = await this.redis.celeryRestoreUnacked(
       this.keys.unacked, this.keys.unackedIndex, target, tag, stored, payload, leftmost ? 'LPUSH' : 'RPUSH'
     );
+    if (res === -1) {
+      throw new Error(`cannot restore message ${tag}: its queue key ${target} holds something other than a list; the message stays unacked until that key is a queue again`);
+    }
     return res === 1;
   }
 
@@ -109,8 +122,17 @@ export class UnackedStore {
   async restoreVisible(limit = 100): Promise<number> {
     const token = randomUUID();
     const got = await this.redis.set(this.keys.unackedMutex, token, 'PX', this.mutexExpire * 1000, 'NX');
-    if (got !== 'OK') return 0;
+    if (got !== 'OK') {
+      // Held by another process (a string), or a key of another type that no SET NX can take:
+      // then no process ever restores again, which must be said rather than waited out.
+      const type = await this.redis.type(this.keys.unackedMutex);
+      if (type !== 'string' && type !== 'none') {
+        throw new Error(`${this.keys.unackedMutex} holds a ${type}, not kombu's restore lock: no unacked message is redelivered until that key is deleted`);
+      }
+      return 0;
+    }
     let restored = 0;
+    let firstError: unknown = null;
     try {
       const ceil = Number(now()) - this.visibilityTimeout;
       const tags = await this.redis.zrevrangebyscore(this.keys.unackedIndex, ceil, 0, 'LIMIT', 0, limit);
@@ -120,11 +142,16 @@ export class UnackedStore {
           await this.redis.zrem(this.keys.unackedIndex, tag);
           continue;
         }
-        if (await this.restoreStored(tag, stored, false)) restored++;
+        try {
+          if (await this.restoreStored(tag, stored, false)) restored++;
+        } catch (err) {
+          firstError ??= err; // one bad queue key does not hold back the others
+        }
       }
     } finally {
       await this.redis.celeryReleaseLock(this.keys.unackedMutex, token);
     }
+    if (firstError !== null) throw firstError;
     return restored;
   }
 }

@@ -91,14 +91,62 @@ export const LABEL_RE = new RegExp(LABEL_PATTERN);
 export const LABEL_RULE = '1-64 characters from A-Z a-z 0-9 _ . -';
 
 /**
+ * Redis key names a label must not take, because a label is used verbatim as the name of a Redis
+ * list (its queue, and `<label>\x06\x16<priority>` beside it): a list at one of these names breaks
+ * kombu, Celery or nbgrid for every queue (a list at `unacked` makes every pop fail after taking
+ * its message; one at `unacked_mutex` stops all redelivery). Exact names, from kombu's Redis
+ * transport (`Channel.unacked_key`, ...), Celery (`task_default_queue`) and nbgrid's Celery layer.
+ * Names with `:` or `/` (nbgrid's `nbgrid:*`, kombu's fanout channels `/0.*`) cannot be labels.
+ */
+export const RESERVED_LABELS: readonly string[] = ['unacked', 'unacked_index', 'unacked_mutex', 'celery', 'celery-revoked', 'celeryev'];
+
+/**
+ * Prefixes and suffixes of key families a label must not fall into: kombu's bindings
+ * (`_kombu.binding.*`, `_kombu.binding_permanent.*`, `_kombu.binding_deadlines`), Celery's result
+ * backend (`celery-task-meta-*`, `celery-taskset-meta-*`, `chord-unlock-*`), Celery's event
+ * receiver queues (`celeryev.*`) and kombu's pidbox queues (`<node>.celery.pidbox`,
+ * `<id>.reply.celery.pidbox`).
+ */
+export const RESERVED_LABEL_PREFIXES: readonly string[] = ['_kombu.', 'celery-task-meta-', 'celery-taskset-meta-', 'chord-unlock-', 'celeryev.'];
+/** See {@link RESERVED_LABEL_PREFIXES}. */
+export const RESERVED_LABEL_SUFFIXES: readonly string[] = ['.pidbox'];
+
+/** The reserved word `label` hits (`unacked`, `_kombu.*`, `*.pidbox` ...), or `null`. */
+export function reservedLabel(label: string): string | null {
+  if (RESERVED_LABELS.includes(label)) return label;
+  const prefix = RESERVED_LABEL_PREFIXES.find((p) => label.startsWith(p));
+  if (prefix !== undefined) return prefix + '*';
+  const suffix = RESERVED_LABEL_SUFFIXES.find((p) => label.endsWith(p));
+  return suffix === undefined ? null : '*' + suffix;
+}
+
+/**
  * Says what is wrong with a worker label, or `null` when a map can name it.
  * @param what - how the message calls it, e.g. `require` or `--label`
  */
 export function labelProblem(label: unknown, what = 'label'): string | null {
-  if (typeof label === 'string' && LABEL_RE.test(label)) {
-    return null;
+  if (typeof label !== 'string' || !LABEL_RE.test(label)) {
+    return `${what} must be a worker label (${LABEL_RULE}, e.g. "gpu"), got ${JSON.stringify(label) ?? String(label)}`;
   }
-  return `${what} must be a worker label (${LABEL_RULE}, e.g. "gpu"), got ${JSON.stringify(label) ?? String(label)}`;
+  const reserved = reservedLabel(label);
+  if (reserved !== null) {
+    return (
+      `${what} ${JSON.stringify(label)} is reserved: '${reserved}' is a Redis key name that kombu, Celery or nbgrid uses, ` +
+      `and a queue there would break delivery for every queue; choose another label, e.g. "${label.replace(/[^A-Za-z0-9]+/g, '') || 'gpu'}-q"`
+    );
+  }
+  return null;
+}
+
+/**
+ * Throws `InvalidInputError` with `labelProblem()`'s message for a label no map may name (the route
+ * checks with it after the schema's pattern, which cannot list the reserved names).
+ * @returns the label, typed as a string
+ */
+export function assertValidLabel(label: unknown, what = 'label'): string {
+  const problem = labelProblem(label, what);
+  if (problem !== null) throw new InvalidInputError(problem);
+  return label as string;
 }
 
 /**

@@ -34,13 +34,31 @@ export interface IGatewayOptions extends IServiceOptions {
    * the other kernels. @defaultValue 'spawn'
    */
   kernelLaunch?: KernelLaunchMode;
+  /**
+   * Seconds a kernel with no websocket connection may stay idle before the gateway shuts it down
+   * (Jupyter Server's `cull_idle_timeout` with `cull_connected=False`). A worker keeps a websocket
+   * open to every kernel it holds, pooled or running, so this only takes kernels nobody holds any
+   * more: the warm pool of a worker killed with -9, and (`cull_busy`) a kernel still running the
+   * cell of a dead worker, whose task is redelivered anyway. 0 turns culling off.
+   * @defaultValue {@link DEFAULT_CULL_IDLE_SECONDS}
+   */
+  cullIdleSeconds?: number;
+  /** Seconds between two culling checks. @defaultValue {@link DEFAULT_CULL_INTERVAL_SECONDS} */
+  cullIntervalSeconds?: number;
 }
+
+/** Default of `IGatewayOptions.cullIdleSeconds`: an abandoned kernel goes within about 5 minutes. */
+export const DEFAULT_CULL_IDLE_SECONDS = 300;
+/** Default of `IGatewayOptions.cullIntervalSeconds`. */
+export const DEFAULT_CULL_INTERVAL_SECONDS = 30;
 
 export interface IStartedGateway extends IStartedService {
   token: string;
   kernelLaunch: KernelLaunchMode;
   /** The kernel fork server (`fork` mode), stopped by `stop()` after the gateway. */
   forkServer: IManagedProcess | null;
+  /** The kernels' working directory (private, outside the stack's directory), removed when the gateway stops. */
+  kernelCwd: string;
 }
 
 /** Checks a `--kernel-launch` / `NBGRID_KERNEL_LAUNCH` value. */
@@ -119,6 +137,42 @@ async function startForkServer(dir: string, detached: boolean | undefined): Prom
   return { process: { ...proc, stop }, dataDir };
 }
 
+/** File in the gateway's directory that names its kernels' working directory, for the next start to remove. */
+const KERNEL_CWD_RECORD = 'kernel-cwd';
+const KERNEL_CWD_PREFIX = 'nbgrid-kernels-';
+
+/**
+ * Removes the kernels' working directory that the gateway started from `dir` last used (named in
+ * `<dir>/kernel-cwd`), for `nbgrid down`, which stops the gateway by its pid. Only a directory
+ * named like one under the system's temporary directory is removed.
+ */
+export function removeKernelCwd(dir: string): void {
+  let earlier = '';
+  try {
+    earlier = fs.readFileSync(path.join(dir, KERNEL_CWD_RECORD), 'utf8').trim();
+  } catch {
+    return; // no gateway started here
+  }
+  if (earlier && path.dirname(earlier) === os.tmpdir() && path.basename(earlier).startsWith(KERNEL_CWD_PREFIX)) {
+    fs.rmSync(earlier, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A fresh private (0700) working directory for the gateway and so for every kernel it starts (the
+ * fork server's kernels take the launcher's, which is the gateway's). It is under the system's
+ * temporary directory, not under the stack's: from there a notebook's working directory and its
+ * parents hold no token, no `stack.json` and no configuration file. The one of an earlier start
+ * from `dir` (a stack stopped by `nbgrid down`, which only signals processes) is removed first.
+ */
+function freshKernelCwd(dir: string): string {
+  removeKernelCwd(dir);
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), KERNEL_CWD_PREFIX));
+  fs.chmodSync(cwd, 0o700);
+  fs.writeFileSync(path.join(dir, KERNEL_CWD_RECORD), cwd + '\n', { mode: 0o600 });
+  return cwd;
+}
+
 /**
  * Writes the batch kernel's `python3` kernelspec (`python -m nbgrid.kernels.kernelspec`) under
  * `<dir>/kernel-batch`; returns the directory to put first on the gateway's JUPYTER_PATH.
@@ -144,9 +198,15 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
   const kernelLaunch = options.kernelLaunch ?? 'spawn';
   // The token goes in a private config file, not on the command line or in the environment,
   // where every kernel the gateway starts could read it.
+  // It is removed once the gateway has read it (it answers with that token): the path is on the
+  // gateway's command line, which a kernel can read from /proc.
   const configFile = path.join(options.dir, 'kernelgateway_config.json');
-  fs.mkdirSync(options.dir, { recursive: true });
+  fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(configFile, JSON.stringify({ KernelGatewayApp: { auth_token: token } }), { mode: 0o600 });
+  fs.chmodSync(configFile, 0o600);
+  const kernelCwd = freshKernelCwd(options.dir);
+  const cullIdle = options.cullIdleSeconds ?? DEFAULT_CULL_IDLE_SECONDS;
+  const cullInterval = options.cullIntervalSeconds ?? DEFAULT_CULL_INTERVAL_SECONDS;
   const env: NodeJS.ProcessEnv = { ...kernelSafeEnv(), JUPYTER_RUNTIME_DIR: `${options.dir}/jupyter-runtime` };
   let forkServer: IManagedProcess | null = null;
   let specDir: string;
@@ -173,16 +233,33 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
       // Jupyter Server's IOPub rate limits replace a large print with "IOPub data rate exceeded"
       // and drop outputs while the run stays OK; the worker bounds output itself (output-budget.ts).
       '--ZMQChannelsWebsocketConnection.limit_rate=False',
-      '--KernelGatewayApp.log_level=WARN'
+      '--KernelGatewayApp.log_level=WARN',
+      // Kernels nobody is connected to are shut down once idle (no message) for cullIdle seconds:
+      // a killed worker's kernels do not stay. A connected kernel is never culled, busy or not.
+      `--MappingKernelManager.cull_idle_timeout=${cullIdle}`,
+      `--MappingKernelManager.cull_interval=${cullInterval}`,
+      '--MappingKernelManager.cull_connected=False',
+      '--MappingKernelManager.cull_busy=True'
     ],
     dir: options.dir,
+    cwd: kernelCwd,
     env,
     detached: options.detached
   });
+  // Whoever stops the gateway process (a stack stops its processes one by one) removes the
+  // kernels' directory with it.
+  const gateway: IManagedProcess = {
+    ...proc,
+    stop: async () => {
+      await proc.stop();
+      fs.rmSync(kernelCwd, { recursive: true, force: true });
+    }
+  };
   // The gateway first, so it shuts its kernels down; then the server, which kills any left.
   const stop = async (): Promise<void> => {
-    await proc.stop();
+    await gateway.stop();
     await forkServer?.stop();
+    fs.rmSync(configFile, { force: true });
   };
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -195,5 +272,6 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
     await stop();
     throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
   }
-  return { url, token, kernelLaunch, process: proc, forkServer, stop };
+  fs.rmSync(configFile, { force: true });
+  return { url, token, kernelLaunch, process: gateway, forkServer, kernelCwd, stop };
 }

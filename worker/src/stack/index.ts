@@ -1,5 +1,5 @@
 export { freePort } from './free-port';
-export { startRedis, pingRedis, IStartedService, IServiceOptions } from './redis';
+export { startRedis, pingRedis, redactedUrl, REDIS_CONFIG_FILE, IRedisOptions, IStartedService, IServiceOptions } from './redis';
 export { startMongo, pingMongo } from './mongo';
 export { startGateway, kernelSafeEnv, parseKernelLaunch, IStartedGateway, IGatewayOptions, KernelLaunchMode } from './gateway';
 export { upStack, downStack, readStack, stackFile, IStackInfo, IUpOptions, IRunningStack } from './stack';

@@ -17,6 +17,8 @@ export interface ISpawnOptions {
   args: string[];
   dir: string;
   env?: NodeJS.ProcessEnv;
+  /** Working directory of the process. @defaultValue `dir` (where its log goes) */
+  cwd?: string;
   /**
    * Keep running after this Node process exits (`nbgrid up` returns while the stack runs).
    * @defaultValue false
@@ -65,7 +67,7 @@ export function spawnManaged(options: ISpawnOptions): IManagedProcess {
   const out = fs.openSync(logFile, 'a');
   // Always a new process group, so stop() takes the service's children (kernels) with it.
   const child = spawn(options.command, options.args, {
-    cwd: options.dir,
+    cwd: options.cwd ?? options.dir,
     env: options.env ?? process.env,
     stdio: ['ignore', out, out],
     detached: true

@@ -35,7 +35,10 @@ export async function startMongo(options: IServiceOptions & { env?: NodeJS.Proce
   }
   const port = options.port ?? (await freePort());
   const dataDir = path.join(options.dir, 'ferretdb');
-  fs.mkdirSync(dataDir, { recursive: true });
+  // Every notebook, parameter and result is in these SQLite files: private to the user (0700),
+  // whatever the umask and whatever mode an earlier version left.
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dataDir, 0o700);
   const proc = spawnManaged({
     name: 'ferretdb',
     command: ferretdbBin,

@@ -2,11 +2,11 @@ import { randomBytes } from 'crypto';
 import * as path from 'path';
 import { configEnv } from '../config';
 import { freePort } from './free-port';
-import { FORK_SERVER_NAME, KernelLaunchMode, startGateway } from './gateway';
+import { FORK_SERVER_NAME, KernelLaunchMode, removeKernelCwd, startGateway } from './gateway';
 import { IManagedProcess, isPidAlive, spawnManaged, stopPid, tailLog } from './managed-process';
 import { startMongo } from './mongo';
 import { ensurePrivateDir, nbgridCli } from './paths';
-import { startRedis } from './redis';
+import { redactedUrl, startRedis } from './redis';
 import { type IStackInfo, readStack, removeStack, writeStack } from './stack-file';
 import { waitFor } from './wait-for';
 
@@ -77,7 +77,7 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
   try {
     const redis = await startRedis({ dir: runDir, detached, host: options.host });
     if (redis.process) started.push(redis.process);
-    log(`redis      ${redis.url}`);
+    log(`redis      ${redactedUrl(redis.url)}`);
     const mongo = await startMongo({ dir: runDir, detached, host: options.host });
     if (mongo.process) started.push(mongo.process);
     log(`mongodb    ${mongo.url}${mongo.process ? ' (FerretDB)' : ' (NBGRID_MONGO_URL)'}`);
@@ -175,6 +175,7 @@ export async function downStack(home: string): Promise<string[]> {
     if (isPidAlive(pid)) stopped.push(name);
     await stopPid(pid, name.startsWith('worker') ? 30000 : 5000);
   }
+  removeKernelCwd(path.join(info.run_dir, 'gateway'));
   removeStack(home);
   return stopped;
 }

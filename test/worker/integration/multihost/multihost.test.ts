@@ -131,9 +131,10 @@ describe('two worker hosts in network namespaces', () => {
   }
 
   it("runs require='gpu' only on the gpu host and unlabelled maps only on the default host", async () => {
-    const redisPort = new URL(stack.info.redis_url).port;
     const mongoPort = new URL(stack.info.mongo_url).port;
-    const redisUrl = `redis://${net.mainAddress}:${redisPort}/0`;
+    const redis = new URL(stack.info.redis_url); // keeps the stack's Redis password
+    redis.hostname = net.mainAddress;
+    const redisUrl = redis.toString();
     const mongoUrl = `mongodb://${net.mainAddress}:${mongoPort}/`;
     for (const [name, label] of [['default-host', 'default'], ['gpu-host', 'gpu']]) {
       const host = net.addHost();

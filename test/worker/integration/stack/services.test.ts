@@ -11,13 +11,14 @@ describe('stack services start on free ports and stop completely', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('redis answers PING, then is gone after stop()', async () => {
+  it('redis answers PING with its password, then is gone after stop()', async () => {
     const redis = await startRedis({ dir });
     const port = Number(new URL(redis.url).port);
-    expect(await pingRedis(port)).toBe(true);
+    const password = decodeURIComponent(new URL(redis.url).password);
+    expect(await pingRedis(port, '127.0.0.1', password)).toBe(true);
     await redis.stop();
     expect(isPidAlive(redis.process!.pid)).toBe(false);
-    expect(await pingRedis(port)).toBe(false);
+    expect(await pingRedis(port, '127.0.0.1', password)).toBe(false);
   });
 
   it('two FerretDB instances run side by side (no shared debug port) and answer ping', async () => {

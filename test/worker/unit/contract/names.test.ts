@@ -66,23 +66,24 @@ describe('a notebook name', () => {
   });
 });
 
-describe('a worker label', () => {
-  async function workerCli(...labels: string[]): Promise<{ error: CommanderError; stderr: string }> {
-    const program = buildProgram();
-    let stderr = '';
-    const worker = program.commands.find((c) => c.name() === 'worker');
-    if (!worker) throw new Error('nbgrid has no worker command');
-    worker.exitOverride().configureOutput({ writeErr: (s) => (stderr += s), writeOut: () => undefined });
-    const args = labels.flatMap((l) => ['--label', l]);
-    const error = await program.parseAsync(['node', 'nbgrid', 'worker', ...args]).then(
-      () => {
-        throw new Error('the worker started');
-      },
-      (err: CommanderError) => err
-    );
-    return { error, stderr };
-  }
+/** Parses `nbgrid worker --label ...` and returns the error commander raised. */
+async function workerCli(...labels: string[]): Promise<{ error: CommanderError; stderr: string }> {
+  const program = buildProgram();
+  let stderr = '';
+  const worker = program.commands.find((c) => c.name() === 'worker');
+  if (!worker) throw new Error('nbgrid has no worker command');
+  worker.exitOverride().configureOutput({ writeErr: (s) => (stderr += s), writeOut: () => undefined });
+  const args = labels.flatMap((l) => ['--label', l]);
+  const error = await program.parseAsync(['node', 'nbgrid', 'worker', ...args]).then(
+    () => {
+      throw new Error('the worker started');
+    },
+    (err: CommanderError) => err
+  );
+  return { error, stderr };
+}
 
+describe('a worker label', () => {
   it.each(['my:gpu', 'g p u', 'x'.repeat(65), ''])('%j that no map can name is refused by the worker', async (label) => {
     const map = await t.app.inject({
       method: 'POST',
@@ -103,6 +104,41 @@ describe('a worker label', () => {
     const map = await t.app.inject({ method: 'POST', url: '/api/jobs/main/map', headers: AUTH, payload: { params: [1], require: label } });
     expect(map.statusCode).toBe(201);
     expect(labelProblem(label, '--label')).toBeNull();
+    expect(labelProblem(label, 'require')).toBeNull();
+  });
+});
+
+describe('a worker label that is a Redis key kombu, Celery or nbgrid uses', () => {
+  it.each([
+    ['unacked', 'unacked'],
+    ['unacked_index', 'unacked_index'],
+    ['unacked_mutex', 'unacked_mutex'],
+    ['celery', 'celery'],
+    ['celery-revoked', 'celery-revoked'],
+    ['celeryev', 'celeryev'],
+    ['_kombu.binding.celery', '_kombu.*'],
+    ['_kombu.binding_deadlines', '_kombu.*'],
+    ['celery-task-meta-0d1e', 'celery-task-meta-*'],
+    ['celery-taskset-meta-1', 'celery-taskset-meta-*'],
+    ['chord-unlock-1', 'chord-unlock-*'],
+    ['celeryev.6f1c', 'celeryev.*'],
+    ['node1.celery.pidbox', '*.pidbox'],
+    ['abc.reply.celery.pidbox', '*.pidbox']
+  ])('%j is refused by map (nothing queued) and by the worker, naming the reserved word %j', async (label, word) => {
+    await t.app.inject({ method: 'PUT', url: '/api/notebooks/main', headers: AUTH, payload: { content: notebook() } });
+    const map = await t.app.inject({ method: 'POST', url: '/api/jobs/main/map', headers: AUTH, payload: { params: [1], require: label } });
+    expect(map.statusCode).toBe(400);
+    const message = `require ${JSON.stringify(label)} is reserved: '${word}' is a Redis key name that kombu, Celery or nbgrid uses`;
+    expect(map.json().message).toContain(message);
+    expect(map.json().message).toMatch(/choose another label, e\.g\. "[A-Za-z0-9]+-q"$/);
+    expect(labelProblem(label, 'require')).toBe(map.json().message);
+
+    const { error, stderr } = await workerCli(label);
+    expect(error.code).toBe('commander.invalidArgument');
+    expect(stderr).toContain(`--label ${JSON.stringify(label)} is reserved: '${word}'`);
+  });
+
+  it.each(['unacked2', 'Unacked', 'my_unacked', 'celery2', 'kombu.binding', 'pidbox', 'celery.pidbox.x'])('%j, which no kombu key takes, is a label', (label) => {
     expect(labelProblem(label, 'require')).toBeNull();
   });
 });

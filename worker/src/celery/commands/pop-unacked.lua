@@ -10,10 +10,28 @@
 
   Returns {list key, raw message, registered (0|1), delivery tag}, or false when every list is empty.
   A message without a string delivery tag is returned unregistered (the caller logs and drops it).
+
+  Every key's type is checked before anything is popped: a script aborts at the first failing
+  command but keeps what it already did, so an `unacked` key of another type (a queue named
+  `unacked`) would otherwise take a message off its queue and then fail to register it. A key
+  of the wrong type answers an error that starts with WRONGTYPE and nothing is changed; a queue key
+  holding something other than a list is skipped (it holds no messages).
 ]]
 local unacked, index = KEYS[1], KEYS[2]
+local function typeof(key) return redis.call('TYPE', key)['ok'] end
+local function misplaced(key, want, role)
+  local t = typeof(key)
+  if t ~= 'none' and t ~= want then
+    return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ' where kombu keeps its ' .. role .. ' (a ' .. want ..
+      '): nothing was taken off any queue; delete or rename that key (a queue must not be named ' .. key .. ')'
+  end
+  return nil
+end
+local bad = misplaced(unacked, 'hash', 'unacked messages') or misplaced(index, 'zset', 'unacked index')
+if bad then return redis.error_reply(bad) end
 for i = 3, #KEYS do
-  local item = redis.call('RPOP', KEYS[i])
+  local item = false
+  if typeof(KEYS[i]) == 'list' then item = redis.call('RPOP', KEYS[i]) end
   if item then
     local ok, msg = pcall(cjson.decode, item)
     if ok and type(msg) == 'table' and type(msg.properties) == 'table'

@@ -5,6 +5,7 @@ import { JsonText } from '../../domain/json-bytes';
 import { jsonArrayElements, jsonMemberText } from '../../domain/json-spans';
 import type { IJobService } from '../../domain/ports';
 import type { JsonValue } from '../../domain/types';
+import { assertValidLabel } from '../../domain/names';
 import {
   assertValidName,
   cancelSchema,
@@ -84,7 +85,11 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
       const params = mapParams(body);
       const result = await jobs.map(
         name,
-        { params, require: body.require ?? null, cell_timeout: body.cell_timeout ?? null },
+        {
+          params,
+          require: body.require == null ? null : assertValidLabel(body.require, 'require'),
+          cell_timeout: body.cell_timeout ?? null
+        },
         exactMapParams(body)
       );
       return reply.code(201).send(result);

@@ -9,6 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { InvalidInputError } from './errors';
+import { jsonDepth } from './json-spans';
 
 /**
  * Deepest nesting of arrays and objects nbgrid accepts in a JSON value (parameters, returned
@@ -53,7 +54,12 @@ function stringify(value: unknown, path: string, seen: Set<object>, depth: numbe
       throw new InvalidInputError(`${path} is ${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which is not a JSON value`);
   }
   // Kept as it was written (see JsonText): parsing it again would change numbers and key order.
-  if (value instanceof JsonText) return value.text;
+  if (value instanceof JsonText) {
+    // Spliced text counts towards the same depth bound: nothing downstream (json.loads in the
+    // kernel included) may depend on the stack depth.
+    if (depth + jsonDepth(value.text) > MAX_JSON_DEPTH) throw tooDeepError(root);
+    return value.text;
+  }
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidInputError(`${path} refers to itself; JSON values cannot be circular`);
   if (depth >= MAX_JSON_DEPTH) throw tooDeepError(root);

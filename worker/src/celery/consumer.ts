@@ -56,6 +56,8 @@ export class CeleryConsumer {
   private readonly timers: NodeJS.Timeout[] = [];
   private cycle: string[];
   private stopping = false;
+  /** Set while paused: the loop pops nothing until {@link resume}. */
+  private pausedGate: { promise: Promise<void>; open: () => void } | null = null;
   private loopDone: Promise<void> = Promise.resolve();
 
   /**
@@ -78,8 +80,33 @@ export class CeleryConsumer {
   /** Stop popping and sweeping; messages waiting for their eta go back to their queue. */
   stop(): void {
     this.stopping = true;
+    this.resume();
     for (const t of this.timers) clearInterval(t);
     for (const wake of this.wakers) wake();
+  }
+
+  /**
+   * Stop popping until {@link resume} (e.g. a part the handlers need is down). A message popped
+   * meanwhile, or held until its eta, goes back to its queue. Messages already handed to the
+   * handler are the handler's to give back. Idempotent.
+   */
+  pause(): void {
+    if (this.pausedGate) return;
+    let open = (): void => undefined;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.pausedGate = { promise, open };
+  }
+
+  /** Pop again after {@link pause}. Idempotent. */
+  resume(): void {
+    const gate = this.pausedGate;
+    this.pausedGate = null;
+    gate?.open();
+  }
+
+  /** True while paused. */
+  get paused(): boolean {
+    return this.pausedGate !== null;
   }
 
   /** Resolves when every message handed out so far is finished. */
@@ -107,6 +134,10 @@ export class CeleryConsumer {
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.pausedGate) {
+        await this.pausedGate.promise;
+        continue;
+      }
       await this.slots.acquire();
       if (this.stopping) {
         this.slots.release();
@@ -125,11 +156,11 @@ export class CeleryConsumer {
         this.slots.release();
         continue;
       }
-      if (this.stopping && popped.tag) {
-        // Popped while stopping: give it back rather than start work nobody waits for.
+      if ((this.stopping || this.pausedGate) && popped.tag) {
+        // Popped while stopping or pausing: give it back rather than start work nobody waits for.
         await this.restore(popped.tag);
         this.slots.release();
-        break;
+        continue;
       }
       // kombu's round-robin cycle: the queue just served goes last.
       const i = this.cycle.indexOf(popped.queue);
@@ -205,7 +236,7 @@ export class CeleryConsumer {
           await this.slots.acquire();
           held = true;
         }
-        if (this.stopping) {
+        if (this.stopping || this.pausedGate) {
           await this.restore(tag);
           return;
         }

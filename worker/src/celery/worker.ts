@@ -72,6 +72,7 @@ export class CeleryWorker {
   private readonly software: ISoftwareInfo;
   private readonly heartbeatFreq: number;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pausedReason: string | null = null;
   private started: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
 
@@ -128,6 +129,32 @@ export class CeleryWorker {
     });
   }
 
+  /** Why the worker is paused (see {@link pause}), or null while it consumes. */
+  get paused(): string | null {
+    return this.pausedReason;
+  }
+
+  /**
+   * Stop taking messages and give back the ones held but not started (they go back to their
+   * queues for other workers); running tasks go on. Heartbeats carry `paused: reason` from now
+   * on (an extra field, like `labels`). Calling it again only updates the reason.
+   */
+  pause(reason: string): void {
+    const changed = this.pausedReason !== reason;
+    this.pausedReason = reason;
+    this.consumer.pause();
+    this.runner.giveBackWaiting();
+    if (changed && this.started) void this.sendEvent('worker-heartbeat', this.workerFields());
+  }
+
+  /** Take messages again after {@link pause}. Idempotent. */
+  resume(): void {
+    if (this.pausedReason === null) return;
+    this.pausedReason = null;
+    this.consumer.resume();
+    if (this.started) void this.sendEvent('worker-heartbeat', this.workerFields());
+  }
+
   /** Handlers running now. */
   get active(): number {
     return this.runner.active;
@@ -170,14 +197,24 @@ export class CeleryWorker {
 
   /**
    * Stop popping, let running tasks finish and ack them. After `timeoutMs` the rest are aborted
-   * and their messages restored to the queue. Idempotent.
+   * and their messages restored to the queue. Whatever Redis does (it may be gone), the promise
+   * settles within `timeoutMs + finishMs`: the last steps (restores, the offline event) get
+   * `finishMs`, then the connections are dropped. Idempotent.
    */
-  close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closePromise ??= this.shutdown(options.timeoutMs ?? 30000);
+  close(options: { timeoutMs?: number; finishMs?: number } = {}): Promise<void> {
+    this.closePromise ??= this.shutdown(options.timeoutMs ?? 30000, options.finishMs ?? 5000);
     return this.closePromise;
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
+  private async shutdown(timeoutMs: number, finishMs: number): Promise<void> {
+    const finished = await within(this.finishShutdown(timeoutMs), timeoutMs + finishMs);
+    if (!finished) this.logger.warn({ timeoutMs, finishMs }, 'worker did not close in time (Redis unreachable?); dropping its connections');
+    this.control.close().catch(() => undefined);
+    this.blocking.disconnect();
+    this.cmd.disconnect();
+  }
+
+  private async finishShutdown(timeoutMs: number): Promise<void> {
     await this.started?.catch(() => undefined);
     clearInterval(this.heartbeatTimer);
     this.consumer.stop();
@@ -206,7 +243,8 @@ export class CeleryWorker {
         active: this.runner.active,
         processed: this.runner.processed,
         labels: this.options.labels ?? this.queues,
-        concurrency: this.concurrency
+        concurrency: this.concurrency,
+        paused: this.pausedReason
       },
       this.software
     );
@@ -214,5 +252,17 @@ export class CeleryWorker {
 
   private async sendEvent(type: string, fields: Record<string, unknown>): Promise<void> {
     await this.events.send(type, fields).catch((err: unknown) => this.logger.warn({ err, type }, 'could not send event'));
+  }
+}
+
+/** True when `work` settled within `ms`; false when the time ran out first (work goes on unobserved). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const done = work.then(() => true, () => true);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

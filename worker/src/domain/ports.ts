@@ -83,6 +83,11 @@ export interface ITaskPublisher {
   ): Promise<void>;
   /** Revoke task ids (pidbox broadcast + persistent revoked set); running ones are interrupted. */
   revoke(taskIds: string[], options?: { terminate?: boolean }): Promise<void>;
+  /**
+   * Resolves when the queue answers now; rejects at once with a `ServiceUnavailableError` naming
+   * Redis otherwise, so that a map can be refused before anything is stored.
+   */
+  ensureReachable?(): Promise<void>;
 }
 
 /** A task state change, published on Redis (`keys.nbgridEvents`) and streamed by `/api/events`. */
@@ -107,4 +112,6 @@ export interface IWorkerInfo {
   active: number;
   processed: number;
   last_seen: string;
+  /** Why the worker takes no messages now, e.g. `Kernel Gateway unreachable at ...`; absent while it does. */
+  paused?: string;
 }

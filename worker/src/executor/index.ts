@@ -19,3 +19,4 @@ export { DeadKernelError } from './errors/dead-kernel-error';
 export { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 export { ExecutionAbortedError } from './errors/execution-aborted-error';
+export { probeGateway } from './gateway-probe';

@@ -6,6 +6,7 @@ import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type KernelPool } from '../executor';
+import { retryIfInfraFailure, type IInfraRetryDeps } from './infra-retry';
 import { NotebookFailedError } from './notebook-failed-error';
 
 export interface IRunNotebookDeps {
@@ -26,6 +27,8 @@ export interface IRunNotebookDeps {
    */
   kernelReuse?: KernelReuseMode;
   log?: (line: string) => void;
+  /** Tells a gateway outage from a task's failure; without it every failure is the task's. */
+  infra?: IInfraRetryDeps;
 }
 
 export type KernelReuseMode = 'off' | 'opt-in' | 'all';
@@ -116,6 +119,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       kernelPool: deps.kernelPool,
       reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse)
     });
+    await retryIfInfraFailure(deps.infra, { runs, emit: deps.emit }, ctx, started, exec, (Date.now() - t0) / 1000);
     const run: IJobRun = {
       status: exec.status === 'ok' ? 'OK' : 'ERROR',
       ts: new Date().toISOString(),

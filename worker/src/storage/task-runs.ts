@@ -105,6 +105,14 @@ export class TaskRuns implements IRunRecorder {
     );
   }
 
+  async recordInfraAttempt(taskName: string, run: IJobRun): Promise<ITask | null> {
+    const key = `infra:${run.task_id}:${run.attempt}`;
+    return this.update(
+      { _id: stripIpynb(taskName), task_id: run.task_id, state: 'STARTED', run_keys: { $ne: key } },
+      { $push: { job_runs: run, run_keys: key }, $set: { state: 'PENDING', updated: new Date().toISOString() } }
+    );
+  }
+
   /** One conditional update of one task: its revision goes up and its index row follows. */
   private async update(filter: Filter<ITaskDoc>, update: UpdateFilter<ITaskDoc>): Promise<ITask | null> {
     const withRev = { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc>;

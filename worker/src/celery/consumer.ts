@@ -2,7 +2,7 @@
  * The transport side of a worker (kombu's consumer and `QoS`): pops task messages with
  * at-least-once delivery (kombu's unacked hash + index), holds at most `capacity` of them (running
  * plus prefetched), keeps the ones it holds fresh in the unacked index, restores the messages of
- * dead workers (`restore_visible`), holds eta messages until due, and hands every readable message
+ * dead workers (`restore_visible`, and soon after their alive key expires: `restoreLost`), holds eta messages until due, and hands every readable message
  * to its {@link IDeliveryHandler}. It runs no task itself. The loop survives bad messages and
  * Redis reconnects.
  */
@@ -71,6 +71,7 @@ export class CeleryConsumer {
 
   /** Start the sweeps and the consume loop. */
   start(): void {
+    void this.touch();
     this.timers.push(setInterval(() => void this.touch(), this.options.touchIntervalMs));
     this.timers.push(setInterval(() => void this.sweep(), this.options.restoreIntervalMs));
     void this.sweep();
@@ -120,6 +121,7 @@ export class CeleryConsumer {
   }
 
   private async touch(): Promise<void> {
+    await this.options.unacked.markAlive().catch((err: unknown) => this.options.logger.warn({ err }, 'could not refresh the alive key'));
     await this.options.unacked.touch([...this.outstanding]).catch((err: unknown) => this.options.logger.warn({ err }, 'could not refresh unacked messages'));
   }
 
@@ -129,6 +131,12 @@ export class CeleryConsumer {
       if (n > 0) this.options.logger.info({ restored: n }, 'restored unacked messages past the visibility timeout');
     } catch (err) {
       this.options.logger.warn({ err }, 'restore_visible failed');
+    }
+    try {
+      const n = await this.options.unacked.restoreLost();
+      if (n > 0) this.options.logger.warn({ restored: n }, 'gave back the unacked messages of workers whose heartbeat stopped');
+    } catch (err) {
+      this.options.logger.warn({ err }, 'restoring the messages of lost workers failed');
     }
   }
 
@@ -190,7 +198,7 @@ export class CeleryConsumer {
     const tag = envelope.properties.delivery_tag;
     if (typeof tag !== 'string') return { queue, raw, tag: null };
     const di = envelope.properties.delivery_info;
-    await unacked.append(tag, raw, String(di.exchange ?? ''), String(di.routing_key ?? queue));
+    await unacked.append(tag, raw, String(di.exchange ?? ''), String(di.routing_key ?? queue), key);
     return { queue, raw, tag };
   }
 

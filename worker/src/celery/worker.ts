@@ -18,7 +18,7 @@ import { defaultRevokeExpires } from './revoked-registry';
 import { defaultSoftware, type ISoftwareInfo } from './software';
 import type { TaskHandler } from './task-context';
 import { TaskRunner } from './task-runner';
-import { UnackedStore } from './unacked-store';
+import { DEFAULT_VISIBILITY_TIMEOUT, UnackedStore } from './unacked-store';
 
 export interface ICeleryWorkerOptions {
   /** Queues to consume, in priority order for kombu's round-robin cycle. @defaultValue `['celery']` */
@@ -39,8 +39,14 @@ export interface ICeleryWorkerOptions {
   keys?: CeleryKeys;
   /** Seconds before an unacked message of a dead worker is restored. @defaultValue `3600` (kombu) */
   visibilityTimeout?: number;
-  /** Milliseconds between `restore_visible` sweeps. @defaultValue `10000` */
+  /** Milliseconds between `restore_visible` (and lost-worker) sweeps. @defaultValue `10000` */
   restoreIntervalMs?: number;
+  /**
+   * Milliseconds after its last refresh that a worker killed without closing counts as lost: then
+   * the survivors give back the messages it held (running or prefetched), without waiting for the
+   * visibility timeout. Python workers' messages are left to the timeout. @defaultValue `15000`
+   */
+  lostAfterMs?: number;
   /** Heartbeat interval in seconds (`freq`). @defaultValue `2` */
   heartbeatFreq?: number;
   /** Send Celery events (like `celery worker -E`). @defaultValue `true` */
@@ -68,6 +74,7 @@ export class CeleryWorker {
   private readonly control: ControlServer;
   private readonly runner: TaskRunner;
   private readonly consumer: CeleryConsumer;
+  private readonly unacked: UnackedStore;
   private readonly logger: ICeleryLogger;
   private readonly software: ISoftwareInfo;
   private readonly heartbeatFreq: number;
@@ -88,7 +95,15 @@ export class CeleryWorker {
     this.cmd = redis.duplicate();
     this.blocking = redis.duplicate();
     for (const conn of [this.cmd, this.blocking]) conn.on('error', (err: unknown) => this.logger.warn({ err }, 'redis connection error'));
-    const unacked = new UnackedStore(this.cmd, this.keys, { visibilityTimeout: options.visibilityTimeout });
+    const visibility = options.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT;
+    const touchIntervalMs = Math.max(100, Math.min(this.heartbeatFreq * 1000, (visibility * 1000) / 3));
+    const unacked = new UnackedStore(this.cmd, this.keys, {
+      visibilityTimeout: visibility,
+      holder: this.hostname,
+      // Several refreshes fit in it, so a slow event loop is not taken for a dead worker.
+      lostAfterMs: Math.max(options.lostAfterMs ?? 15000, 3 * touchIntervalMs)
+    });
+    this.unacked = unacked;
     const backend = new ResultBackend(this.cmd, { resultExpires: options.resultExpires });
     const producer = new CeleryProducer(this.cmd, {
       keys: this.keys,
@@ -113,7 +128,7 @@ export class CeleryWorker {
       unacked,
       logger: this.logger,
       restoreIntervalMs: options.restoreIntervalMs ?? 10000,
-      touchIntervalMs: Math.max(100, Math.min(this.heartbeatFreq * 1000, (unacked.visibilityTimeout * 1000) / 3)),
+      touchIntervalMs,
       brpopTimeout: options.brpopTimeout ?? 1
     });
     this.control = new ControlServer(redis, {
@@ -230,6 +245,8 @@ export class CeleryWorker {
       await this.consumer.settled();
     }
     await this.consumer.ended();
+    // Everything is acked or given back: nothing of ours is left for survivors to restore.
+    await this.unacked.retire().catch((err: unknown) => this.logger.warn({ err }, 'could not remove the alive key'));
     await this.sendEvent('worker-offline', this.workerFields());
     await this.control.close();
     this.blocking.disconnect();

@@ -3,7 +3,9 @@
  * (they say so in /api/workers) instead of draining the queue into FAILUREs, the task that was
  * running is retried as an infrastructure failure, and everything resumes when the gateway is
  * back. With Redis down, a map answers 503 naming Redis within seconds and stores nothing; a
- * worker whose Redis is gone still stops on SIGTERM within its shutdown grace.
+ * worker whose Redis is gone still stops on SIGTERM within its shutdown grace. A worker killed
+ * with -9 has its running and prefetched tasks given back within about half a minute, with the
+ * visibility timeout left at kombu's hour.
  */
 import { configEnv } from '../../../../worker/src/config';
 import type { IRunningStack } from '../../../../worker/src/stack';
@@ -12,9 +14,9 @@ import { nbgridCli } from '../../../../worker/src/stack/paths';
 import type { TestApi } from '../../support/api';
 import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
-import { Replacements, settle, sleep, tasksOf, waitStarted, waitTasks } from './support';
+import { Replacements, settle, sleep, tasksOf, waitStarted, waitTasks, workerPid } from './support';
 
-const VISIBILITY = 30;
+const VISIBILITY = 3600;
 let stack: IRunningStack;
 let api: TestApi;
 let replacements: Replacements;
@@ -129,5 +131,23 @@ describe('a map after the outages', () => {
     const m = await api.map('sleepy', { params: [0, 0] });
     const tasks = await waitTasks(api, 'sleepy', m.task_group, (ts) => ts.every((t) => t.state === 'SUCCESS'), 60000);
     expect(tasks).toHaveLength(2);
+  });
+});
+
+describe('a worker killed with -9 (visibility timeout one hour)', () => {
+  it('gives back its running and prefetched tasks within about half a minute; the history says the worker was lost', async () => {
+    const m = await api.map('sleepy', { params: [8, 8, 8, 8] });
+    const victim = await waitStarted(api, 'sleepy', m.task_group);
+    const victimWorker = (await api.status('sleepy', m.task_group)).find((r) => r.name === victim.name)!.worker!;
+    await sleep(1000); // its prefetched message is taken by now
+    const t0 = Date.now();
+    process.kill(workerPid(stack, victimWorker), 'SIGKILL');
+    const tasks = await waitTasks(api, 'sleepy', m.task_group, (ts) => ts.every((t) => t.state === 'SUCCESS'), 90000);
+    expect(Date.now() - t0).toBeLessThan(75000);
+    for (const t of tasks) expect(t.job_runs.filter((r) => r.status === 'OK')).toHaveLength(1);
+    const killed = tasks.find((t) => t.name === victim.name)!;
+    expect(killed.job_runs.map((r) => r.status)).toEqual(['ERROR', 'OK']);
+    expect(killed.job_runs[0].message).toMatch(new RegExp(`worker ${victimWorker} stopped during the run`));
+    expect(killed.job_runs[1].worker).not.toBe(victimWorker);
   });
 });

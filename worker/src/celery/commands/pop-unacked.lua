@@ -1,19 +1,31 @@
 --[[
   Pop the first non-empty list and register the message as unacked in the same step (kombu's
   BRPOP + QoS.append made atomic), so no kill between the pop and the registration can lose it.
+  With a holder name, the message is also recorded as held by that worker (see
+  restore-lost.lua), so that its messages go back to their queues soon after it dies.
 
   Variadic: the key count is the first argument (no -<numkeys> suffix in the file name).
     KEYS[1]       the `unacked` hash
     KEYS[2]       the `unacked_index` zset
-    KEYS[3..]     the lists to pop from, in order
+    KEYS[3]       the owner hash (delivery tag -> holder)
+    KEYS[4]       this holder's held hash (delivery tag -> "<message bytes>:<list key>")
+    KEYS[5]       the set of holders
+    KEYS[6..]     the lists to pop from, in order
     ARGV[1]       now, in seconds (the index score)
+    ARGV[2]       the holder's name; '' records no holder
 
   Returns {list key, raw message, registered (0|1), delivery tag}, or false when every list is empty.
   A message without a string delivery tag is returned unregistered (the caller logs and drops it).
+  A key of the wrong type is never popped from or written to (a queue name must not eat a message).
 ]]
-local unacked, index = KEYS[1], KEYS[2]
-for i = 3, #KEYS do
-  local item = redis.call('RPOP', KEYS[i])
+local unacked, index, owner, held, holders = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local function typeOf(key) return redis.call('TYPE', key).ok end
+if typeOf(unacked) ~= 'hash' and typeOf(unacked) ~= 'none' then return redis.error_reply('unacked is not a hash') end
+if typeOf(index) ~= 'zset' and typeOf(index) ~= 'none' then return redis.error_reply('unacked_index is not a zset') end
+local holder = ARGV[2]
+for i = 6, #KEYS do
+  local item = false
+  if typeOf(KEYS[i]) == 'list' then item = redis.call('RPOP', KEYS[i]) end
   if item then
     local ok, msg = pcall(cjson.decode, item)
     if ok and type(msg) == 'table' and type(msg.properties) == 'table'
@@ -27,6 +39,11 @@ for i = 3, #KEYS do
       local tag = msg.properties.delivery_tag
       redis.call('ZADD', index, ARGV[1], tag)
       redis.call('HSET', unacked, tag, '[' .. item .. ', ' .. cjson.encode(ex) .. ', ' .. cjson.encode(rk) .. ']')
+      if holder ~= '' then
+        redis.call('HSET', owner, tag, holder)
+        redis.call('HSET', held, tag, #item .. ':' .. KEYS[i])
+        redis.call('SADD', holders, holder)
+      end
       return {KEYS[i], item, 1, tag}
     end
     return {KEYS[i], item, 0, ''}

@@ -7,6 +7,7 @@
  * with -9 has its running and prefetched tasks given back within about half a minute, with the
  * visibility timeout left at kombu's hour.
  */
+import { execFile } from 'child_process';
 import { configEnv } from '../../../../worker/src/config';
 import type { IRunningStack } from '../../../../worker/src/stack';
 import { spawnManaged, type IManagedProcess } from '../../../../worker/src/stack/managed-process';
@@ -54,6 +55,17 @@ async function waitWorkers(predicate: (ws: IWorkerRow[]) => boolean, timeoutMs =
   }
 }
 
+/** `nbgrid health` against this stack: its exit code and output. */
+function health(): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, NBGRID_URL: stack.info.api_url, NBGRID_TOKEN: stack.info.token };
+    execFile(process.execPath, [nbgridCli, 'health'], { env, timeout: 30000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      resolve({ code, out: stdout + stderr });
+    });
+  });
+}
+
 describe('the Kernel Gateway down for a while', () => {
   it('pauses the workers (shown in /api/workers), fails no task, retries the running one as an infrastructure failure, and resumes when it is back', async () => {
     const m = await api.map('sleepy', { params: [3, 1, 1, 1, 1, 1] });
@@ -62,12 +74,20 @@ describe('the Kernel Gateway down for a while', () => {
     // Both workers notice within seconds and say why in their heartbeat.
     const paused = await waitWorkers((ws) => ws.length >= 2 && ws.every((w) => /Kernel Gateway/.test(w.paused ?? '')));
     expect(paused.every((w) => w.paused!.includes(stack.info.gateway_url))).toBe(true);
+    // `nbgrid health` names it and exits non-zero; MongoDB and Redis are up.
+    const down = await health();
+    expect(down.code).toBe(1);
+    expect(down.out).toMatch(/^down +gateway of worker-\d@\S+ +Kernel Gateway unreachable at/m);
+    expect(down.out).toMatch(/^ok +MongoDB/m);
+    expect(down.out).toMatch(/^ok +Redis/m);
     await sleep(6000);
     // Nothing drained into failures meanwhile.
     const during = (await tasksOf(api, 'sleepy', m.task_group))!;
     expect(during.filter((t) => t.state === 'FAILURE').map((t) => [t.name, t.job_runs.map((r) => r.message)])).toEqual([]);
     await replacements.start('kernelgateway');
     await waitWorkers((ws) => ws.length >= 2 && ws.every((w) => w.paused === undefined));
+    const up = await health();
+    expect([up.code, up.out]).toEqual([0, expect.stringMatching(/^ok +API service/m)]);
     const tasks = await settle(api, 'sleepy', m.task_group, 90000);
     expect(tasks.map((t) => [t.state, t.run_status])).toEqual(tasks.map(() => ['SUCCESS', 'OK']));
     for (const t of tasks) expect(t.job_runs.filter((r) => r.status === 'OK')).toHaveLength(1);
@@ -99,6 +119,9 @@ describe('Redis down', () => {
     expect(res.body.message).toMatch(/Redis/);
     expect(res.body.message).not.toMatch(/maxRetriesPerRequest/);
     expect(took).toBeLessThan(8000);
+    const down = await health();
+    expect(down.code).toBe(1);
+    expect(down.out).toMatch(/^down +Redis/m);
     await replacements.start('redis');
     await waitWorkers((ws) => ws.length >= 2, 30000);
     const after = (await api.call<{ groups: unknown[] }>('GET', '/api/jobs/sleepy/groups')).body.groups.length;

@@ -149,6 +149,6 @@ export function registerClientCommands(program: Command): void {
     .action(async () => {
       const { workers } = await ApiClient.fromEnv().workers();
       const rows = workers.map((w) => ({ ...w, labels: w.labels.join(',') }));
-      process.stdout.write(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen']) + '\n');
+      process.stdout.write(formatTable(rows, ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen', 'paused']) + '\n');
     });
 }

@@ -19,6 +19,7 @@
 ]]
 local unacked, index, owner, held, alive, holders = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local holder = ARGV[1]
+if #KEYS ~= 5 + #ARGV then return redis.error_reply('restore-lost needs one list key per delivery tag') end
 if redis.call('EXISTS', alive) == 1 then return -1 end
 if redis.call('TYPE', unacked).ok ~= 'hash' then return 0 end
 local n = 0

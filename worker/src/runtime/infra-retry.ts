@@ -22,13 +22,21 @@ export const INFRA_FAILURE_PREFIX = 'infrastructure failure:';
 export interface IInfraRetryDeps {
   /** Probes the part now; true when it is down (the worker is then paused). */
   report(part: 'gateway'): Promise<boolean>;
+  /** What is down, after a report that said so (e.g. `Kernel Gateway unreachable at ...`). */
+  readonly reason?: string | null;
   /** @defaultValue {@link INFRA_RETRIES} */
   maxRetries?: number;
 }
 
-/** Whether an execution failed because the gateway could not be reached (not because it refused a request). */
+/**
+ * Whether an execution may have failed because the gateway went away: it could not be reached
+ * (not: it refused a request), or the kernel died (the gateway takes its kernels with it). A probe
+ * decides: a kernel that died while its gateway answers (e.g. out of memory) is the task's failure.
+ */
 export function isGatewayLoss(exec: IExecutionResult): boolean {
-  return exec.status === 'error' && exec.error?.kind === 'gateway-unreachable' && !/: 4\d\d /.test(exec.message);
+  if (exec.status !== 'error') return false;
+  const kind = exec.error?.kind;
+  return (kind === 'gateway-unreachable' && !/: 4\d\d /.test(exec.message)) || kind === 'kernel-died';
 }
 
 /**
@@ -52,7 +60,7 @@ export async function retryIfInfraFailure(
   const recorded = await deps.runs.recordInfraAttempt(started.name, {
     status: 'ERROR',
     ts: new Date().toISOString(),
-    message: `${INFRA_FAILURE_PREFIX} ${exec.message} (worker ${ctx.hostname} paused; retry ${earlier + 1} of ${max} in ${countdown}s)`,
+    message: `${INFRA_FAILURE_PREFIX} ${exec.message}${infra.reason ? `; ${infra.reason}` : ''} (worker ${ctx.hostname} paused; retry ${earlier + 1} of ${max} in ${countdown}s)`,
     results: null,
     duration: durationSeconds,
     worker: ctx.hostname,

@@ -12,7 +12,7 @@ import { INFRA_FAILURE_PREFIX, INFRA_RETRIES, isGatewayLoss, retryIfInfraFailure
 const ctx = { taskId: 'id-1', hostname: 'w1@h', retries: 0 } as unknown as ITaskContext;
 const lost = (message: string): IExecutionResult =>
   ({ status: 'error', message, error: { kind: 'gateway-unreachable', message }, notebook: {}, duration: 1 }) as unknown as IExecutionResult;
-const task = (runs: Partial<IJobRun>[]): ITask => ({ name: 'tasks/nb/g-0', task_id: 'id-1', state: 'STARTED', job_runs: runs }) as unknown as ITask;
+const task = (runs: Partial<IJobRun>[]): ITask => ({ name: 'tasks/nb/g-0', task_id: 'id-1', state: 'STARTED', job_runs: runs, runs_total: runs.length }) as unknown as ITask;
 const infraRun = { status: 'ERROR', task_id: 'id-1', message: `${INFRA_FAILURE_PREFIX} gateway gone` } as IJobRun;
 
 function deps() {
@@ -28,17 +28,22 @@ it('tells a lost gateway from one that refused a request', () => {
   expect(isGatewayLoss(lost('The kernel gateway at http://x is unreachable (POST /api/kernels: ECONNREFUSED); is it running?'))).toBe(true);
   expect(isGatewayLoss(lost("The kernel gateway at http://x refused to start kernel 'nope': 404 Not Found"))).toBe(false);
   expect(isGatewayLoss({ status: 'ok' } as IExecutionResult)).toBe(false);
+  // A dead kernel is a candidate; the probe decides (a kernel out of memory is the task's failure).
+  expect(isGatewayLoss({ ...lost('kernel died'), error: { kind: 'kernel-died', message: 'kernel died' } } as unknown as IExecutionResult)).toBe(true);
+  expect(isGatewayLoss({ ...lost('x'), error: { kind: 'cell-error', message: 'x' } } as unknown as IExecutionResult)).toBe(false);
 });
 
 it('records the attempt as an infrastructure failure and throws a Retry while the gateway is down', async () => {
   const d = deps();
-  const infra = { report: jest.fn(async () => true) };
+  const infra = { report: jest.fn(async () => true), reason: 'Kernel Gateway unreachable at http://x (ECONNREFUSED)' };
   const thrown = await retryIfInfraFailure(infra, d, ctx, task([]), lost('Lost the connection to the kernel gateway at http://x'), 2).catch((e: unknown) => e);
   expect(thrown).toBeInstanceOf(Retry);
   expect(infra.report).toHaveBeenCalledWith('gateway');
   expect(d.recorded).toHaveLength(1);
   expect(d.recorded[0]).toMatchObject({ status: 'ERROR', task_id: 'id-1', worker: 'w1@h', attempt: 1 });
-  expect(d.recorded[0].message).toMatch(/^infrastructure failure: Lost the connection to the kernel gateway at http:\/\/x \(worker w1@h paused; retry 1 of 3/);
+  expect(d.recorded[0].message).toMatch(
+    /^infrastructure failure: Lost the connection to the kernel gateway at http:\/\/x; Kernel Gateway unreachable at http:\/\/x \(ECONNREFUSED\) \(worker w1@h paused; retry 1 of 3/
+  );
 });
 
 it('leaves the failure to the task when the gateway answers the probe, or after the bound', async () => {

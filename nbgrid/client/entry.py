@@ -7,6 +7,8 @@ Example::
     >>> om.runtime.job('main')
     Job('main')
 """
+from .errors import NbgridUnavailable
+from .health import stack_health
 from .http import ApiClient
 from .jobs import Jobs
 from .runtime import Runtime
@@ -35,12 +37,25 @@ class Om:
         where = self.api._url or 'not connected yet'
         return f'<nbgrid om: {where}>'
 
-    def health(self):
-        """The service's health: ``{'status': 'ok', 'mongo': 'ok', 'redis': 'ok', 'version': ...}``.
+    def health(self, raise_on_down=True):
+        """Which part is up: ``{'status': 'ok', 'service': 'ok', 'mongo': 'ok', 'redis': 'ok',
+        'version': ..., 'gateways': {worker: 'ok' or what is wrong}, 'paused': {...}, 'down': [],
+        'message': ''}`` (see :func:`nbgrid.client.health.stack_health`).
+
+        When a part is down it raises :class:`NbgridUnavailable` naming it, unless
+        ``raise_on_down=False``: then the report says it (``status`` ``'unavailable'``, ``down``
+        lists the parts, each part's entry says what is wrong).
 
         Example::
 
             >>> om.health()['status']                          # doctest: +SKIP
             'ok'
+            >>> om.health(raise_on_down=False)['down']         # doctest: +SKIP
+            ['Kernel Gateway of worker-1@host']
         """
-        return self.api.request('GET', '/api/health')
+        report = stack_health(self.api, timeout=min(self.api.timeout, 10.0))
+        if raise_on_down and report['down']:
+            code = 503 if 'API service' not in report['down'] else None
+            raise NbgridUnavailable(report['message'], code, hint={'code': 'part_down', 'part': report['down'][0],
+                                                                   'fix': 'start the part again (`nbgrid up` repairs a local stack)'})
+        return report

@@ -81,6 +81,13 @@ export const EnvSchema = Type.Object({
     readBy: 'worker',
     default: 3600
   }),
+  NBGRID_SHUTDOWN_GRACE: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 86400,
+    description: 'the seconds a worker stopped by SIGTERM or SIGINT takes at most: running tasks drain, then the rest is given back and the process exits',
+    readBy: 'worker',
+    default: 30
+  }),
   NBGRID_KERNEL_POOL: Type.Optional(count({
     description: 'the number of kernels a worker starts ahead of need (0: one per task, no pool); `--pool-size` wins; unset: concurrency + 1',
     readBy: 'worker'
@@ -235,6 +242,8 @@ export interface INbgridConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   /** `NBGRID_VISIBILITY_TIMEOUT` seconds before an unacked task is redelivered. */
   visibilityTimeout: number;
+  /** `NBGRID_SHUTDOWN_GRACE` seconds a stopping worker takes at most. */
+  shutdownGrace: number;
   /** `NBGRID_KERNEL_POOL`; undefined: the worker's concurrency + 1. */
   kernelPool: number | undefined;
   /** `NBGRID_PREFETCH` */
@@ -264,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     corsOrigins: e.NBGRID_CORS_ORIGINS.split(',').map(s => s.trim()).filter(Boolean),
     logLevel: e.NBGRID_LOG_LEVEL,
     visibilityTimeout: e.NBGRID_VISIBILITY_TIMEOUT,
+    shutdownGrace: e.NBGRID_SHUTDOWN_GRACE,
     kernelPool: e.NBGRID_KERNEL_POOL,
     prefetch: e.NBGRID_PREFETCH,
     kernelReuse: e.NBGRID_KERNEL_REUSE,
@@ -285,5 +295,6 @@ export function configEnv(c: Partial<INbgridConfig>): NodeJS.ProcessEnv {
   if (c.host) env.NBGRID_HOST = c.host;
   if (c.port) env.NBGRID_PORT = String(c.port);
   if (c.visibilityTimeout) env.NBGRID_VISIBILITY_TIMEOUT = String(c.visibilityTimeout);
+  if (c.shutdownGrace) env.NBGRID_SHUTDOWN_GRACE = String(c.shutdownGrace);
   return env;
 }

@@ -2,7 +2,7 @@
  * The transport side of a worker (kombu's consumer and `QoS`): pops task messages with
  * at-least-once delivery (kombu's unacked hash + index), holds at most `capacity` of them (running
  * plus prefetched), keeps the ones it holds fresh in the unacked index, restores the messages of
- * dead workers (`restore_visible`), holds eta messages until due, and hands every readable message
+ * dead workers (`restore_visible`, and soon after their alive key expires: `restoreLost`), holds eta messages until due, and hands every readable message
  * to its {@link IDeliveryHandler}. It runs no task itself. The loop survives bad messages and
  * Redis reconnects.
  */
@@ -56,6 +56,8 @@ export class CeleryConsumer {
   private readonly timers: NodeJS.Timeout[] = [];
   private cycle: string[];
   private stopping = false;
+  /** Set while paused: the loop pops nothing until {@link resume}. */
+  private pausedGate: { promise: Promise<void>; open: () => void } | null = null;
   private loopDone: Promise<void> = Promise.resolve();
 
   /**
@@ -69,6 +71,7 @@ export class CeleryConsumer {
 
   /** Start the sweeps and the consume loop. */
   start(): void {
+    void this.touch();
     this.timers.push(setInterval(() => void this.touch(), this.options.touchIntervalMs));
     this.timers.push(setInterval(() => void this.sweep(), this.options.restoreIntervalMs));
     void this.sweep();
@@ -78,8 +81,33 @@ export class CeleryConsumer {
   /** Stop popping and sweeping; messages waiting for their eta go back to their queue. */
   stop(): void {
     this.stopping = true;
+    this.resume();
     for (const t of this.timers) clearInterval(t);
     for (const wake of this.wakers) wake();
+  }
+
+  /**
+   * Stop popping until {@link resume} (e.g. a part the handlers need is down). A message popped
+   * meanwhile, or held until its eta, goes back to its queue. Messages already handed to the
+   * handler are the handler's to give back. Idempotent.
+   */
+  pause(): void {
+    if (this.pausedGate) return;
+    let open = (): void => undefined;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.pausedGate = { promise, open };
+  }
+
+  /** Pop again after {@link pause}. Idempotent. */
+  resume(): void {
+    const gate = this.pausedGate;
+    this.pausedGate = null;
+    gate?.open();
+  }
+
+  /** True while paused. */
+  get paused(): boolean {
+    return this.pausedGate !== null;
   }
 
   /** Resolves when every message handed out so far is finished. */
@@ -93,6 +121,7 @@ export class CeleryConsumer {
   }
 
   private async touch(): Promise<void> {
+    await this.options.unacked.markAlive().catch((err: unknown) => this.options.logger.warn({ err }, 'could not refresh the alive key'));
     await this.options.unacked.touch([...this.outstanding]).catch((err: unknown) => this.options.logger.warn({ err }, 'could not refresh unacked messages'));
   }
 
@@ -103,10 +132,20 @@ export class CeleryConsumer {
     } catch (err) {
       this.options.logger.warn({ err }, 'restore_visible failed');
     }
+    try {
+      const n = await this.options.unacked.restoreLost();
+      if (n > 0) this.options.logger.warn({ restored: n }, 'gave back the unacked messages of workers whose heartbeat stopped');
+    } catch (err) {
+      this.options.logger.warn({ err }, 'restoring the messages of lost workers failed');
+    }
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      if (this.pausedGate) {
+        await this.pausedGate.promise;
+        continue;
+      }
       await this.slots.acquire();
       if (this.stopping) {
         this.slots.release();
@@ -125,11 +164,11 @@ export class CeleryConsumer {
         this.slots.release();
         continue;
       }
-      if (this.stopping && popped.tag) {
-        // Popped while stopping: give it back rather than start work nobody waits for.
+      if ((this.stopping || this.pausedGate) && popped.tag) {
+        // Popped while stopping or pausing: give it back rather than start work nobody waits for.
         await this.restore(popped.tag);
         this.slots.release();
-        break;
+        continue;
       }
       // kombu's round-robin cycle: the queue just served goes last.
       const i = this.cycle.indexOf(popped.queue);
@@ -205,7 +244,7 @@ export class CeleryConsumer {
           await this.slots.acquire();
           held = true;
         }
-        if (this.stopping) {
+        if (this.stopping || this.pausedGate) {
           await this.restore(tag);
           return;
         }

@@ -47,7 +47,7 @@ export class EventDispatcher {
 
   /** Fields of worker-online/heartbeat/offline. */
   static workerFields(
-    info: { freq: number; active: number; processed: number; labels: string[]; concurrency: number },
+    info: { freq: number; active: number; processed: number; labels: string[]; concurrency: number; paused?: string | null },
     software: ISoftwareInfo
   ): Record<string, unknown> {
     return {
@@ -59,7 +59,9 @@ export class EventDispatcher {
       sw_ver: software.version,
       sw_sys: process.platform === 'linux' ? 'Linux' : process.platform,
       labels: info.labels,
-      concurrency: info.concurrency
+      concurrency: info.concurrency,
+      // Why the worker takes no messages now (an nbgrid extra, like labels); absent while it does.
+      ...(info.paused ? { paused: info.paused } : {})
     };
   }
 }

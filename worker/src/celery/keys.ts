@@ -91,6 +91,30 @@ export class CeleryKeys {
     return `${this.prefix}unacked_mutex`;
   }
 
+  /**
+   * Hash delivery tag -> the worker holding that unacked message (nbgrid workers only; not a kombu
+   * key). With {@link unackedHeld} and {@link workerAlive} it lets survivors give back a dead
+   * worker's messages soon after its heartbeat stops, instead of after the visibility timeout.
+   */
+  get unackedOwner(): string {
+    return `${this.prefix}celery-unacked-owner`;
+  }
+
+  /** Hash delivery tag -> `<message bytes>:<list key>` of the messages `hostname` holds. */
+  unackedHeld(hostname: string): string {
+    return `${this.prefix}celery-unacked-held.${hostname}`;
+  }
+
+  /** Set of the workers that may hold messages (whose {@link unackedHeld} may be non-empty). */
+  get unackedHolders(): string {
+    return `${this.prefix}celery-unacked-holders`;
+  }
+
+  /** Key that exists (with a short expiry, refreshed) while `hostname` is alive. */
+  workerAlive(hostname: string): string {
+    return `${this.prefix}celery-worker-alive.${hostname}`;
+  }
+
   /** Celery result key. */
   static taskMeta(taskId: string): string {
     return `celery-task-meta-${taskId}`;

@@ -15,10 +15,14 @@ type Arg = string | number;
 
 /** The commands every connection of the layer gets. */
 export interface ICeleryCommands {
-  /** `pop-unacked.lua`: `(numkeys, unacked, unackedIndex, ...lists, nowSeconds)`. */
+  /** `pop-unacked.lua`: `(numkeys, unacked, unackedIndex, owner, held, holders, ...lists, nowSeconds, holder)`. */
   celeryPopUnacked(numkeys: number, ...args: Arg[]): Promise<[string, string, number, string] | null>;
-  /** `restore-unacked-3.lua`. */
-  celeryRestoreUnacked(unacked: string, index: string, list: string, tag: string, stored: string, payload: string, push: 'LPUSH' | 'RPUSH'): Promise<number>;
+  /** `restore-unacked-4.lua`. */
+  celeryRestoreUnacked(
+    unacked: string, index: string, list: string, owner: string, tag: string, stored: string, payload: string, push: 'LPUSH' | 'RPUSH'
+  ): Promise<number>;
+  /** `restore-lost.lua`: `(numkeys, unacked, index, owner, held, alive, holders, ...lists, holder, ...tags)`. */
+  celeryRestoreLost(numkeys: number, ...args: Arg[]): Promise<number>;
   /** `release-lock-1.lua`. */
   celeryReleaseLock(lock: string, token: string): Promise<number>;
   /** `revoke-1.lua`: `(key, nowMs, untilMs, ...ids)`. */
@@ -28,7 +32,8 @@ export interface ICeleryCommands {
 /** File of each command, by method name. */
 const FILES: Record<keyof ICeleryCommands, string> = {
   celeryPopUnacked: 'pop-unacked.lua',
-  celeryRestoreUnacked: 'restore-unacked-3.lua',
+  celeryRestoreUnacked: 'restore-unacked-4.lua',
+  celeryRestoreLost: 'restore-lost.lua',
   celeryReleaseLock: 'release-lock-1.lua',
   celeryRevoke: 'revoke-1.lua'
 };

@@ -9,6 +9,7 @@ import { NotRegistered, Retry, TaskRevokedError, TimeLimitExceeded, WorkerShutdo
 import { exceptionInfo, exceptionRepr, tracebackOf } from './exception-info';
 import { ExpiringSet } from './expiring-set';
 import type { ICeleryLogger } from './logger';
+import { setLongTimeout } from './long-timer';
 import type { ITaskMessage } from './message';
 import type { CeleryProducer } from './producer';
 import { pythonRepr } from './python-repr';
@@ -47,6 +48,8 @@ export class TaskRunner implements IDeliveryHandler {
   private readonly revokedIds: ExpiringSet;
   private processedCount = 0;
   private stopping = false;
+  /** Fires to give back every message waiting for a slot (see {@link giveBackWaiting}). */
+  private giveBack = new AbortController();
 
   constructor(private readonly options: ITaskRunnerOptions) {
     this.slots = new Semaphore(options.concurrency);
@@ -90,6 +93,15 @@ export class TaskRunner implements IDeliveryHandler {
     this.stopping = true;
   }
 
+  /**
+   * Give back, now, every message waiting for a run slot (prefetched, not started): they go back to
+   * their queue for other workers. Used when the worker pauses. Running handlers are not touched.
+   */
+  giveBackWaiting(): void {
+    this.giveBack.abort();
+    this.giveBack = new AbortController();
+  }
+
   /** Abort every running handler with `reason` (close timed out). */
   abortAll(reason: unknown): void {
     for (const run of this.running.values()) run.controller.abort(reason);
@@ -114,7 +126,11 @@ export class TaskRunner implements IDeliveryHandler {
   /** Waits for a run slot (the message may be prefetched), then runs it. */
   async run(delivery: IDelivery): Promise<void> {
     const waits = this.slots.inUse >= this.slots.size;
-    await this.slots.acquire();
+    if (!(await this.slots.acquireUnless(this.giveBack.signal))) {
+      // Given back while waiting (the worker paused): another worker may run it now.
+      await this.options.unacked.restore(delivery.tag);
+      return;
+    }
     try {
       if (this.stopping && waits) {
         // Prefetched, not started: give it back like kombu does on shutdown.
@@ -145,8 +161,9 @@ export class TaskRunner implements IDeliveryHandler {
     const startedAt = Date.now();
     this.running.set(id, { msg, controller, startedAt });
     const hard = h.timelimit[0] ?? this.options.defaultTimeLimit;
-    const limitTimer = hard
-      ? setTimeout(() => controller.abort(new TimeLimitExceeded(`TimeLimitExceeded(${hard})`)), hard * 1000)
+    // Chained: a limit over 24.8 days would otherwise fire at once (Node clamps long timers).
+    const cancelLimit = hard
+      ? setLongTimeout(() => controller.abort(new TimeLimitExceeded(`TimeLimitExceeded(${hard})`)), hard * 1000)
       : undefined;
     let handlerDone: Promise<unknown> = Promise.resolve();
     try {
@@ -178,7 +195,7 @@ export class TaskRunner implements IDeliveryHandler {
       await unacked.ack(tag);
       this.processedCount++;
     } finally {
-      clearTimeout(limitTimer);
+      cancelLimit?.();
       // The slot stays taken until the handler really returns, so the bound holds even for a
       // handler that ignores its signal.
       await handlerDone.catch(() => undefined);

@@ -3,6 +3,12 @@
  * message sits in the `unacked` hash (`[envelope, exchange, routing_key]`) and the
  * `unacked_index` zset (score = delivery time) until acked; `restoreVisible` pushes messages
  * whose score is older than the visibility timeout back onto their queue, under `unacked_mutex`.
+ *
+ * With a `holder` (the worker's name), each message is also recorded as held by that worker, and
+ * the worker keeps an alive key with a short expiry. `restoreLost` gives back, exactly once, the
+ * messages still recorded as held by a worker whose alive key expired: a worker killed with -9
+ * loses its messages for about `lostAfterMs`, not the whole visibility timeout. Messages of Python
+ * workers are never recorded so, and never restored that way (kombu's timeout stays for them).
  */
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -26,40 +32,65 @@ export interface IUnackedStoreOptions {
   visibilityTimeout?: number;
   /** Seconds the restore mutex is held at most. @defaultValue `300` (kombu) */
   mutexExpire?: number;
+  /** This worker's name, to record the messages it holds; none: nothing is recorded. */
+  holder?: string;
+  /**
+   * Milliseconds after its last {@link UnackedStore.markAlive} a holder counts as lost.
+   * @defaultValue `15000`
+   */
+  lostAfterMs?: number;
 }
 
 export class UnackedStore {
   readonly visibilityTimeout: number;
   readonly mutexExpire: number;
+  readonly lostAfterMs: number;
+  private readonly holder: string;
   private readonly redis: Redis & ICeleryCommands;
+  /** Since when every markAlive succeeded (ms), or null after a failure: see {@link restoreLost}. */
+  private aliveSince: number | null = null;
 
   constructor(redis: Redis, private readonly keys: CeleryKeys, options: IUnackedStoreOptions = {}) {
     this.redis = withCommands(redis);
     this.visibilityTimeout = options.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT;
     this.mutexExpire = options.mutexExpire ?? 300;
+    this.holder = options.holder ?? '';
+    this.lostAfterMs = options.lostAfterMs ?? 15000;
   }
 
   /** Non-blocking pop across `listKeys` (in order) with atomic unacked registration. */
   async pop(listKeys: string[]): Promise<IPopped | null> {
-    const res = await this.redis.celeryPopUnacked(listKeys.length + 2, this.keys.unacked, this.keys.unackedIndex, ...listKeys, now());
+    const k = this.keys;
+    const res = await this.redis.celeryPopUnacked(
+      listKeys.length + 5, k.unacked, k.unackedIndex, k.unackedOwner, k.unackedHeld(this.holder), k.unackedHolders, ...listKeys, now(), this.holder
+    );
     if (!res) return null;
     return { queue: this.keys.queueFromKey(res[0]), raw: res[1], tag: res[2] === 1 ? res[3] : null };
   }
 
   /**
-   * Register a message that a plain BRPOP delivered (kombu's `QoS.append`). When Redis refuses
-   * (a key of the wrong type, see `pop-unacked.lua`), the message goes back to the end of `listKey`
-   * popped next, and the error is thrown: a message is never taken without being registered.
+   * Register a message that a plain BRPOP delivered from `listKey` (kombu's `QoS.append`), and
+   * record its holder (see restore-lost.lua). When Redis refuses (a key of the wrong type, see
+   * `pop-unacked.lua`), the message goes back to the end of `listKey` popped next, and the error is
+   * thrown: a message is never taken without being registered.
    */
   async append(tag: string, raw: string, exchange: string, routingKey: string, listKey: string): Promise<void> {
-    const results = await this.redis
+    const k = this.keys;
+    const tx = this.redis
       .multi()
-      .zadd(this.keys.unackedIndex, now(), tag)
-      .hset(this.keys.unacked, tag, `[${raw}, ${JSON.stringify(exchange)}, ${JSON.stringify(routingKey)}]`)
-      .exec();
+      .zadd(k.unackedIndex, now(), tag)
+      .hset(k.unacked, tag, `[${raw}, ${JSON.stringify(exchange)}, ${JSON.stringify(routingKey)}]`);
+    if (this.holder) {
+      tx.hset(k.unackedOwner, tag, this.holder)
+        .hset(k.unackedHeld(this.holder), tag, `${Buffer.byteLength(raw)}:${listKey}`)
+        .sadd(k.unackedHolders, this.holder);
+    }
+    const results = await tx.exec();
     const failed = (results ?? []).find(([err]) => err !== null)?.[0];
     if (results !== null && failed === undefined) return;
-    await this.redis.multi().zrem(this.keys.unackedIndex, tag).hdel(this.keys.unacked, tag).rpush(listKey, raw).exec();
+    const undo = this.redis.multi().zrem(k.unackedIndex, tag).hdel(k.unacked, tag);
+    if (this.holder) undo.hdel(k.unackedOwner, tag).hdel(k.unackedHeld(this.holder), tag);
+    await undo.rpush(listKey, raw).exec();
     throw new Error(`could not register a delivered message as unacked, so it was put back on ${listKey}: ${failed?.message ?? 'transaction aborted'}`, {
       cause: failed
     });
@@ -67,7 +98,55 @@ export class UnackedStore {
 
   /** Acknowledge: forget the message. */
   async ack(tag: string): Promise<void> {
-    await this.redis.multi().zrem(this.keys.unackedIndex, tag).hdel(this.keys.unacked, tag).exec();
+    const tx = this.redis.multi().zrem(this.keys.unackedIndex, tag).hdel(this.keys.unacked, tag).hdel(this.keys.unackedOwner, tag);
+    if (this.holder) tx.hdel(this.keys.unackedHeld(this.holder), tag);
+    await tx.exec();
+  }
+
+  /**
+   * Say this holder is alive for the next {@link lostAfterMs}; call it well within that time
+   * (the consumer does with every refresh). Without a holder it does nothing.
+   */
+  async markAlive(): Promise<void> {
+    if (!this.holder) return;
+    try {
+      await this.redis.set(this.keys.workerAlive(this.holder), '1', 'PX', this.lostAfterMs);
+      this.aliveSince ??= Date.now();
+    } catch (err) {
+      this.aliveSince = null;
+      throw err;
+    }
+  }
+
+  /** Forget this holder's records (closing, everything acked or given back). */
+  async retire(): Promise<void> {
+    if (!this.holder) return;
+    const k = this.keys;
+    await this.redis.multi().del(k.workerAlive(this.holder)).del(k.unackedHeld(this.holder)).srem(k.unackedHolders, this.holder).exec();
+  }
+
+  /**
+   * Give back the messages of holders whose alive key expired (see restore-lost.lua): exactly
+   * once even when several workers sweep at the same time. Only runs after this worker itself has
+   * refreshed its own key for a full {@link lostAfterMs} without a failure, so that right after a
+   * Redis outage (every alive key may have expired) no live worker is taken for lost before it
+   * had the time to refresh. Returns how many messages went back.
+   */
+  async restoreLost(): Promise<number> {
+    if (!this.holder || this.aliveSince === null || Date.now() - this.aliveSince < this.lostAfterMs) return 0;
+    const k = this.keys;
+    let restored = 0;
+    for (const host of await this.redis.smembers(k.unackedHolders)) {
+      if (host === this.holder || (await this.redis.exists(k.workerAlive(host)))) continue;
+      const held = await this.redis.hgetall(k.unackedHeld(host));
+      const tags = Object.keys(held);
+      const lists = tags.map((t) => held[t].slice(held[t].indexOf(':') + 1));
+      const n = await this.redis.celeryRestoreLost(
+        6 + lists.length, k.unacked, k.unackedIndex, k.unackedOwner, k.unackedHeld(host), k.workerAlive(host), k.unackedHolders, ...lists, host, ...tags
+      );
+      if (n > 0) restored += n;
+    }
+    return restored;
   }
 
   /** Push the delivery times of messages still being worked on forward, so no sweep restores them. */
@@ -106,11 +185,12 @@ export class UnackedStore {
       payload = ''; // unreadable: drop it from the indices, like kombu does
     }
     const res = await this.redis.celeryRestoreUnacked(
-      this.keys.unacked, this.keys.unackedIndex, target, tag, stored, payload, leftmost ? 'LPUSH' : 'RPUSH'
+      this.keys.unacked, this.keys.unackedIndex, target, this.keys.unackedOwner, tag, stored, payload, leftmost ? 'LPUSH' : 'RPUSH'
     );
     if (res === -1) {
       throw new Error(`cannot restore message ${tag}: its queue key ${target} holds something other than a list; the message stays unacked until that key is a queue again`);
     }
+    if (res === 1 && this.holder) await this.redis.hdel(this.keys.unackedHeld(this.holder), tag);
     return res === 1;
   }
 

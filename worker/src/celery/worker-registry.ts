@@ -19,6 +19,8 @@ export interface ICeleryWorkerInfo {
   processed: number;
   /** ISO time of the last heartbeat (the worker's clock). */
   last_seen: string;
+  /** Why the worker takes no messages now (nbgrid workers only); absent while it consumes. */
+  paused?: string;
 }
 
 interface ISeen {
@@ -103,7 +105,8 @@ export class WorkerRegistry {
         concurrency: typeof body.concurrency === 'number' ? body.concurrency : 0,
         active: typeof body.active === 'number' ? body.active : 0,
         processed: typeof body.processed === 'number' ? body.processed : 0,
-        last_seen: new Date(ts).toISOString()
+        last_seen: new Date(ts).toISOString(),
+        ...(typeof body.paused === 'string' && body.paused ? { paused: body.paused } : {})
       }
     });
   }

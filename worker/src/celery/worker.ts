@@ -18,7 +18,7 @@ import { defaultRevokeExpires } from './revoked-registry';
 import { defaultSoftware, type ISoftwareInfo } from './software';
 import type { TaskHandler } from './task-context';
 import { TaskRunner } from './task-runner';
-import { UnackedStore } from './unacked-store';
+import { DEFAULT_VISIBILITY_TIMEOUT, UnackedStore } from './unacked-store';
 
 export interface ICeleryWorkerOptions {
   /** Queues to consume, in priority order for kombu's round-robin cycle. @defaultValue `['celery']` */
@@ -39,8 +39,14 @@ export interface ICeleryWorkerOptions {
   keys?: CeleryKeys;
   /** Seconds before an unacked message of a dead worker is restored. @defaultValue `3600` (kombu) */
   visibilityTimeout?: number;
-  /** Milliseconds between `restore_visible` sweeps. @defaultValue `10000` */
+  /** Milliseconds between `restore_visible` (and lost-worker) sweeps. @defaultValue `10000` */
   restoreIntervalMs?: number;
+  /**
+   * Milliseconds after its last refresh that a worker killed without closing counts as lost: then
+   * the survivors give back the messages it held (running or prefetched), without waiting for the
+   * visibility timeout. Python workers' messages are left to the timeout. @defaultValue `15000`
+   */
+  lostAfterMs?: number;
   /** Heartbeat interval in seconds (`freq`). @defaultValue `2` */
   heartbeatFreq?: number;
   /** Send Celery events (like `celery worker -E`). @defaultValue `true` */
@@ -68,10 +74,12 @@ export class CeleryWorker {
   private readonly control: ControlServer;
   private readonly runner: TaskRunner;
   private readonly consumer: CeleryConsumer;
+  private readonly unacked: UnackedStore;
   private readonly logger: ICeleryLogger;
   private readonly software: ISoftwareInfo;
   private readonly heartbeatFreq: number;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pausedReason: string | null = null;
   private started: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
 
@@ -87,7 +95,15 @@ export class CeleryWorker {
     this.cmd = redis.duplicate();
     this.blocking = redis.duplicate();
     for (const conn of [this.cmd, this.blocking]) conn.on('error', (err: unknown) => this.logger.warn({ err }, 'redis connection error'));
-    const unacked = new UnackedStore(this.cmd, this.keys, { visibilityTimeout: options.visibilityTimeout });
+    const visibility = options.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT;
+    const touchIntervalMs = Math.max(100, Math.min(this.heartbeatFreq * 1000, (visibility * 1000) / 3));
+    const unacked = new UnackedStore(this.cmd, this.keys, {
+      visibilityTimeout: visibility,
+      holder: this.hostname,
+      // Several refreshes fit in it, so a slow event loop is not taken for a dead worker.
+      lostAfterMs: Math.max(options.lostAfterMs ?? 15000, 3 * touchIntervalMs)
+    });
+    this.unacked = unacked;
     const backend = new ResultBackend(this.cmd, { resultExpires: options.resultExpires });
     const producer = new CeleryProducer(this.cmd, {
       keys: this.keys,
@@ -112,7 +128,7 @@ export class CeleryWorker {
       unacked,
       logger: this.logger,
       restoreIntervalMs: options.restoreIntervalMs ?? 10000,
-      touchIntervalMs: Math.max(100, Math.min(this.heartbeatFreq * 1000, (unacked.visibilityTimeout * 1000) / 3)),
+      touchIntervalMs,
       brpopTimeout: options.brpopTimeout ?? 1
     });
     this.control = new ControlServer(redis, {
@@ -126,6 +142,32 @@ export class CeleryWorker {
         active: () => this.runner.describeActive()
       }
     });
+  }
+
+  /** Why the worker is paused (see {@link pause}), or null while it consumes. */
+  get paused(): string | null {
+    return this.pausedReason;
+  }
+
+  /**
+   * Stop taking messages and give back the ones held but not started (they go back to their
+   * queues for other workers); running tasks go on. Heartbeats carry `paused: reason` from now
+   * on (an extra field, like `labels`). Calling it again only updates the reason.
+   */
+  pause(reason: string): void {
+    const changed = this.pausedReason !== reason;
+    this.pausedReason = reason;
+    this.consumer.pause();
+    this.runner.giveBackWaiting();
+    if (changed && this.started) void this.sendEvent('worker-heartbeat', this.workerFields());
+  }
+
+  /** Take messages again after {@link pause}. Idempotent. */
+  resume(): void {
+    if (this.pausedReason === null) return;
+    this.pausedReason = null;
+    this.consumer.resume();
+    if (this.started) void this.sendEvent('worker-heartbeat', this.workerFields());
   }
 
   /** Handlers running now. */
@@ -170,14 +212,24 @@ export class CeleryWorker {
 
   /**
    * Stop popping, let running tasks finish and ack them. After `timeoutMs` the rest are aborted
-   * and their messages restored to the queue. Idempotent.
+   * and their messages restored to the queue. Whatever Redis does (it may be gone), the promise
+   * settles within `timeoutMs + finishMs`: the last steps (restores, the offline event) get
+   * `finishMs`, then the connections are dropped. Idempotent.
    */
-  close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closePromise ??= this.shutdown(options.timeoutMs ?? 30000);
+  close(options: { timeoutMs?: number; finishMs?: number } = {}): Promise<void> {
+    this.closePromise ??= this.shutdown(options.timeoutMs ?? 30000, options.finishMs ?? 5000);
     return this.closePromise;
   }
 
-  private async shutdown(timeoutMs: number): Promise<void> {
+  private async shutdown(timeoutMs: number, finishMs: number): Promise<void> {
+    const finished = await within(this.finishShutdown(timeoutMs), timeoutMs + finishMs);
+    if (!finished) this.logger.warn({ timeoutMs, finishMs }, 'worker did not close in time (Redis unreachable?); dropping its connections');
+    this.control.close().catch(() => undefined);
+    this.blocking.disconnect();
+    this.cmd.disconnect();
+  }
+
+  private async finishShutdown(timeoutMs: number): Promise<void> {
     await this.started?.catch(() => undefined);
     clearInterval(this.heartbeatTimer);
     this.consumer.stop();
@@ -193,6 +245,8 @@ export class CeleryWorker {
       await this.consumer.settled();
     }
     await this.consumer.ended();
+    // Everything is acked or given back: nothing of ours is left for survivors to restore.
+    await this.unacked.retire().catch((err: unknown) => this.logger.warn({ err }, 'could not remove the alive key'));
     await this.sendEvent('worker-offline', this.workerFields());
     await this.control.close();
     this.blocking.disconnect();
@@ -206,7 +260,8 @@ export class CeleryWorker {
         active: this.runner.active,
         processed: this.runner.processed,
         labels: this.options.labels ?? this.queues,
-        concurrency: this.concurrency
+        concurrency: this.concurrency,
+        paused: this.pausedReason
       },
       this.software
     );
@@ -214,5 +269,17 @@ export class CeleryWorker {
 
   private async sendEvent(type: string, fields: Record<string, unknown>): Promise<void> {
     await this.events.send(type, fields).catch((err: unknown) => this.logger.warn({ err, type }, 'could not send event'));
+  }
+}
+
+/** True when `work` settled within `ms`; false when the time ran out first (work goes on unobserved). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const done = work.then(() => true, () => true);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config';
 import { CliError } from './api-client';
 import { registerClientCommands } from './commands/client-commands';
+import { registerHealthCommand } from './commands/health';
 import { registerStackCommands } from './commands/stack-commands';
 import { registerServeCommand } from './commands/serve';
 import { registerWorkerCommand } from './commands/worker';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerClientCommands(program);
+  registerHealthCommand(program);
   return program;
 }
 

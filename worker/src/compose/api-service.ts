@@ -51,7 +51,9 @@ const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`
 export async function composeApiService(config: INbgridConfig, overrides: IApiServiceOverrides = {}): Promise<IApiService> {
   if (!config.token) throw new ConfigError(['NBGRID_TOKEN is not set: the API refuses to run without a token']);
   const log = overrides.log ?? stderrLine;
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  // Reconnect attempts at most 1 s apart, so a request during an outage fails within seconds
+  // (ioredis' default backoff reaches 2 s per attempt, 3 attempts per command).
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 100, 1000) });
   redis.on('error', () => undefined); // ioredis reconnects; health reports the outage
   const cleanups: Array<() => Promise<void> | void> = [() => redis.disconnect()];
   const cleanUp = async (): Promise<void> => {

@@ -8,8 +8,9 @@ import Redis from 'ioredis';
 import { CeleryWorker } from '../celery';
 import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
-import { KernelPool } from '../executor';
+import { KernelPool, probeGateway } from '../executor';
 import { TaskEventBus } from '../queue';
+import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
 import { waitFor } from '../stack/wait-for';
 import { NbgridStore } from '../storage/nbgrid-store';
@@ -35,6 +36,8 @@ export interface IWorkerNodeOptions {
   log?: (line: string) => void;
   /** Milliseconds to wait for MongoDB at start. @defaultValue 120000 */
   mongoWaitMs?: number;
+  /** Milliseconds between probes of the gateway and MongoDB while both are up. @defaultValue 5000 */
+  probeIntervalMs?: number;
 }
 
 /** What a worker node runs with, options and environment combined. */
@@ -51,7 +54,10 @@ export interface IWorkerNode {
   worker: CeleryWorker;
   kernelPool: KernelPool;
   settings: IWorkerSettings;
-  /** Drains running tasks, then closes the kernel pool, MongoDB and Redis. Idempotent. */
+  /**
+   * Drains running tasks (for `config.shutdownGrace` seconds at most, less a few for the rest),
+   * gives back what it holds, then closes the kernel pool, MongoDB and Redis. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -113,6 +119,19 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       visibilityTimeout: config.visibilityTimeout,
       restoreIntervalMs: Math.min(10000, Math.max(500, (config.visibilityTimeout * 1000) / 4))
     });
+    // Paused (no messages taken, held ones given back) while the gateway or MongoDB is down.
+    const guard = new InfraGuard({
+      parts: [
+        { name: 'gateway', label: `Kernel Gateway at ${config.gatewayUrl}`, probe: () => probeGateway(config.gatewayUrl, config.gatewayToken) },
+        { name: 'mongodb', label: 'MongoDB', probe: () => store.ping().then(() => undefined, (err: unknown) => {
+          throw new Error(`MongoDB unreachable (${err instanceof Error ? err.message : String(err)})`);
+        }) }
+      ],
+      pause: (reason) => worker.pause(reason),
+      resume: () => worker.resume(),
+      intervalMs: options.probeIntervalMs,
+      log
+    });
     const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.poolSize, log }).start();
     cleanups.push(() => kernelPool.close());
     worker.register(
@@ -128,12 +147,18 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
           maxNotebookOutputBytes: config.maxNotebookOutputBytes,
           raiseHint: "raise NBGRID_MAX_OUTPUT_BYTES / NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES in the worker's environment"
         },
-        log
+        log,
+        infra: guard
       })
     );
-    // Closed first: running tasks drain while their kernels and the store are still there.
-    cleanups.push(() => worker.close());
+    // Closed first: running tasks drain while their kernels and the store are still there. The
+    // drain gets the grace less a reserve for giving back messages and closing the rest.
+    const graceMs = config.shutdownGrace * 1000;
+    const finishMs = Math.min(5000, graceMs / 4);
+    cleanups.push(() => worker.close({ timeoutMs: graceMs - 2 * finishMs, finishMs }));
+    cleanups.push(() => guard.close());
     await worker.start();
+    guard.start();
     return { worker, kernelPool, settings, close: closeOnce(cleanUp) };
   } catch (err) {
     await cleanUp();

@@ -86,4 +86,9 @@ export interface ITaskPublisher {
   ): Promise<void>;
   /** Revoke task ids (pidbox broadcast + persistent revoked set); running ones are interrupted. */
   revoke(taskIds: string[], options?: { terminate?: boolean }): Promise<void>;
+  /**
+   * Resolves when the queue answers now; rejects at once with a `ServiceUnavailableError` naming
+   * Redis otherwise, so that a map can be refused before anything is stored.
+   */
+  ensureReachable?(): Promise<void>;
 }

@@ -52,4 +52,11 @@ export interface IRunRecorder {
    * history without touching the state. Recording the same task id + attempt twice adds it once.
    */
   recordLostAttempt(taskName: string, run: IJobRun): Promise<void>;
+  /**
+   * Append a run that an infrastructure failure cut short (the Kernel Gateway became unreachable)
+   * and put the task back to PENDING for its retry, if it is still STARTED with `run.task_id`.
+   * Recording the same task id + attempt twice adds it once. Resolves with the task, or null when
+   * it changed meanwhile.
+   */
+  recordInfraAttempt(taskName: string, run: IJobRun): Promise<ITask | null>;
 }

@@ -25,3 +25,4 @@ export { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 export { ExecutionAbortedError } from './errors/execution-aborted-error';
 export { ReturnedValueError } from './errors/returned-value-error';
+export { probeGateway } from './gateway-probe';

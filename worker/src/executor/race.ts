@@ -2,6 +2,8 @@
  * Waits for `work`, unless a time limit passes, an AbortSignal fires or `failure` settles first.
  * Timers and listeners are removed whichever wins; a late rejection of `work` is swallowed.
  */
+import { setLongTimeout, type CancelTimer } from './long-timer';
+
 export interface IRaceGuards {
   /** Milliseconds before `onTimeout()` is thrown; no limit when undefined. */
   ms?: number;
@@ -15,7 +17,7 @@ export interface IRaceGuards {
 export function race<T>(work: Promise<T>, guards: IRaceGuards): Promise<T> {
   work.catch(() => undefined);
   return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: CancelTimer | undefined;
     let settled = false;
     const onAbort = () => finish(() => reject(guards.onAbort ? guards.onAbort(guards.signal?.reason) : guards.signal?.reason));
     const finish = (settle: () => void) => {
@@ -23,7 +25,7 @@ export function race<T>(work: Promise<T>, guards: IRaceGuards): Promise<T> {
         return;
       }
       settled = true;
-      clearTimeout(timer);
+      cancelTimer?.();
       guards.signal?.removeEventListener('abort', onAbort);
       settle();
     };
@@ -33,7 +35,8 @@ export function race<T>(work: Promise<T>, guards: IRaceGuards): Promise<T> {
     }
     guards.signal?.addEventListener('abort', onAbort, { once: true });
     if (guards.ms !== undefined) {
-      timer = setTimeout(
+      // Chained: a cell timeout over 24.8 days would otherwise fire at once (Node clamps long timers).
+      cancelTimer = setLongTimeout(
         () => finish(() => reject(guards.onTimeout ? guards.onTimeout() : new Error(`timed out after ${guards.ms} ms`))),
         guards.ms
       );

@@ -149,6 +149,8 @@ export class JobService implements IJobService {
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);
     }
+    // Refused before anything is stored while the queue is down (503 naming Redis, at once).
+    await this.deps.publisher.ensureReachable?.();
     // One group document holding every parameter: the map is stored, whatever its size, before
     // anything is queued. The task documents are written after the messages, in the background.
     const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes });

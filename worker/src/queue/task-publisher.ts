@@ -4,6 +4,7 @@
  */
 import type Redis from 'ioredis';
 import { CeleryProducer, DEFAULT_VISIBILITY_TIMEOUT, defaultRevokeExpires, ResultBackend, type CeleryKeys } from '../celery';
+import { ServiceUnavailableError } from '../domain/errors';
 import type { ITaskPublisher } from '../domain/ports';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK, type JsonValue } from '../domain/types';
 
@@ -15,12 +16,16 @@ export interface INbgridTaskPublisherOptions {
    * this (see `celery/revoked-registry.ts`). @defaultValue `3600` (kombu)
    */
   visibilityTimeout?: number;
+  /** Milliseconds {@link NbgridTaskPublisher.ensureReachable} waits for Redis's answer. @defaultValue 2000 */
+  pingTimeoutMs?: number;
 }
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class NbgridTaskPublisher implements ITaskPublisher {
   readonly producer: CeleryProducer;
 
-  constructor(redis: Redis, options: INbgridTaskPublisherOptions = {}) {
+  constructor(private readonly redis: Redis, private readonly options: INbgridTaskPublisherOptions = {}) {
     const backend = new ResultBackend(redis);
     this.producer = new CeleryProducer(redis, {
       keys: options.keys,
@@ -30,15 +35,43 @@ export class NbgridTaskPublisher implements ITaskPublisher {
     });
   }
 
-  /** All messages in one pipelined round trip. */
+  /** All messages in one pipelined round trip. @throws ServiceUnavailableError naming Redis when it fails */
   async publishMany(messages: { taskId: string; queue: string; kwargs: Record<string, JsonValue>; argsrepr?: string }[]): Promise<void> {
-    await this.producer.pushEnvelopes(
-      messages.map((m) => this.producer.envelope(RUN_NOTEBOOK_TASK, [], m.kwargs, { taskId: m.taskId, queue: m.queue, argsrepr: m.argsrepr }))
-    );
+    try {
+      await this.producer.pushEnvelopes(
+        messages.map((m) => this.producer.envelope(RUN_NOTEBOOK_TASK, [], m.kwargs, { taskId: m.taskId, queue: m.queue, argsrepr: m.argsrepr }))
+      );
+    } catch (err) {
+      throw unreachable(`could not queue the tasks (${errorText(err)})`, err);
+    }
+  }
+
+  /**
+   * Fails fast while Redis is down: not connected means unreachable at once (commands would wait
+   * for a reconnect), and a connected Redis must answer PING within `pingTimeoutMs`.
+   */
+  async ensureReachable(): Promise<void> {
+    if (this.redis.status !== 'ready') throw unreachable(`not connected (${this.redis.status})`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.options.pingTimeoutMs ?? 2000;
+    try {
+      await Promise.race([
+        this.redis.ping(),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)))
+      ]);
+    } catch (err) {
+      throw unreachable(errorText(err), err);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Revoked registry, pidbox broadcast (running tasks are interrupted with `terminate`) and REVOKED results. */
   async revoke(taskIds: string[], options: { terminate?: boolean } = {}): Promise<void> {
     await this.producer.revoke(taskIds, options);
   }
+}
+
+function unreachable(detail: string, cause?: unknown): ServiceUnavailableError {
+  return new ServiceUnavailableError(`Redis (the task queue) is unreachable: ${detail}; nothing was queued, retry when it is back`, { cause, part: 'redis' });
 }

@@ -7,6 +7,7 @@ import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
+import { retryIfInfraFailure, type IInfraRetryDeps } from './infra-retry';
 import { NotebookFailedError } from './notebook-failed-error';
 import { inStep, RunStepError } from './run-step-error';
 
@@ -30,6 +31,8 @@ export interface IRunNotebookDeps {
   /** Bounds on the outputs kept in a result notebook. @defaultValue the executor's (20 MiB per output, 50 MiB per notebook) */
   outputLimits?: IOutputLimits;
   log?: (line: string) => void;
+  /** Tells a gateway outage from a task's failure; without it every failure is the task's. */
+  infra?: IInfraRetryDeps;
 }
 
 export type KernelReuseMode = 'off' | 'opt-in' | 'all';
@@ -181,6 +184,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
         outputLimits: deps.outputLimits
       })
     );
+    // Outside a step: a gateway that went away is the infrastructure's failure, not the task's.
+    await retryIfInfraFailure(deps.infra, { runs, emit: deps.emit }, ctx, started, exec, (Date.now() - t0) / 1000);
     const run: IJobRun = {
       status: exec.status === 'ok' ? 'OK' : 'ERROR',
       ts: new Date().toISOString(),

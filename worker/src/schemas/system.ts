@@ -10,7 +10,8 @@ export const WorkerSchema = Type.Object({
   concurrency: Type.Integer(),
   active: Type.Integer(),
   processed: Type.Integer(),
-  last_seen: Type.String({ description: 'ISO time of the last heartbeat.' })
+  last_seen: Type.String({ description: 'ISO time of the last heartbeat.' }),
+  paused: Type.Optional(Type.String({ description: 'Why the worker takes no tasks now (e.g. its Kernel Gateway is unreachable); absent while it does.' }))
 });
 
 export const workersSchema = {

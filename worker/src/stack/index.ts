@@ -4,4 +4,5 @@ export { startMongo, pingMongo } from './mongo';
 export { startGateway, kernelSafeEnv, parseKernelLaunch, IStartedGateway, IGatewayOptions, KernelLaunchMode } from './gateway';
 export { upStack, downStack, readStack, stackFile, IStackInfo, IUpOptions, IRunningStack } from './stack';
 export { waitFor } from './wait-for';
+export { repairStack, IRepairResult } from './repair';
 export { repoRoot, nbgridHome, venvBin } from './paths';

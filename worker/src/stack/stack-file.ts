@@ -17,6 +17,14 @@ export interface IStackInfo {
   run_dir: string;
   /** Process ids by service name, for `nbgrid down`. */
   pids: Record<string, number>;
+  /** How each worker was started (by process name), so that `nbgrid up` can restart one that died. */
+  workers?: Record<string, { labels: string[]; concurrency: number }>;
+  /** How the gateway launches kernels (`nbgrid up --kernel-launch`). @defaultValue 'spawn' */
+  kernel_launch?: 'spawn' | 'fork';
+  /** The workers' visibility timeout in seconds, when `up` set one. */
+  visibility_timeout?: number;
+  /** The extra address Redis and MongoDB listen on (`up` with a host), if any. */
+  host?: string;
 }
 
 export const stackFile = (home: string): string => path.join(home, STACK_FILE);

@@ -49,7 +49,7 @@ export interface IRunningStack {
   down(): Promise<void>;
 }
 
-async function waitHealthy(apiUrl: string, proc: IManagedProcess): Promise<void> {
+export async function waitHealthy(apiUrl: string, proc: IManagedProcess): Promise<void> {
   try {
     await waitFor(
       'nbgrid API service',
@@ -106,7 +106,11 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
       gateway_url: gateway.url,
       gateway_token: gateway.token,
       run_dir: runDir,
-      pids: {}
+      pids: {},
+      workers: {},
+      kernel_launch: gateway.kernelLaunch,
+      ...(options.visibilityTimeout ? { visibility_timeout: options.visibilityTimeout } : {}),
+      ...(options.host ? { host: options.host } : {})
     };
     for (const p of started) info.pids[p.name] = p.pid;
     if (options.service ?? true) {
@@ -120,11 +124,11 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     const addWorker = async (w: { labels?: string[]; concurrency?: number; name?: string }): Promise<IManagedProcess> => {
       workerCount += 1;
       const name = w.name ?? `worker-${workerCount}`;
-      const args = [nbgridCli, 'worker', '--hostname', `${name}@%h`, '--concurrency', String(w.concurrency ?? options.concurrency ?? 1)];
-      for (const label of w.labels ?? ['default']) args.push('--label', label);
-      const proc = spawnManaged({ name, command: process.execPath, args, dir: runDir, env, detached });
+      const how = { labels: w.labels ?? ['default'], concurrency: w.concurrency ?? options.concurrency ?? 1 };
+      const proc = spawnWorker(name, how, runDir, env, detached);
       started.push(proc);
       info.pids[name] = proc.pid;
+      (info.workers ??= {})[name] = how;
       writeStack(home, info);
       return proc;
     };
@@ -149,6 +153,15 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     removeStack(home);
     throw err;
   }
+}
+
+/** Starts `nbgrid worker` as the stack's process `name`. */
+export function spawnWorker(
+  name: string, how: { labels: string[]; concurrency: number }, runDir: string, env: NodeJS.ProcessEnv, detached: boolean
+): IManagedProcess {
+  const args = [nbgridCli, 'worker', '--hostname', `${name}@%h`, '--concurrency', String(how.concurrency)];
+  for (const label of how.labels) args.push('--label', label);
+  return spawnManaged({ name, command: process.execPath, args, dir: runDir, env, detached });
 }
 
 /** Waits until the API lists `count` live workers (their first heartbeat arrived). */

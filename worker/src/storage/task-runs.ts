@@ -201,6 +201,27 @@ export class TaskRuns implements IRunRecorder {
     return doc;
   }
 
+  async recordInfraAttempt(taskName: string, run: IJobRun): Promise<ITask | null> {
+    const name = stripIpynb(taskName);
+    const key = `infra:${run.task_id}:${run.attempt}`;
+    // The bounded history's compare-and-swap, as recordRun: only a STARTED task of this id moves.
+    for (let i = 0; i < CAS_TRIES; i++) {
+      const doc = await this.readHistory(name);
+      if (!doc || doc.task_id !== run.task_id || doc.state !== 'STARTED') return null;
+      const history = appendRun(doc, run, key, this.runHistory);
+      if (typeof history === 'string') return null;
+      const written = await this.writeSlot(
+        name,
+        doc,
+        { _id: name, task_id: run.task_id, state: 'STARTED', ...unchangedHistory(doc) },
+        { $set: { ...history, state: 'PENDING', updated: new Date().toISOString() } }
+      );
+      if (written) return written;
+      await pause(i);
+    }
+    throw new Error(`could not record the infrastructure failure of ${name}: its history kept changing (${CAS_TRIES} tries)`);
+  }
+
   /** One conditional update of one task: its revision goes up and its index row follows. */
   private async update(filter: Filter<ITaskDoc>, update: UpdateFilter<ITaskDoc>, materialize = true): Promise<ITask | null> {
     const withRev = { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc>;

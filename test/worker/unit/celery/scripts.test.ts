@@ -9,7 +9,7 @@ import { COMMANDS_DIR, scriptSource } from '../../../../worker/src/celery/script
 const files = fs.readdirSync(COMMANDS_DIR).filter((f) => f.endsWith('.lua')).sort();
 
 it('every script is readable and declares the keys it uses', () => {
-  expect(files).toEqual(['pop-unacked.lua', 'release-lock-1.lua', 'restore-unacked-3.lua', 'revoke-1.lua']);
+  expect(files).toEqual(['pop-unacked.lua', 'release-lock-1.lua', 'restore-lost.lua', 'restore-unacked-4.lua', 'revoke-1.lua']);
   for (const file of files) {
     const lua = scriptSource(file);
     const numkeys = /-(\d+)\.lua$/.exec(file);

@@ -15,7 +15,7 @@ const err = (text: string): void => void process.stderr.write(terminalSafe(text)
 
 /** The status fields `nbgrid status` shows (typed by the contract, so a renamed field fails to compile). */
 const STATUS_COLUMNS: (keyof IStatusRow)[] = ['name', 'task_id', 'status', 'run_status', 'duration', 'worker', 'message'];
-const WORKER_COLUMNS: (keyof IWorkerInfo)[] = ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen'];
+const WORKER_COLUMNS: (keyof IWorkerInfo)[] = ['hostname', 'labels', 'concurrency', 'active', 'processed', 'last_seen', 'paused'];
 
 /** Polls the group's status until every task has finished, drawing a progress bar. */
 export async function waitForGroup(

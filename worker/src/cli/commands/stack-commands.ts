@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config';
 import * as path from 'path';
-import { downStack, parseKernelLaunch, readStack, stackFile, upStack, type KernelLaunchMode } from '../../stack';
+import { downStack, parseKernelLaunch, readStack, repairStack, stackFile, upStack, type KernelLaunchMode } from '../../stack';
 import { nbgridHome } from '../../stack/paths';
 import { findStackFile } from '../../stack/service-discovery';
 import { CliError, resolveEndpoint } from '../api-client';
@@ -11,7 +11,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function registerStackCommands(program: Command): void {
   program
     .command('up')
-    .description('start Redis, MongoDB (FerretDB), a Kernel Gateway, the API service and workers; write stack.json')
+    .description(
+      'start Redis, MongoDB (FerretDB), a Kernel Gateway, the API service and workers; write stack.json. ' +
+        'With a stack already described there, restart what of it is down and keep what runs'
+    )
     .option('--workers <n>', 'workers to start', Number, 2)
     .option('--concurrency <n>', 'tasks each worker runs at once', Number, 1)
     .option('--label <label>', 'label of the local workers besides default (repeatable)', collect, [])
@@ -30,7 +33,14 @@ export function registerStackCommands(program: Command): void {
       const home = nbgridHome();
       const existing = readStack(home);
       if (existing) {
-        throw new CliError(`a stack is already described in ${home}/stack.json (API ${existing.api_url}): run \`nbgrid down\` first`);
+        // Repair: the options of the first `up` (kept in stack.json) apply, not this call's.
+        const { restarted, kept } = await repairStack(home, existing, (line) => process.stdout.write(`  ${line}\n`));
+        process.stdout.write(
+          restarted.length
+            ? `nbgrid is up again: restarted ${restarted.join(', ')}; kept ${kept.join(', ') || 'nothing'} (${existing.api_url})\n`
+            : `nbgrid is up already: ${kept.join(', ')} running (${existing.api_url}); \`nbgrid down\` stops it\n`
+        );
+        return;
       }
       const stack = await upStack({
         home,

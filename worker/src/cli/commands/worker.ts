@@ -69,7 +69,12 @@ export function registerWorkerCommand(program: Command): void {
       const stop = async (signal: string): Promise<void> => {
         if (stopping) return;
         stopping = true;
-        process.stdout.write(`${signal}: draining running tasks\n`);
+        process.stdout.write(`${signal}: draining running tasks (at most ${config.shutdownGrace}s, NBGRID_SHUTDOWN_GRACE)\n`);
+        // The last resort: whatever hangs (Redis or MongoDB gone), the process ends within the grace.
+        setTimeout(() => {
+          process.stderr.write(`nbgrid worker: not closed after ${config.shutdownGrace}s (NBGRID_SHUTDOWN_GRACE); exiting\n`);
+          process.exit(1);
+        }, config.shutdownGrace * 1000).unref();
         await node.close();
         process.exit(0);
       };

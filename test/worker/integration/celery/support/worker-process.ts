@@ -1,6 +1,6 @@
 /**
  * A CeleryWorker in its own process, for tests that kill workers. Configured by env:
- * REDIS_URL, QUEUES (comma list), CONCURRENCY, VISIBILITY (s), RESTORE_MS, HOSTNAME_NB.
+ * REDIS_URL, QUEUES (comma list), CONCURRENCY, PREFETCH, VISIBILITY (s), RESTORE_MS, LOST_MS, HOSTNAME_NB.
  * Task `nbgrid.sleep(ms, marker)`: appends `<hostname> start <marker>` to the Redis list
  * `test:log`, sleeps, returns marker. Prints "ready" when consuming; SIGTERM closes gracefully.
  */
@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     concurrency: Number(process.env.CONCURRENCY ?? 1),
     hostname: process.env.HOSTNAME_NB,
     visibilityTimeout: Number(process.env.VISIBILITY ?? 3600),
-    restoreIntervalMs: Number(process.env.RESTORE_MS ?? 10000)
+    restoreIntervalMs: Number(process.env.RESTORE_MS ?? 10000),
+    prefetch: Number(process.env.PREFETCH ?? 0),
+    lostAfterMs: process.env.LOST_MS ? Number(process.env.LOST_MS) : undefined,
+    heartbeatFreq: process.env.HEARTBEAT ? Number(process.env.HEARTBEAT) : undefined
   });
   worker.register('nbgrid.sleep', async ({ args, signal }) => {
     const [ms, marker] = args as [number, string];

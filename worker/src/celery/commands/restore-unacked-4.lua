@@ -4,6 +4,7 @@
     KEYS[1]  the `unacked` hash
     KEYS[2]  the `unacked_index` zset
     KEYS[3]  the list to push to
+    KEYS[4]  the owner hash (delivery tag -> holder; see restore-lost.lua): the entry goes too
     ARGV[1]  delivery tag
     ARGV[2]  the stored hash value the caller read
     ARGV[3]  the message to push; '' drops the message (unreadable) without pushing
@@ -29,5 +30,6 @@ if ARGV[3] ~= '' then
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 if ARGV[3] ~= '' then redis.call(ARGV[4], KEYS[3], ARGV[3]) end
 return 1

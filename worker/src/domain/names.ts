@@ -98,16 +98,22 @@ export const LABEL_RULE = '1-64 characters from A-Z a-z 0-9 _ . -';
  * transport (`Channel.unacked_key`, ...), Celery (`task_default_queue`) and nbgrid's Celery layer.
  * Names with `:` or `/` (nbgrid's `nbgrid:*`, kombu's fanout channels `/0.*`) cannot be labels.
  */
-export const RESERVED_LABELS: readonly string[] = ['unacked', 'unacked_index', 'unacked_mutex', 'celery', 'celery-revoked', 'celeryev'];
+export const RESERVED_LABELS: readonly string[] = [
+  'unacked', 'unacked_index', 'unacked_mutex', 'celery', 'celery-revoked', 'celeryev', 'celery-unacked-owner', 'celery-unacked-holders'
+];
 
 /**
  * Prefixes and suffixes of key families a label must not fall into: kombu's bindings
  * (`_kombu.binding.*`, `_kombu.binding_permanent.*`, `_kombu.binding_deadlines`), Celery's result
  * backend (`celery-task-meta-*`, `celery-taskset-meta-*`, `chord-unlock-*`), Celery's event
  * receiver queues (`celeryev.*`) and kombu's pidbox queues (`<node>.celery.pidbox`,
- * `<id>.reply.celery.pidbox`).
+ * `<id>.reply.celery.pidbox`), and the keys with which nbgrid workers record the messages they hold
+ * (`celery-unacked-owner`, `celery-unacked-holders`, `celery-unacked-held.<host>`,
+ * `celery-worker-alive.<host>`: see celery/keys.ts).
  */
-export const RESERVED_LABEL_PREFIXES: readonly string[] = ['_kombu.', 'celery-task-meta-', 'celery-taskset-meta-', 'chord-unlock-', 'celeryev.'];
+export const RESERVED_LABEL_PREFIXES: readonly string[] = [
+  '_kombu.', 'celery-task-meta-', 'celery-taskset-meta-', 'chord-unlock-', 'celeryev.', 'celery-unacked-held.', 'celery-worker-alive.'
+];
 /** See {@link RESERVED_LABEL_PREFIXES}. */
 export const RESERVED_LABEL_SUFFIXES: readonly string[] = ['.pidbox'];
 

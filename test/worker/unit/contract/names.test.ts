@@ -123,7 +123,11 @@ describe('a worker label that is a Redis key kombu, Celery or nbgrid uses', () =
     ['chord-unlock-1', 'chord-unlock-*'],
     ['celeryev.6f1c', 'celeryev.*'],
     ['node1.celery.pidbox', '*.pidbox'],
-    ['abc.reply.celery.pidbox', '*.pidbox']
+    ['abc.reply.celery.pidbox', '*.pidbox'],
+    ['celery-unacked-owner', 'celery-unacked-owner'],
+    ['celery-unacked-holders', 'celery-unacked-holders'],
+    ['celery-unacked-held.w1', 'celery-unacked-held.*'],
+    ['celery-worker-alive.w1', 'celery-worker-alive.*']
   ])('%j is refused by map (nothing queued) and by the worker, naming the reserved word %j', async (label, word) => {
     await t.app.inject({ method: 'PUT', url: '/api/notebooks/main', headers: AUTH, payload: { content: notebook() } });
     const map = await t.app.inject({ method: 'POST', url: '/api/jobs/main/map', headers: AUTH, payload: { params: [1], require: label } });

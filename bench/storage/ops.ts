@@ -18,7 +18,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Binary, MongoClient, type Collection, type Document } from 'mongodb';
+import { Binary, MongoClient, type Collection, type Db, type Document } from 'mongodb';
+
+/** A collection of documents with string ids (what nbgrid stores). */
+export type Coll = Collection<{ _id: string } & Document>;
 import { freePort } from '../../worker/src/stack/free-port';
 import { spawnManaged } from '../../worker/src/stack/managed-process';
 import { startMongo } from '../../worker/src/stack/mongo';
@@ -96,13 +99,13 @@ export async function startFerret(backend: Backend): Promise<IFerret> {
 }
 
 /** A task document shaped like nbgrid's (storage/documents.ts), finished once. */
-export function taskDoc(group: string, i: number): Document {
+export function taskDoc(group: string, i: number, job = 'bench'): { _id: string } & Document {
   const now = new Date().toISOString();
   const taskId = `${group}-${i}-0000-0000-000000000000`;
   const run = { task_id: taskId, attempt: 1, status: 'OK', ts: now, worker: 'w1', results: `results/bench/${group}-${i}.ipynb`, message: '' };
   return {
-    _id: `tasks/bench/${group}-${i}`,
-    job: 'bench',
+    _id: `tasks/${job}/${group}-${i}`,
+    job,
     task_group: group,
     job_id: i,
     param: new Binary(Buffer.from(String(i))),
@@ -126,17 +129,34 @@ export function taskDoc(group: string, i: number): Document {
   };
 }
 
-/** Stores `n` task documents (groups of 10,000) in `tasks`. */
-export async function fill(tasks: Collection, n: number, prefix = 'f'): Promise<void> {
+/** Stores `n` finished task documents of job `prefix` (maps of 10,000) in `tasks`, and their group documents in `groups` when given. */
+export async function fill(tasks: Coll, n: number, prefix = 'f', groups?: Coll): Promise<void> {
   const per = 10000;
   for (let g = 0; g * per < n; g++) {
     const group = `${prefix}${String(g).padStart(7, '0')}`;
-    const docs = Array.from({ length: Math.min(per, n - g * per) }, (_, i) => taskDoc(group, i));
+    const count = Math.min(per, n - g * per);
+    if (groups) {
+      const now = new Date().toISOString();
+      await groups.insertOne({
+        _id: group,
+        job: prefix,
+        count,
+        require: 'default',
+        cell_timeout: null,
+        main_sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        created: now,
+        seq: g,
+        params: new Binary(Buffer.from(JSON.stringify(Array.from({ length: count }, (_, i) => i)))),
+        task_id_salt: '00',
+        materialized: true
+      });
+    }
+    const docs = Array.from({ length: count }, (_, i) => taskDoc(group, i, prefix));
     for (let i = 0; i < docs.length; i += 2000) await tasks.insertMany(docs.slice(i, i + 2000), { ordered: false });
   }
 }
 
-type Op = (tasks: Collection, claims: Collection, i: number) => Promise<unknown>;
+type Op = (tasks: Coll, claims: Coll, i: number) => Promise<unknown>;
 
 /** The per-task operations: as nbgrid sends them now, and reshaped to filter by `_id` alone. */
 export const OPS: [string, Op][] = [
@@ -166,8 +186,8 @@ export const OPS: [string, Op][] = [
   [
     'claim: insertOne + deleteOne {_id}',
     async (_t, c, i) => {
-      await c.insertOne({ _id: `tasks/bench/probe-${i}#1` as unknown as never, at: new Date() });
-      await c.deleteOne({ _id: `tasks/bench/probe-${i}#1` as unknown as never });
+      await c.insertOne({ _id: `tasks/bench/probe-${i}#1`, at: new Date() });
+      await c.deleteOne({ _id: `tasks/bench/probe-${i}#1` });
     }
   ]
 ];
@@ -178,7 +198,7 @@ interface IOpResult {
   cpuMs: number;
 }
 
-async function measureOps(db: { tasks: Collection; claims: Collection }, ferret: IFerret, reps: number): Promise<IOpResult[]> {
+async function measureOps(db: { tasks: Coll; claims: Coll }, ferret: IFerret, reps: number): Promise<IOpResult[]> {
   const out: IOpResult[] = [];
   for (const [name, op] of OPS) {
     await op(db.tasks, db.claims, 0); // warm
@@ -192,43 +212,50 @@ async function measureOps(db: { tasks: Collection; claims: Collection }, ferret:
 }
 
 /** `rounds` times: `n` concurrent `findOneAndUpdate({_id, n: 0}, {$set: {n: 1}})` on a new document; rounds where more than one matched. */
-export async function atomicity(coll: Collection, n: number, rounds: number): Promise<{ doubles: number; maxMatched: number; updateOneDoubles: number }> {
+export async function atomicity(coll: Coll, n: number, rounds: number): Promise<{ doubles: number; maxMatched: number; updateOneDoubles: number }> {
   let doubles = 0;
   let maxMatched = 0;
   let updateOneDoubles = 0;
   for (let r = 0; r < rounds; r++) {
     const id = `atom-${r}-${Math.random()}`;
-    await coll.insertOne({ _id: id as unknown as never, n: 0 });
-    const res = await Promise.all(Array.from({ length: n }, () => coll.findOneAndUpdate({ _id: id as unknown as never, n: 0 }, { $set: { n: 1 } })));
+    await coll.insertOne({ _id: id, n: 0 });
+    const res = await Promise.all(Array.from({ length: n }, () => coll.findOneAndUpdate({ _id: id, n: 0 }, { $set: { n: 1 } })));
     const matched = res.filter((d) => d !== null).length;
     if (matched > 1) doubles++;
     maxMatched = Math.max(maxMatched, matched);
     const id2 = `atomu-${r}-${Math.random()}`;
-    await coll.insertOne({ _id: id2 as unknown as never, n: 0 });
-    const res2 = await Promise.all(Array.from({ length: n }, () => coll.updateOne({ _id: id2 as unknown as never, n: 0 }, { $set: { n: 1 } })));
+    await coll.insertOne({ _id: id2, n: 0 });
+    const res2 = await Promise.all(Array.from({ length: n }, () => coll.updateOne({ _id: id2, n: 0 }, { $set: { n: 1 } })));
     if (res2.reduce((a, b) => a + b.modifiedCount, 0) > 1) updateOneDoubles++;
   }
   return { doubles, maxMatched, updateOneDoubles };
 }
 
 /** Whether `$slice` inside `$push` trims the array. */
-async function sliceHonoured(coll: Collection): Promise<boolean> {
+async function sliceHonoured(db: Db): Promise<boolean> {
+  const coll = db.collection<{ _id: string; a: number[] }>('atomicity');
   const id = `slice-${Math.random()}`;
-  await coll.insertOne({ _id: id as unknown as never, a: [1, 2, 3] });
-  await coll.updateOne({ _id: id as unknown as never }, { $push: { a: { $each: [4], $slice: -2 } } });
-  const doc = await coll.findOne({ _id: id as unknown as never });
-  return (doc?.a as number[]).length === 2;
+  await coll.insertOne({ _id: id, a: [1, 2, 3] });
+  await coll.updateOne({ _id: id }, { $push: { a: { $each: [4], $slice: -2 } } });
+  const doc = await coll.findOne({ _id: id });
+  return doc?.a.length === 2;
 }
 
 export async function storageOps(backends: Backend[], stored: number, reps = 200): Promise<void> {
   for (const backend of backends) {
-    const ferret = await startFerret(backend);
+    let ferret: IFerret;
+    try {
+      ferret = await startFerret(backend);
+    } catch (err) {
+      console.log(`\nFerretDB on ${backend}: not measured (${err instanceof Error ? err.message : String(err)})`);
+      continue;
+    }
     const client = new MongoClient(ferret.url, { maxPoolSize: 20 });
     try {
       await client.connect();
       const db = client.db('nbgrid');
-      const tasks = db.collection('tasks');
-      const claims = db.collection('task_history_claims');
+      const tasks = db.collection<{ _id: string }>('tasks');
+      const claims = db.collection<{ _id: string }>('task_locks');
       await tasks.createIndex({ job: 1, task_group: 1, job_id: 1 }, { name: 'job_group_jobid' });
       await tasks.createIndex({ task_id: 1 }, { name: 'task_id' });
       await tasks.createIndex({ state: 1, updated: 1 }, { name: 'state_updated' });
@@ -243,9 +270,9 @@ export async function storageOps(backends: Backend[], stored: number, reps = 200
         ['operation', 'ms (100)', `ms (${stored + 100})`, 'CPU ms (100)', `CPU ms (${stored + 100})`, 'ratio ms'],
         empty.map((e, i) => [e.op, e.ms, full[i].ms, e.cpuMs, full[i].cpuMs, `${(full[i].ms / e.ms).toFixed(1)}x`])
       );
-      const atom = await atomicity(db.collection('atomicity'), 8, 50);
+      const atom = await atomicity(db.collection<{ _id: string }>('atomicity'), 8, 50);
       console.log(`  atomicity, 8 concurrent conditional updates x 50 rounds: findOneAndUpdate matched more than once in ${atom.doubles}/50 rounds (at most ${atom.maxMatched}); updateOne modified more than once in ${atom.updateOneDoubles}/50`);
-      console.log(`  $push with $slice trims the array: ${await sliceHonoured(db.collection('atomicity'))}`);
+      console.log(`  $push with $slice trims the array: ${await sliceHonoured(db)}`);
     } finally {
       await client.close().catch(() => undefined);
       await ferret.stop();

@@ -5,12 +5,18 @@
  * almost empty store and with BENCH_STORED (100,000) task documents stored; then an atomicity
  * test: N concurrent conditional updates of one document, repeated, counting double matches.
  *
- *   node -r ./scripts/ts-hook.js bench/storage/ops.ts [sqlite,postgresql] [stored=100000]
+ *   node -r ./scripts/ts-hook.js bench/storage/ops.ts [sqlite,postgresql] [stored=100000] [ferretdb binary]
+ *
+ * The probed tasks are written last, as a running map's newest tasks are: FerretDB reads rows in
+ * storage order, so a scan that finds an early row stops early and would hide the cost.
  *
  * Why the shapes differ: FerretDB v1.24's SQLite backend pushes a filter down to SQL only when it
  * is exactly `{_id: <string>}` (backends/sqlite/collection.go, Query); any other filter reads every
- * document of the collection and filters in Go. Its PostgreSQL backend pushes scalar equalities
- * down as `_jsonb->'k' @> v`, which no btree index serves. On both, findAndModify/update reads the
+ * document of the collection and filters in Go. Even then, upstream v1.24.2 filters by
+ * `_ferretdb_sjson->'$._id'` while its `_id` index is on `_ferretdb_sjson->"_id"`, so SQLite scans
+ * (scripts/bootstrap.sh builds it with the filter made the index's expression; pass the upstream
+ * binary as the third argument to compare). Its PostgreSQL backend pushes scalar equalities down as
+ * `_jsonb->'k' @> v`, which its btree `_id` index does not serve either. On both, findAndModify/update reads the
  * matching document and then writes it back by `_id` in a second statement (handler/
  * msg_findandmodify.go, common.UpdateDocument, backends/*\/collection.go UpdateAll), so a
  * condition in the filter is not atomic with the write.
@@ -63,9 +69,13 @@ function treeCpu(pid: number): number {
   return total;
 }
 
-export async function startFerret(backend: Backend): Promise<IFerret> {
+/**
+ * FerretDB on `backend` in a temp dir: on SQLite as the stack starts it (`startMongo`), or the
+ * FerretDB binary `bin` on the same arguments (to compare builds).
+ */
+export async function startFerret(backend: Backend, bin = ferretdbBin): Promise<IFerret> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `nbgrid-storage-${backend}-`));
-  if (backend === 'sqlite') {
+  if (backend === 'sqlite' && bin === ferretdbBin) {
     const mongo = await startMongo({ dir, env: {} });
     const pid = mongo.process!.pid;
     return {
@@ -73,6 +83,27 @@ export async function startFerret(backend: Backend): Promise<IFerret> {
       cpu: () => treeCpu(pid),
       async stop() {
         await mongo.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+  }
+  if (backend === 'sqlite') {
+    const port = await freePort();
+    const data = path.join(dir, 'ferretdb');
+    fs.mkdirSync(data);
+    const proc = spawnManaged({
+      name: 'ferretdb',
+      command: bin,
+      args: ['--handler=sqlite', `--sqlite-url=file:${data}/`, `--listen-addr=127.0.0.1:${port}`, `--state-dir=${data}`, '--debug-addr=-', '--telemetry=disable', '--log-level=warn'],
+      dir
+    });
+    const url = `mongodb://127.0.0.1:${port}/`;
+    await waitFor('FerretDB', () => pingMongo(url), { timeoutMs: 30000, intervalMs: 200, isAlive: proc.isAlive });
+    return {
+      url,
+      cpu: () => treeCpu(proc.pid),
+      async stop() {
+        await proc.stop();
         fs.rmSync(dir, { recursive: true, force: true });
       }
     };
@@ -156,38 +187,39 @@ export async function fill(tasks: Coll, n: number, prefix = 'f', groups?: Coll):
   }
 }
 
-type Op = (tasks: Coll, claims: Coll, i: number) => Promise<unknown>;
+/** One operation on probe task `id` (task id `taskId`). */
+type Op = (tasks: Coll, claims: Coll, id: string, taskId: string) => Promise<unknown>;
 
 /** The per-task operations: as nbgrid sends them now, and reshaped to filter by `_id` alone. */
 export const OPS: [string, Op][] = [
-  ['get: findOne {_id}', (t, _c, i) => t.findOne({ _id: `tasks/bench/probe-${i}` })],
+  ['get: findOne {_id}', (t, _c, id) => t.findOne({ _id: id })],
   [
     'markStarted: findOneAndUpdate {_id, task_id, state $in}',
-    (t, _c, i) =>
+    (t, _c, id, taskId) =>
       t.findOneAndUpdate(
-        { _id: `tasks/bench/probe-${i}`, task_id: `probe-${i}-0000-0000-000000000000`, state: { $in: ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS'] } },
+        { _id: id, task_id: taskId, state: { $in: ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS'] } },
         { $set: { state: 'SUCCESS', worker: 'w2', updated: new Date().toISOString() }, $inc: { rev: 1 } },
         { returnDocument: 'after' }
       )
   ],
   [
     'recordRun: findOneAndUpdate {_id, task_id, state $in, runs_total}',
-    (t, _c, i) =>
+    (t, _c, id, taskId) =>
       t.findOneAndUpdate(
-        { _id: `tasks/bench/probe-${i}`, task_id: `probe-${i}-0000-0000-000000000000`, state: { $in: ['SUCCESS'] }, runs_total: 1 },
+        { _id: id, task_id: taskId, state: { $in: ['SUCCESS'] }, runs_total: 1 },
         { $set: { run_status: 'OK', updated: new Date().toISOString() }, $inc: { rev: 1 } },
         { returnDocument: 'after' }
       )
   ],
   [
     'reshaped: findOneAndUpdate {_id}',
-    (t, _c, i) => t.findOneAndUpdate({ _id: `tasks/bench/probe-${i}` }, { $set: { state: 'SUCCESS', updated: new Date().toISOString() }, $inc: { rev: 1 } }, { returnDocument: 'after' })
+    (t, _c, id) => t.findOneAndUpdate({ _id: id }, { $set: { state: 'SUCCESS', updated: new Date().toISOString() }, $inc: { rev: 1 } }, { returnDocument: 'after' })
   ],
   [
     'claim: insertOne + deleteOne {_id}',
-    async (_t, c, i) => {
-      await c.insertOne({ _id: `tasks/bench/probe-${i}#1`, at: new Date() });
-      await c.deleteOne({ _id: `tasks/bench/probe-${i}#1` });
+    async (_t, c, id) => {
+      await c.insertOne({ _id: id, at: new Date() });
+      await c.deleteOne({ _id: id });
     }
   ]
 ];
@@ -198,13 +230,17 @@ interface IOpResult {
   cpuMs: number;
 }
 
-async function measureOps(db: { tasks: Coll; claims: Coll }, ferret: IFerret, reps: number): Promise<IOpResult[]> {
+/** Measures every operation on 100 probe tasks of group `group`, written now: the newest tasks, stored last (as a running map's are). */
+async function measureOps(db: { tasks: Coll; claims: Coll }, ferret: IFerret, reps: number, group: string): Promise<IOpResult[]> {
+  const probes = Array.from({ length: 100 }, (_, i) => taskDoc(group, i));
+  await db.tasks.insertMany(probes);
   const out: IOpResult[] = [];
   for (const [name, op] of OPS) {
-    await op(db.tasks, db.claims, 0); // warm
+    const on = (i: number) => op(db.tasks, db.claims, probes[i % 100]._id, probes[i % 100].task_id as string);
+    await on(0); // warm
     const c0 = ferret.cpu();
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) await op(db.tasks, db.claims, i % 100);
+    for (let i = 0; i < reps; i++) await on(i);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6 / reps;
     out.push({ op: name, ms, cpuMs: ((ferret.cpu() - c0) * 1000) / reps });
   }
@@ -241,11 +277,11 @@ async function sliceHonoured(db: Db): Promise<boolean> {
   return doc?.a.length === 2;
 }
 
-export async function storageOps(backends: Backend[], stored: number, reps = 200): Promise<void> {
+export async function storageOps(backends: Backend[], stored: number, reps = 200, bin = ferretdbBin): Promise<void> {
   for (const backend of backends) {
     let ferret: IFerret;
     try {
-      ferret = await startFerret(backend);
+      ferret = await startFerret(backend, bin);
     } catch (err) {
       console.log(`\nFerretDB on ${backend}: not measured (${err instanceof Error ? err.message : String(err)})`);
       continue;
@@ -259,14 +295,13 @@ export async function storageOps(backends: Backend[], stored: number, reps = 200
       await tasks.createIndex({ job: 1, task_group: 1, job_id: 1 }, { name: 'job_group_jobid' });
       await tasks.createIndex({ task_id: 1 }, { name: 'task_id' });
       await tasks.createIndex({ state: 1, updated: 1 }, { name: 'state_updated' });
-      await tasks.insertMany(Array.from({ length: 100 }, (_, i) => taskDoc('probe', i)));
-      const empty = await measureOps({ tasks, claims }, ferret, reps);
+      const empty = await measureOps({ tasks, claims }, ferret, reps, 'probe');
       const t0 = Date.now();
       await fill(tasks, stored);
       const fillS = (Date.now() - t0) / 1000;
-      const full = await measureOps({ tasks, claims }, ferret, Math.max(20, Math.floor(reps / 4)));
+      const full = await measureOps({ tasks, claims }, ferret, Math.max(20, Math.floor(reps / 10)), 'probe2');
       table(
-        `FerretDB v1.24.2 on ${backend}: per-operation latency and FerretDB${backend === 'postgresql' ? ' + PostgreSQL' : ''} CPU, 100 vs ${stored + 100} task documents (stored in ${fillS.toFixed(0)} s)`,
+        `FerretDB v1.24.2 on ${backend}${bin === ferretdbBin ? '' : ` (${bin})`}: per-operation latency and FerretDB${backend === 'postgresql' ? ' + PostgreSQL' : ''} CPU, 100 vs ${stored + 100} task documents (stored in ${fillS.toFixed(0)} s)`,
         ['operation', 'ms (100)', `ms (${stored + 100})`, 'CPU ms (100)', `CPU ms (${stored + 100})`, 'ratio ms'],
         empty.map((e, i) => [e.op, e.ms, full[i].ms, e.cpuMs, full[i].cpuMs, `${(full[i].ms / e.ms).toFixed(1)}x`])
       );
@@ -283,7 +318,7 @@ export async function storageOps(backends: Backend[], stored: number, reps = 200
 
 if (require.main === module) {
   const backends = (process.argv[2] ?? 'sqlite,postgresql').split(',') as Backend[];
-  storageOps(backends, Number(process.argv[3] ?? 100000)).catch((err: unknown) => {
+  storageOps(backends, Number(process.argv[3] ?? 100000), 200, process.argv[4] ?? ferretdbBin).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });

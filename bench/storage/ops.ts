@@ -7,6 +7,9 @@
  *
  *   node -r ./scripts/ts-hook.js bench/storage/ops.ts [sqlite,postgresql] [stored=100000] [ferretdb binary]
  *
+ * (Over 300 lines on purpose: one standalone measurement, read top to bottom; `stored.ts` reuses
+ * its task documents and `fill`.)
+ *
  * The probed tasks are written last, as a running map's newest tasks are: FerretDB reads rows in
  * storage order, so a scan that finds an early row stops early and would hide the cost.
  *

@@ -2,15 +2,17 @@
  * `make bench`: every benchmark in one run, each on its own private stack, printing nbgrid's
  * figure, the peer's figure measured in the same run on the same machine, and the ratio.
  *
- *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue]
+ *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage]
  *
  * Sizes: BENCH_N (tasks of benchmark 1, default 100), BENCH_N_SLOW (1 s-cell notebook, default 20),
- * BENCH_MAP (benchmark 2, default 10000), BENCH_QUEUE (benchmark 3, default 2000).
+ * BENCH_MAP (benchmark 2, default 10000), BENCH_QUEUE (benchmark 3, default 2000), BENCH_STORED
+ * (task documents stored before the storage row's second map, default 100000).
  * Needs the compiled worker (`npm run build -w worker`): workers run worker/dist.
  */
 import * as os from 'os';
 import * as path from 'path';
 import { floorBench } from './floor';
+import { storedBench } from './storage/stored';
 import { REPO, run, table } from './lib';
 import { submitBench } from './submit';
 import { throughputBench } from './throughput';
@@ -19,7 +21,7 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--only');
-  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue'];
+  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage'];
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`nbgrid benchmarks on ${os.hostname()}: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, node ${process.version}`);
   console.log('Numbers are noisy on a shared machine; read the ratios, measured in this run.');
@@ -58,6 +60,16 @@ async function main(): Promise<void> {
     process.stdout.write(out.split('\n').map((l) => (l ? `  ${l}` : l)).join('\n'));
     const ratio = /ratio nbgrid \/ python: ([\d.]+)x/.exec(out)?.[1];
     if (ratio) targets.push(['queue throughput vs Python Celery, same Redis', `${ratio}x`, '>= 1x', '']);
+  }
+  if (only.includes('storage')) {
+    const stored = env('BENCH_STORED', 100000);
+    const s = await storedBench(env('BENCH_N', 100), stored);
+    targets.push([
+      `tasks/s with ${stored} task documents stored vs a fresh stack`,
+      `${s.ratio.toFixed(2)}x`,
+      '>= 0.9x',
+      `${s.full.tasksPerSecond.toFixed(2)} vs ${s.fresh.tasksPerSecond.toFixed(2)} tasks/s; MongoDB CPU ${(s.full.mongoCpuPerTask * 1000).toFixed(1)} vs ${(s.fresh.mongoCpuPerTask * 1000).toFixed(1)} ms/task`
+    ]);
   }
   table('Targets (ratios measured in this run)', ['measure', 'nbgrid', 'target', 'detail'], targets);
 }

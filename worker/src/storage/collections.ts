@@ -11,10 +11,10 @@ export const Collections = {
   /** One document per task (parameter of a map). */
   tasks: 'tasks',
   /**
-   * Short-lived claims `{_id: '<task>#<runs_total>', at}` of the next slot of a task's run
-   * history (see `history-claims.ts`): FerretDB v1's conditional updates are not atomic.
+   * Short-lived write locks `{_id: '<task>', at}` of task documents (see `task-locks.ts`):
+   * FerretDB v1's conditional updates are not atomic.
    */
-  historyClaims: 'task_history_claims',
+  taskLocks: 'task_locks',
   /** Result notebooks: `{_id: result name, task_name, job, task_group, job_id, sha256, size, created}`. */
   results: 'results'
 } as const;

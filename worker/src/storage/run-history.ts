@@ -4,8 +4,8 @@
  *
  * Why not `$push` with `$slice`: FerretDB v1.24 accepts `$slice` inside `$push` and ignores it
  * (the array keeps growing), so the new window is computed here from the document as read and
- * written with `$set`, conditional on the history being unchanged since (`unchangedHistory`): one
- * atomic conditional update per run, retried on a concurrent change.
+ * written with `$set` by the one writer holding the task's lock (`task-locks.ts`): one update
+ * per run, decided on the document as it is.
  *
  * Exactly once after trimming: a run's key is `<task_id>:<attempt>`, where `attempt` is
  * `runs_total + 1` as the worker read it before the run. A run recorded at position p >= attempt
@@ -37,12 +37,6 @@ export function shownRuns(doc: Pick<IHistoryDoc, 'job_runs' | 'runs_total' | 'fi
   const window = doc.job_runs ?? [];
   if (doc.first_run && runsTotal(doc) > window.length) return [doc.first_run, ...window];
   return window;
-}
-
-/** Matches the document only while its history is as `doc` holds it (the compare of the swap). */
-export function unchangedHistory(doc: Pick<IHistoryDoc, 'job_runs' | 'runs_total'>): Record<string, unknown> {
-  if (doc.runs_total !== undefined) return { runs_total: doc.runs_total };
-  return { runs_total: { $exists: false }, job_runs: { $size: (doc.job_runs ?? []).length } };
 }
 
 /** Why a run is not appended. */

@@ -168,7 +168,9 @@ export class TaskGroups {
 
   /** A group of `job` without its parameters, or null. */
   async findGroup(job: string, taskGroup: string): Promise<ITaskGroupDoc | null> {
-    return this.conn.run((db) => this.groups(db).findOne({ _id: taskGroup, job }, { projection: NO_PARAMS }));
+    // By `_id` alone, the job checked here: FerretDB v1 on SQLite pushes only `{_id}` down to SQL.
+    const group = await this.conn.run((db) => this.groups(db).findOne({ _id: taskGroup }, { projection: NO_PARAMS }));
+    return group && group.job === job ? group : null;
   }
 
   /** The job's newest group without its parameters, or null. */

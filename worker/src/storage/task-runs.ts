@@ -1,9 +1,11 @@
 /**
  * The calls a worker makes while it runs a task: render it, mark it started, record its run (or a
- * lost one). Every write is one conditional update of one task document (no transactions:
- * FerretDB v1 has none), and its status row follows in the index.
+ * lost one). Every write holds the task's lock (`task-locks.ts`), reads the task by `_id`, decides
+ * from what it read, and writes by `_id`: FerretDB v1 has no transactions and its conditional
+ * updates are neither atomic nor, with a condition beside `_id`, O(1) on SQLite. The status row
+ * follows in the index.
  */
-import { Binary, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { Binary, type Db, type UpdateFilter } from 'mongodb';
 import { InvalidInputError } from '../domain/errors';
 import { encodeJson, type JsonText } from '../domain/json-bytes';
 import { MAX_RESULT_BYTES, resultTooLarge, type IRunRecorder, type IStuckTaskRef, type ITaskRef } from '../domain/run-recorder';
@@ -16,22 +18,14 @@ import { toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
 import type { MongoConnection } from './mongo-connection';
 import type { NotebookStore } from './notebook-store';
-import { HistoryClaims } from './history-claims';
-import { appendRun, DEFAULT_RUN_HISTORY, runsTotal, unchangedHistory } from './run-history';
+import { appendRun, DEFAULT_RUN_HISTORY } from './run-history';
+import { TaskLocks } from './task-locks';
 import type { TaskGroups } from './task-groups';
 import type { TaskQueries } from './task-queries';
 import type { TaskRenderer } from './task-renderer';
 
-/** Conditional writes tried before giving up on a task whose history keeps changing. */
-const CAS_TRIES = 50;
-
-/** A short, growing, jittered wait before the next try of a contended write. */
-function pause(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * (attempt + 1)) * (0.5 + Math.random())));
-}
-
 export class TaskRuns implements IRunRecorder {
-  private readonly claims: HistoryClaims;
+  private readonly locks: TaskLocks;
 
   constructor(
     private readonly conn: MongoConnection,
@@ -43,7 +37,7 @@ export class TaskRuns implements IRunRecorder {
     /** Runs kept in `job_runs` besides the first. @defaultValue 20 */
     private readonly runHistory = DEFAULT_RUN_HISTORY
   ) {
-    this.claims = new HistoryClaims(conn);
+    this.locks = new TaskLocks(conn);
     if (!Number.isInteger(runHistory) || runHistory < 1) throw new RangeError(`runHistory must be a positive integer, got ${runHistory}`);
   }
 
@@ -60,9 +54,8 @@ export class TaskRuns implements IRunRecorder {
   }
 
   async markStarted(taskName: string, taskId: string, worker: string): Promise<ITask | null> {
-    return this.update(
-      { _id: stripIpynb(taskName), task_id: taskId, state: { $in: [...ACTIVE_STATES] } },
-      { $set: { state: 'STARTED', worker, updated: new Date().toISOString() } }
+    return this.write(stripIpynb(taskName), (doc) =>
+      doc.task_id === taskId && ACTIVE_STATES.includes(doc.state) ? { $set: { state: 'STARTED', worker, updated: new Date().toISOString() } } : null
     );
   }
 
@@ -119,78 +112,40 @@ export class TaskRuns implements IRunRecorder {
           message: `not counted: the task was no longer waiting for this run when it finished (it was restarted, revoked or already finished); result notebook ${recorded.results ?? 'not stored'}`
         }
       : recorded;
-    for (let i = 0; i < CAS_TRIES; i++) {
-      const doc = await this.readHistory(name);
-      if (!doc) return null;
+    let decided = false;
+    const written = await this.write(name, (doc) => {
       // Only a run of the current task id that is still queued or running moves the state: after
       // SUCCESS/FAILURE/REVOKED, later runs of the same id (redeliveries) go to the history only,
       // so a task id never gets two OK runs.
       const current = doc.task_id === run.task_id && ACTIVE_STATES.includes(doc.state);
       const history = appendRun(doc, current ? recorded : late, key, this.runHistory, current);
       if (typeof history === 'string') return null; // recorded before, or older than the window
-      const filter: Filter<ITaskDoc> = current
-        ? { _id: name, task_id: run.task_id, state: { $in: [...ACTIVE_STATES] }, ...unchangedHistory(doc) }
-        : { _id: name, ...unchangedHistory(doc) };
-      const update: UpdateFilter<ITaskDoc> = current
-        ? { $set: { ...outcome, ...history, updated: new Date().toISOString() } }
-        : { $set: { ...history } };
-      if (current && ok && !resultBytes) update.$unset = { result: '' };
-      const written = await this.writeSlot(name, doc, filter, update);
-      if (written) return current ? written : null;
-      // Another writer had the slot, or the task changed between the read and the write.
-      await pause(i);
-    }
-    throw new Error(`could not record the run of ${name}: its history kept changing (${CAS_TRIES} tries)`);
+      decided = current;
+      if (!current) return { $set: { ...history } };
+      const update: UpdateFilter<ITaskDoc> = { $set: { ...outcome, ...history, updated: new Date().toISOString() } };
+      if (ok && !resultBytes) update.$unset = { result: '' };
+      return update;
+    });
+    return decided ? written : null;
   }
 
   async recordLostAttempt(taskName: string, run: IJobRun): Promise<void> {
-    const name = stripIpynb(taskName);
     const key = `lost:${run.task_id}:${run.attempt}`;
-    for (let i = 0; i < CAS_TRIES; i++) {
-      const doc = await this.readHistory(name);
-      if (!doc) return;
+    await this.write(stripIpynb(taskName), (doc) => {
       const history = appendRun(doc, run, key, this.runHistory);
-      if (typeof history === 'string') return;
-      const written = await this.writeSlot(name, doc, { _id: name, ...unchangedHistory(doc) }, { $set: { ...history, updated: new Date().toISOString() } });
-      if (written) return;
-      await pause(i);
-    }
-    throw new Error(`could not record the lost run of ${name}: its history kept changing (${CAS_TRIES} tries)`);
+      return typeof history === 'string' ? null : { $set: { ...history, updated: new Date().toISOString() } };
+    });
   }
 
   async failStuck(task: IStuckTaskRef, run: IJobRun): Promise<ITask | null> {
-    const name = stripIpynb(task.name);
     const key = `lost:${run.task_id}:${run.attempt}`;
-    for (let i = 0; i < CAS_TRIES; i++) {
-      const doc = await this.readHistory(name);
+    return this.write(stripIpynb(task.name), (doc) => {
       // Changed since it was found stuck (a worker got to it after all): leave it alone.
-      if (!doc || doc.task_id !== task.task_id || doc.state !== task.state || doc.updated !== task.updated) return null;
+      if (doc.task_id !== task.task_id || doc.state !== task.state || doc.updated !== task.updated) return null;
       const history = appendRun(doc, run, key, this.runHistory, true);
       const set = typeof history === 'string' ? {} : history;
-      const written = await this.writeSlot(
-        name,
-        doc,
-        { _id: name, task_id: task.task_id, state: task.state, updated: task.updated, ...unchangedHistory(doc) },
-        { $set: { ...set, state: 'FAILURE', run_status: 'ERROR', updated: new Date().toISOString() } }
-      );
-      if (written) return written;
-      await pause(i);
-    }
-    return null;
-  }
-
-  /**
-   * The write of the history slot after `doc`'s, by the one writer holding its claim (see
-   * `history-claims.ts`). Null when another writer holds it or the task changed since `doc`.
-   */
-  private async writeSlot(name: string, doc: ITaskSummaryDoc, filter: Filter<ITaskDoc>, update: UpdateFilter<ITaskDoc>): Promise<ITask | null> {
-    const slot = runsTotal(doc);
-    if (!(await this.claims.take(name, slot))) return null;
-    try {
-      return await this.update(filter, update, false);
-    } finally {
-      await this.claims.release(name, slot).catch(() => undefined); // an abandoned claim expires
-    }
+      return { $set: { ...set, state: 'FAILURE', run_status: 'ERROR', updated: new Date().toISOString() } };
+    });
   }
 
   /** A task's document without its parameter and returned value; created from its group if needed. */
@@ -202,33 +157,29 @@ export class TaskRuns implements IRunRecorder {
   }
 
   async recordInfraAttempt(taskName: string, run: IJobRun): Promise<ITask | null> {
-    const name = stripIpynb(taskName);
     const key = `infra:${run.task_id}:${run.attempt}`;
-    // The bounded history's compare-and-swap, as recordRun: only a STARTED task of this id moves.
-    for (let i = 0; i < CAS_TRIES; i++) {
-      const doc = await this.readHistory(name);
-      if (!doc || doc.task_id !== run.task_id || doc.state !== 'STARTED') return null;
+    // Only a STARTED task of this id moves back to PENDING (the message is retried).
+    return this.write(stripIpynb(taskName), (doc) => {
+      if (doc.task_id !== run.task_id || doc.state !== 'STARTED') return null;
       const history = appendRun(doc, run, key, this.runHistory);
-      if (typeof history === 'string') return null;
-      const written = await this.writeSlot(
-        name,
-        doc,
-        { _id: name, task_id: run.task_id, state: 'STARTED', ...unchangedHistory(doc) },
-        { $set: { ...history, state: 'PENDING', updated: new Date().toISOString() } }
-      );
-      if (written) return written;
-      await pause(i);
-    }
-    throw new Error(`could not record the infrastructure failure of ${name}: its history kept changing (${CAS_TRIES} tries)`);
+      return typeof history === 'string' ? null : { $set: { ...history, state: 'PENDING', updated: new Date().toISOString() } };
+    });
   }
 
-  /** One conditional update of one task: its revision goes up and its index row follows. */
-  private async update(filter: Filter<ITaskDoc>, update: UpdateFilter<ITaskDoc>, materialize = true): Promise<ITask | null> {
-    const withRev = { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc>;
-    const attempt = () => this.conn.run((db) => this.tasks(db).findOneAndUpdate(filter, withRev, { returnDocument: 'after' }));
-    let doc = await attempt();
-    // A task of a map whose documents are still being written: create it, then try again.
-    if (!doc && materialize && typeof filter._id === 'string' && (await this.groups.materializeOne(filter._id))) doc = await attempt();
+  /**
+   * One conditional write of one task, atomic with every other write through here: under the
+   * task's lock, `decide` sees the task as stored (created from its group if needed) and returns
+   * the update to make, or null to leave it. The write filters by `_id` alone (O(1) on FerretDB);
+   * its revision goes up and its index row follows. Returns the written task, else null.
+   */
+  private async write(name: string, decide: (doc: ITaskSummaryDoc) => UpdateFilter<ITaskDoc> | null): Promise<ITask | null> {
+    const doc = await this.locks.with(name, async () => {
+      const found = await this.readHistory(name);
+      const update = found ? decide(found) : null;
+      if (!update) return null;
+      const withRev = { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc>;
+      return this.conn.run((db) => this.tasks(db).findOneAndUpdate({ _id: name }, withRev, { returnDocument: 'after' }));
+    });
     if (!doc) return null;
     await this.status.put(doc);
     return toTask(doc);

@@ -104,9 +104,9 @@ export interface ITaskRepository {
   renderTask(taskName: string): Promise<IRenderedTask>;
   /**
    * Give tasks new Celery ids and attempts and set them PENDING again, each only if it still has
-   * `prev_task_id` (and, with `unless_ok`, no OK run): read the group again to see which did.
+   * `prev_task_id` (and, with `unless_ok`, no OK run) when written; returns the names of those written.
    */
-  restartTasks(restarts: ITaskRestart[]): Promise<void>;
-  /** Set the group's queued or running tasks to REVOKED; returns how many changed. */
-  revokeGroup(job: string, taskGroup: string): Promise<number>;
+  restartTasks(restarts: ITaskRestart[]): Promise<string[]>;
+  /** Set the group's queued or running tasks to REVOKED; returns them as they were before. */
+  revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]>;
 }

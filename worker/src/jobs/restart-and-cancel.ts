@@ -46,12 +46,9 @@ export async function restartGroup(deps: IGroupControlDeps, job: string, taskGro
   // Queued or running copies of the old attempts would only duplicate work.
   const stale = restarts.filter((r) => isActive(r.prev.state)).map((r) => r.prev.task_id);
   if (stale.length > 0) await deps.publisher.revoke(stale, { terminate: true });
-  await deps.tasks.restartTasks(restarts);
-  if (restarts.length > 0) {
-    // Each write was conditional on what was read above: queue only the tasks it changed.
-    const current = new Map((await deps.tasks.summaries(job, taskGroup)).map((t) => [t.name, t.task_id]));
-    restarts = restarts.filter((r) => current.get(r.name) === r.task_id);
-  }
+  // Each write is conditional on what was read above: queue only the tasks it changed.
+  const written = new Set(await deps.tasks.restartTasks(restarts));
+  restarts = restarts.filter((r) => written.has(r.name));
   await publishTasks(
     deps.publisher,
     restarts.map((r) => ({ name: r.name, task_id: r.task_id, attempt: r.attempt, task_group: taskGroup, queue: r.prev.require }))
@@ -64,11 +61,10 @@ export async function restartGroup(deps: IGroupControlDeps, job: string, taskGro
 
 /** Revoke the queued and running tasks of group `taskGroup` of `job`. */
 export async function cancelGroup(deps: IGroupControlDeps, job: string, taskGroup: string): Promise<ICancelResult> {
-  const active = (await deps.tasks.summaries(job, taskGroup)).filter((t) => isActive(t.state));
   // REVOKED is stored before running tasks are interrupted: an interrupted task records its
   // run as soon as it stops, and must find its task revoked rather than still active.
-  const revoked = await deps.tasks.revokeGroup(job, taskGroup);
+  const active = await deps.tasks.revokeGroup(job, taskGroup);
   if (active.length > 0) await deps.publisher.revoke(active.map((t) => t.task_id), { terminate: true });
   for (const t of active) deps.emit(taskEvent({ ...t, state: 'REVOKED' }));
-  return { task_group: taskGroup, revoked };
+  return { task_group: taskGroup, revoked: active.length };
 }

@@ -112,11 +112,11 @@ export class TaskRepository implements ITaskRepository {
     return this.renderer.renderTask(taskName);
   }
 
-  restartTasks(restarts: ITaskRestart[]): Promise<void> {
+  restartTasks(restarts: ITaskRestart[]): Promise<string[]> {
     return this.bulk.restartTasks(restarts);
   }
 
-  revokeGroup(job: string, taskGroup: string): Promise<number> {
+  revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]> {
     return this.bulk.revokeGroup(job, taskGroup);
   }
 }

@@ -48,6 +48,13 @@ export interface ITaskRestart {
   unless_ok: boolean;
 }
 
+/** One task a group restart wrote: its new Celery id and attempt, and the task as it was before. */
+export interface IGroupRestart {
+  task_id: string;
+  attempt: number;
+  prev: ITaskSummary;
+}
+
 /** A task with its parameter and returned value as their stored JSON text (exact). */
 export interface IExactTask {
   task: ITask;
@@ -107,6 +114,11 @@ export interface ITaskRepository {
    * `prev_task_id` (and, with `unless_ok`, no OK run) when written; returns the names of those written.
    */
   restartTasks(restarts: ITaskRestart[]): Promise<string[]>;
+  /**
+   * Restart the group's tasks without an OK run (`reset`: every task), each decided on the task as
+   * stored when written; returns those written, as they were before, with their new ids.
+   */
+  restartGroup(job: string, taskGroup: string, options: { reset: boolean; main_sha256?: string }): Promise<IGroupRestart[]>;
   /** Set the group's queued or running tasks to REVOKED; returns them as they were before. */
   revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]>;
 }

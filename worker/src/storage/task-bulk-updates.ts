@@ -8,8 +8,9 @@
  * O(tasks) however many other tasks are stored. They return no documents to the status index, so
  * the group's index is dropped and rebuilt on the next read.
  */
+import { randomUUID } from 'node:crypto';
 import type { AnyBulkWriteOperation, Db, UpdateFilter } from 'mongodb';
-import type { ITaskRestart } from '../domain/task-repository';
+import type { IGroupRestart, ITaskRestart } from '../domain/task-repository';
 import { ACTIVE_STATES, type ITaskSummary } from '../domain/task-state';
 import type { QueueState } from '../domain/types';
 import { taskName } from '../notebooks/task-names';
@@ -86,6 +87,39 @@ export class TaskBulkUpdates {
     });
     for (const group of new Set(restarts.map((r) => r.task_group))) await this.status.drop(group);
     return written.map((d) => d._id);
+  }
+
+  /**
+   * Restart the tasks of a group that have no OK run (`reset`: every task): each, read by `_id`
+   * under its lock, gets a new Celery id and the next attempt and is set PENDING again. Decided
+   * on the task as stored when written, so a run that finished OK meanwhile wins (unless `reset`);
+   * no query over the group (the names follow from its count). Returns each task written, as it
+   * was before, with its new id and attempt.
+   */
+  async restartGroup(job: string, taskGroup: string, options: { reset: boolean; main_sha256?: string }): Promise<IGroupRestart[]> {
+    await this.groups.ensureMaterialized(job, taskGroup);
+    const group = await this.groups.findGroup(job, taskGroup);
+    if (!group) return [];
+    const names = Array.from({ length: group.count }, (_, i) => taskName(job, taskGroup, i));
+    const now = new Date().toISOString();
+    const fresh = new Map<string, { task_id: string; attempt: number }>();
+    const written = await this.updateLocked(names, (doc) => {
+      if (doc.job !== job || doc.task_group !== taskGroup || (!options.reset && doc.run_status === 'OK')) return null;
+      const next = { task_id: randomUUID(), attempt: doc.attempt + 1 };
+      fresh.set(doc._id, next);
+      return {
+        $set: {
+          ...next,
+          state: 'PENDING' as QueueState,
+          run_status: 'unknown' as const,
+          worker: null,
+          updated: now,
+          ...(options.main_sha256 ? { main_sha256: options.main_sha256 } : {})
+        }
+      };
+    });
+    await this.status.drop(taskGroup);
+    return written.map((d) => ({ ...fresh.get(d._id)!, prev: toTaskSummary(d) }));
   }
 
   /**

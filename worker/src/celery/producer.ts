@@ -48,6 +48,9 @@ export interface ICeleryProducerOptions {
   revokeExpires?: number;
 }
 
+/** Result-backend writes in flight at once when revoking many tasks. */
+const REVOKE_CHUNK = 1000;
+
 export class CeleryProducer {
   readonly keys: CeleryKeys;
   readonly defaultQueue: string;
@@ -153,6 +156,7 @@ export class CeleryProducer {
     if (taskIds.length === 0) return;
     await this.revoked.add(taskIds);
     await this.control.broadcast('revoke', { task_id: taskIds, terminate: options.terminate ?? false, signal: 'SIGTERM' });
-    await Promise.all(taskIds.map((id) => this.backend.markRevoked(id)));
+    // In chunks: ioredis pipelines the commands in flight, and 10,000 at once only queue up.
+    for (let i = 0; i < taskIds.length; i += REVOKE_CHUNK) await Promise.all(taskIds.slice(i, i + REVOKE_CHUNK).map((id) => this.backend.markRevoked(id)));
   }
 }

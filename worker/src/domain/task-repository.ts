@@ -48,6 +48,13 @@ export interface ITaskRestart {
   unless_ok: boolean;
 }
 
+/** One task a group restart wrote: its new Celery id and attempt, and the task as it was before. */
+export interface IGroupRestart {
+  task_id: string;
+  attempt: number;
+  prev: ITaskSummary;
+}
+
 /** A task with its parameter and returned value as their stored JSON text (exact). */
 export interface IExactTask {
   task: ITask;
@@ -104,9 +111,14 @@ export interface ITaskRepository {
   renderTask(taskName: string): Promise<IRenderedTask>;
   /**
    * Give tasks new Celery ids and attempts and set them PENDING again, each only if it still has
-   * `prev_task_id` (and, with `unless_ok`, no OK run): read the group again to see which did.
+   * `prev_task_id` (and, with `unless_ok`, no OK run) when written; returns the names of those written.
    */
-  restartTasks(restarts: ITaskRestart[]): Promise<void>;
-  /** Set the group's queued or running tasks to REVOKED; returns how many changed. */
-  revokeGroup(job: string, taskGroup: string): Promise<number>;
+  restartTasks(restarts: ITaskRestart[]): Promise<string[]>;
+  /**
+   * Restart the group's tasks without an OK run (`reset`: every task), each decided on the task as
+   * stored when written; returns those written, as they were before, with their new ids.
+   */
+  restartGroup(job: string, taskGroup: string, options: { reset: boolean; main_sha256?: string }): Promise<IGroupRestart[]>;
+  /** Set the group's queued or running tasks to REVOKED; returns them as they were before. */
+  revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]>;
 }

@@ -1,11 +1,10 @@
 /** `restart()` and `cancel()` of one task group: bulk updates, then revocations and messages. */
-import { randomUUID } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors';
 import type { ICancelResult, IRestartOptions, IRestartResult, ITaskEvent, ITaskPublisher } from '../domain/ports';
 import type { INotebookRepository } from '../domain/notebook-repository';
 import { taskEvent } from '../domain/task-event';
-import type { ITaskRepository, ITaskRestart } from '../domain/task-repository';
-import { isActive, type ITaskSummary } from '../domain/task-state';
+import type { ITaskRepository } from '../domain/task-repository';
+import { isActive } from '../domain/task-state';
 import { publishTasks } from './task-queueing';
 
 /** What restart and cancel use. */
@@ -31,44 +30,30 @@ export async function restartGroup(deps: IGroupControlDeps, job: string, taskGro
     }
     mainSha = main.sha256;
   }
-  const tasks = await deps.tasks.summaries(job, taskGroup);
-  const chosen = options.reset ? tasks : tasks.filter((t) => t.run_status !== 'OK');
-  let restarts: (ITaskRestart & { prev: ITaskSummary })[] = chosen.map((t) => ({
-    name: t.name,
-    task_id: randomUUID(),
-    attempt: t.attempt + 1,
-    task_group: taskGroup,
-    main_sha256: mainSha,
-    prev_task_id: t.task_id,
-    unless_ok: !options.reset,
-    prev: t
-  }));
-  // Queued or running copies of the old attempts would only duplicate work.
+  // Each task is decided as stored when written, under its lock: a run that finished OK
+  // meanwhile wins (unless reset), and a task restarted by someone else meanwhile is restarted
+  // once more from what that restart wrote.
+  const restarts = await deps.tasks.restartGroup(job, taskGroup, { reset: !!options.reset, main_sha256: mainSha });
+  // Queued or running copies of the old attempts would only duplicate work (they can no longer
+  // write the task: its id changed).
   const stale = restarts.filter((r) => isActive(r.prev.state)).map((r) => r.prev.task_id);
   if (stale.length > 0) await deps.publisher.revoke(stale, { terminate: true });
-  await deps.tasks.restartTasks(restarts);
-  if (restarts.length > 0) {
-    // Each write was conditional on what was read above: queue only the tasks it changed.
-    const current = new Map((await deps.tasks.summaries(job, taskGroup)).map((t) => [t.name, t.task_id]));
-    restarts = restarts.filter((r) => current.get(r.name) === r.task_id);
-  }
   await publishTasks(
     deps.publisher,
-    restarts.map((r) => ({ name: r.name, task_id: r.task_id, attempt: r.attempt, task_group: taskGroup, queue: r.prev.require }))
+    restarts.map((r) => ({ name: r.prev.name, task_id: r.task_id, attempt: r.attempt, task_group: taskGroup, queue: r.prev.require }))
   );
   for (const r of restarts) {
     deps.emit(taskEvent({ ...r.prev, task_id: r.task_id, state: 'PENDING', run_status: 'unknown', worker: null, job_runs: [] }));
   }
-  return { task_group: taskGroup, restarted: restarts.map((r) => ({ name: r.name, task_id: r.task_id })) };
+  return { task_group: taskGroup, restarted: restarts.map((r) => ({ name: r.prev.name, task_id: r.task_id })) };
 }
 
 /** Revoke the queued and running tasks of group `taskGroup` of `job`. */
 export async function cancelGroup(deps: IGroupControlDeps, job: string, taskGroup: string): Promise<ICancelResult> {
-  const active = (await deps.tasks.summaries(job, taskGroup)).filter((t) => isActive(t.state));
   // REVOKED is stored before running tasks are interrupted: an interrupted task records its
   // run as soon as it stops, and must find its task revoked rather than still active.
-  const revoked = await deps.tasks.revokeGroup(job, taskGroup);
+  const active = await deps.tasks.revokeGroup(job, taskGroup);
   if (active.length > 0) await deps.publisher.revoke(active.map((t) => t.task_id), { terminate: true });
   for (const t of active) deps.emit(taskEvent({ ...t, state: 'REVOKED' }));
-  return { task_group: taskGroup, revoked };
+  return { task_group: taskGroup, revoked: active.length };
 }

@@ -13,7 +13,7 @@
  * `_id` alone and stay O(1). A lock older than `ttlMs` (its writer died) is taken over; a lock this
  * process failed to remove (MongoDB went away) is taken back at once.
  */
-import type { Db } from 'mongodb';
+import { MongoBulkWriteError, type Db } from 'mongodb';
 import { isDuplicateKey } from './blob-store';
 import { Collections } from './collections';
 import type { MongoConnection } from './mongo-connection';
@@ -22,6 +22,12 @@ interface ILockDoc {
   _id: string;
   at: Date;
 }
+
+/** Locks per bulk delete (one statement each). */
+export const BULK_LOCK_BATCH = 500;
+
+/** Locks per unordered insert: one statement however many documents (materialize inserts 5,000). */
+const LOCK_INSERT_BATCH = 500;
 
 /** How long a writer waits for a task's lock before giving up, beyond `ttlMs`. */
 const EXTRA_WAIT_MS = 5000;
@@ -85,6 +91,60 @@ export class TaskLocks {
       await this.conn.run((db) => this.locks(db).deleteOne({ _id: task }));
     } catch {
       if (at) this.orphaned.set(task, at);
+    }
+  }
+
+  /**
+   * Take the locks of many tasks at once (unordered inserts of 500): the
+   * tasks whose lock this process now holds. A task whose lock another writer holds is left out
+   * (the caller takes it with {@link TaskLocks.with}, which waits, and takes over stale locks).
+   */
+  async takeMany(tasks: string[]): Promise<string[]> {
+    const taken: string[] = [];
+    for (let i = 0; i < tasks.length; i += LOCK_INSERT_BATCH) {
+      const chunk = tasks.slice(i, i + LOCK_INSERT_BATCH).filter((t) => !this.orphaned.has(t) && !this.held.has(t));
+      if (chunk.length === 0) continue;
+      const at = new Date();
+      const failed = new Set<number>();
+      try {
+        await this.conn.run((db) => this.locks(db).insertMany(chunk.map((_id) => ({ _id, at })), { ordered: false }));
+      } catch (err) {
+        const errors = err instanceof MongoBulkWriteError ? (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]) : [];
+        if (errors.length === 0 || !errors.every((e) => e.code === 11000)) {
+          // Unknown outcome: give back what may have been inserted, then fail.
+          await this.releaseMany(chunk).catch(() => undefined);
+          throw err;
+        }
+        for (const e of errors) failed.add(e.index);
+      }
+      chunk.forEach((t, j) => {
+        if (failed.has(j)) return;
+        this.held.set(t, at);
+        taken.push(t);
+      });
+    }
+    return taken;
+  }
+
+  /**
+   * Give many locks up: one delete per {@link BULK_LOCK_BATCH} by an `$in` of their ids. FerretDB
+   * evaluates it on every lock document, but the lock collection holds only the locks taken right
+   * now (a bulk chunk and the workers' few), while a delete by `_id` per lock costs a statement
+   * each. Failures as {@link TaskLocks.release}.
+   */
+  async releaseMany(tasks: string[]): Promise<void> {
+    for (let i = 0; i < tasks.length; i += BULK_LOCK_BATCH) {
+      const chunk = tasks.slice(i, i + BULK_LOCK_BATCH);
+      const ats = chunk.map((t) => this.held.get(t));
+      chunk.forEach((t) => this.held.delete(t));
+      try {
+        await this.conn.run((db) => this.locks(db).deleteMany({ _id: { $in: chunk } }));
+      } catch {
+        chunk.forEach((t, j) => {
+          const at = ats[j];
+          if (at) this.orphaned.set(t, at);
+        });
+      }
     }
   }
 

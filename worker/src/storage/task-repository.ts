@@ -4,7 +4,7 @@
  * (IndexedStatus), reads (TaskQueries), rendering (TaskRenderer) and bulk updates
  * (TaskBulkUpdates). Here storage documents become domain types.
  */
-import type { IExactTask, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
+import type { IExactTask, IGroupRestart, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
 import { newTaskGroup } from '../notebooks/task-names';
@@ -112,11 +112,15 @@ export class TaskRepository implements ITaskRepository {
     return this.renderer.renderTask(taskName);
   }
 
-  restartTasks(restarts: ITaskRestart[]): Promise<void> {
+  restartTasks(restarts: ITaskRestart[]): Promise<string[]> {
     return this.bulk.restartTasks(restarts);
   }
 
-  revokeGroup(job: string, taskGroup: string): Promise<number> {
+  restartGroup(job: string, taskGroup: string, options: { reset: boolean; main_sha256?: string }): Promise<IGroupRestart[]> {
+    return this.bulk.restartGroup(job, taskGroup, options);
+  }
+
+  revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]> {
     return this.bulk.revokeGroup(job, taskGroup);
   }
 }

@@ -31,9 +31,7 @@ it('restarts 250 tasks at once on FerretDB, and FerretDB keeps answering', async
   const params = Array.from({ length: 250 }, (_, i) => encodeJson(i));
   const map = await store.tasks.createMap({ job: 'soak-bulk', require: 'default', cell_timeout: null, main_sha256: nb.sha256, params });
   await store.tasks.materialize(map.task_group);
-  const restarts = map.tasks.map((t) => ({
-    name: t.name, task_id: randomUUID(), attempt: t.attempt + 1, task_group: map.task_group, prev_task_id: t.task_id, unless_ok: false
-  }));
+  const restarts = map.tasks.map((t) => ({ name: t.name, task_id: randomUUID(), attempt: t.attempt + 1, task_group: map.task_group, prev_task_id: t.task_id, unless_ok: false }));
   await within(30000, store.tasks.restartTasks(restarts), 'restartTasks of 250');
   const after = await within(30000, store.tasks.summaries('soak-bulk', map.task_group), 'summaries after the restart');
   expect(after.map((t) => t.task_id)).toEqual(restarts.map((r) => r.task_id));

@@ -13,10 +13,9 @@ import { RedisQueueInspector } from '../queue/queue-inspector';
 import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
 import { buildApp, type IAppDeps } from '../service';
-import { waitFor } from '../stack/wait-for';
-import { NbgridStore } from '../storage/nbgrid-store';
-import { StatusIndex } from '../storage/status-index';
+import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
+import { openStore } from './open-store';
 
 export interface IApiServiceOverrides {
   /**
@@ -55,16 +54,11 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
   // (ioredis' default backoff reaches 2 s per attempt, 3 attempts per command).
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 100, 1000) });
   redis.on('error', () => undefined); // ioredis reconnects; health reports the outage
-  const cleanups: Array<() => Promise<void> | void> = [() => redis.disconnect()];
-  const cleanUp = async (): Promise<void> => {
-    for (const step of cleanups.splice(0).reverse()) await step();
-  };
+  const cleanups = new Cleanups();
+  cleanups.push(() => redis.disconnect());
+  const cleanUp = (): Promise<void> => cleanups.run();
   try {
-    const store = await waitFor(
-      'MongoDB',
-      () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log }),
-      { timeoutMs: overrides.mongoWaitMs ?? 120000, intervalMs: 1000 }
-    );
+    const store = await openStore(config, redis, log, overrides.mongoWaitMs);
     cleanups.push(() => store.close());
     const publisher = new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout });
     const registry = new WorkerRegistry(redis);

@@ -12,10 +12,9 @@ import { KernelPool, probeGateway } from '../executor';
 import { TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
-import { waitFor } from '../stack/wait-for';
-import { NbgridStore } from '../storage/nbgrid-store';
-import { StatusIndex } from '../storage/status-index';
+import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
+import { openStore } from './open-store';
 
 type KernelReuse = (typeof KERNEL_REUSE_MODES)[number];
 
@@ -98,16 +97,11 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
   const log = options.log ?? stdoutLine;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
-  const cleanups: Array<() => Promise<void> | void> = [() => redis.disconnect()];
-  const cleanUp = async (): Promise<void> => {
-    for (const step of cleanups.splice(0).reverse()) await step();
-  };
+  const cleanups = new Cleanups();
+  cleanups.push(() => redis.disconnect());
+  const cleanUp = (): Promise<void> => cleanups.run();
   try {
-    const store = await waitFor(
-      'MongoDB',
-      () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log }),
-      { timeoutMs: options.mongoWaitMs ?? 120000, intervalMs: 1000 }
-    );
+    const store = await openStore(config, redis, log, options.mongoWaitMs);
     cleanups.push(() => store.close());
     const bus = new TaskEventBus(redis);
     const worker = new CeleryWorker(redis, {

@@ -29,6 +29,14 @@ export function terminalSafe(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
 }
 
+/**
+ * Writes one log line of the service, a worker or `up` to `out`: log lines carry names, kernel
+ * names and messages from users and notebooks, so they go through {@link terminalSafe}.
+ */
+export function writeLogLine(out: { write(text: string): unknown }, line: string, indent = ''): void {
+  out.write(`${indent}${terminalSafe(line)}\n`);
+}
+
 /** `terminalSafe` for one line of a table: newlines and tabs become spaces. */
 export function terminalLine(text: string): string {
   return terminalSafe(text).replace(/[\n\t]/g, ' ');

@@ -13,6 +13,7 @@ import { RedisQueueInspector } from '../queue/queue-inspector';
 import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
 import { buildApp, type IAppDeps } from '../service';
+import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
 import { openStore } from './open-store';
@@ -44,7 +45,8 @@ export interface IApiService {
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
+/** Log lines carry names and messages from users and notebooks: no terminal escapes get through. */
+const stderrLine = (line: string): void => writeLogLine(process.stderr, line);
 
 /** @throws ConfigError when `config.token` is empty: the API does not run without a token. */
 export async function composeApiService(config: INbgridConfig, overrides: IApiServiceOverrides = {}): Promise<IApiService> {

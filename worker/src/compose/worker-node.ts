@@ -12,6 +12,7 @@ import { KernelPool, probeGateway } from '../executor';
 import { TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
+import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
 import { openStore } from './open-store';
@@ -89,7 +90,8 @@ export function resolveWorkerSettings(config: INbgridConfig, options: IWorkerNod
   return settings;
 }
 
-const stdoutLine = (line: string): void => void process.stdout.write(`${line}\n`);
+/** Log lines carry names and messages from users and notebooks: no terminal escapes get through. */
+const stdoutLine = (line: string): void => writeLogLine(process.stdout, line);
 
 /** Builds the worker node and starts consuming. @throws ConfigError for options that do not fit */
 export async function composeWorkerNode(config: INbgridConfig, options: IWorkerNodeOptions = {}): Promise<IWorkerNode> {

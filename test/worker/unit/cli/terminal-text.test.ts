@@ -1,4 +1,4 @@
-import { terminalJson, terminalLine, terminalSafe } from '../../../../worker/src/cli/terminal-text';
+import { terminalJson, terminalLine, terminalSafe, writeLogLine } from '../../../../worker/src/cli/terminal-text';
 
 /** Anything a terminal would act on, after sanitizing. */
 // eslint-disable-next-line no-control-regex -- the test looks for control characters
@@ -48,5 +48,13 @@ describe('terminalJson', () => {
     expect(text).toContain('\\u009b2J');
     expect(JSON.parse(text)).toEqual(value);
     expect(JSON.parse(terminalJson(value, 2))).toEqual(value);
+  });
+});
+
+describe('writeLogLine', () => {
+  it('writes a log line (a kernel name or message from a notebook) without what a terminal would act on', () => {
+    const written: string[] = [];
+    writeLogLine({ write: (text: string) => written.push(text) }, "could not start '\x1b]0;pwned\x07py\x1b[2J3'", '  ');
+    expect(written).toEqual(["  could not start 'py3'\n"]);
   });
 });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { writeLogLine } from '../terminal-text';
 import { loadConfig } from '../../config';
 import * as path from 'path';
 import { downStack, parseKernelLaunch, readStack, repairStack, stackFile, upStack, type KernelLaunchMode } from '../../stack';
@@ -50,7 +51,7 @@ export function registerStackCommands(program: Command): void {
         service: opts.service,
         kernelLaunch,
         detached: true,
-        log: (line) => process.stdout.write(`  ${line}\n`)
+        log: (line) => writeLogLine(process.stdout, line, '  ')
       });
       process.stdout.write(`nbgrid is up: ${stack.info.api_url} (connection details in ${stackFile(home)})\n`);
       const shadow = foundInstead(stackFile(home));

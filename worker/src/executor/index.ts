@@ -21,6 +21,7 @@ export { NotebookExecutionError } from './errors/notebook-execution-error';
 export { CellExecutionError } from './errors/cell-execution-error';
 export { CellTimeoutError } from './errors/cell-timeout-error';
 export { DeadKernelError } from './errors/dead-kernel-error';
+export { KERNEL_VANISHED } from './kernel-session';
 export { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 export { ExecutionAbortedError } from './errors/execution-aborted-error';

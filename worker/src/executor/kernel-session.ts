@@ -12,6 +12,12 @@ import { KernelStartTimeoutError } from './errors/kernel-start-timeout-error';
 import type { NotebookExecutionError } from './errors/notebook-execution-error';
 import type { GatewayClient, IKernelModel } from './gateway-client';
 import type { IKernelMessage } from './kernel-message';
+
+/**
+ * Why a kernel died when the gateway answers but no longer has it: the gateway restarted (its
+ * kernels went with it) or someone shut the kernel down; never the notebook's own doing.
+ */
+export const KERNEL_VANISHED = 'the gateway no longer has the kernel';
 import { race } from './race';
 
 /**
@@ -267,7 +273,7 @@ export class KernelSession {
       const model = await this.client.getKernel(this.model.id);
       this.failedPolls = 0;
       if (!model) {
-        this.reportDeath('the gateway no longer has the kernel');
+        this.reportDeath(KERNEL_VANISHED);
       } else if (model.execution_state === 'dead') {
         this.reportDeath("kernel status 'dead'");
       }

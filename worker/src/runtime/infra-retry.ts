@@ -9,7 +9,7 @@ import { Retry, type ITaskContext } from '../celery';
 import type { IRunRecorder } from '../domain/run-recorder';
 import { taskEvent } from '../domain/task-event';
 import type { ITask } from '../domain/types';
-import type { IExecutionResult } from '../executor';
+import { KERNEL_VANISHED, type IExecutionResult } from '../executor';
 import type { ITaskEvent } from '../domain/ports';
 
 /** Retries of a task whose runs the infrastructure cut short. */
@@ -55,12 +55,16 @@ export async function retryIfInfraFailure(
   const max = infra.maxRetries ?? INFRA_RETRIES;
   const earlier = started.job_runs.filter((r) => r.task_id === ctx.taskId && r.message.startsWith(INFRA_FAILURE_PREFIX)).length;
   if (earlier >= max) return;
-  if (!(await infra.report('gateway'))) return;
+  // A kernel the answering gateway no longer has went with a gateway restart (seen in make soak:
+  // the gateway was back before the probe); a dead kernel the gateway still lists is the task's.
+  const vanished = exec.error?.kind === 'kernel-died' && exec.message.includes(KERNEL_VANISHED);
+  const down = await infra.report('gateway');
+  if (!down && !vanished) return;
   const countdown = Math.min(30, 2 ** (earlier + 1));
   const recorded = await deps.runs.recordInfraAttempt(started.name, {
     status: 'ERROR',
     ts: new Date().toISOString(),
-    message: `${INFRA_FAILURE_PREFIX} ${exec.message}${infra.reason ? `; ${infra.reason}` : ''} (worker ${ctx.hostname} paused; retry ${earlier + 1} of ${max} in ${countdown}s)`,
+    message: `${INFRA_FAILURE_PREFIX} ${exec.message}${down && infra.reason ? `; ${infra.reason}` : ''} (${down ? `worker ${ctx.hostname} paused; ` : ''}retry ${earlier + 1} of ${max} in ${countdown}s)`,
     results: null,
     duration: durationSeconds,
     worker: ctx.hostname,

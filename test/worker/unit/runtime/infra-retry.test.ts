@@ -5,7 +5,7 @@
  */
 import { Retry, type ITaskContext } from '../../../../worker/src/celery';
 import type { IJobRun, ITask } from '../../../../worker/src/domain/types';
-import type { IExecutionResult } from '../../../../worker/src/executor';
+import { KERNEL_VANISHED, type IExecutionResult } from '../../../../worker/src/executor';
 import { InfraGuard } from '../../../../worker/src/runtime/infra-guard';
 import { INFRA_FAILURE_PREFIX, INFRA_RETRIES, isGatewayLoss, retryIfInfraFailure } from '../../../../worker/src/runtime/infra-retry';
 
@@ -54,6 +54,19 @@ it('leaves the failure to the task when the gateway answers the probe, or after 
   await expect(retryIfInfraFailure({ report }, d, ctx, spent, lost('Lost the connection'), 1)).resolves.toBeUndefined();
   expect(report).not.toHaveBeenCalled();
   expect(d.recorded).toEqual([]);
+});
+
+it('retries a run whose kernel the gateway no longer has (a gateway restarted before the probe), not one whose kernel died in a live gateway', async () => {
+  const d = deps();
+  const died = (why: string): IExecutionResult =>
+    ({ status: 'error', message: `Kernel died while executing cell 2 (${why})`, error: { kind: 'kernel-died', message: why }, notebook: {}, duration: 1 }) as unknown as IExecutionResult;
+  const report = jest.fn(async () => false); // the gateway answers again
+  const thrown = await retryIfInfraFailure({ report }, d, ctx, task([]), died(KERNEL_VANISHED), 1).catch((e: unknown) => e);
+  expect(thrown).toBeInstanceOf(Retry);
+  expect(d.recorded).toHaveLength(1);
+  expect(d.recorded[0].message).toMatch(/^infrastructure failure: Kernel died .*\(retry 1 of 3 in \d+s\)$/);
+  expect(d.recorded[0].message).not.toContain('paused');
+  await expect(retryIfInfraFailure({ report }, deps(), ctx, task([]), died("kernel status 'dead'"), 1)).resolves.toBeUndefined();
 });
 
 it('InfraGuard pauses with the reason of the part that is down and resumes when it answers again', async () => {

@@ -158,8 +158,10 @@ describe('a worker killed with -9', () => {
     await until('the survivor to run both', async () => {
       const lines = await log();
       return lines.includes('survivor@test start lost-running') && lines.includes('survivor@test start lost-prefetched');
-    }, 20000);
-    expect(Date.now() - t0).toBeLessThan(15000);
+    }, 60000);
+    // "Within about a minute" (issue 14), against the visibility timeout's hour; the survivor's own
+    // start counts in it, which took over 15 s once with the two cores fully loaded.
+    expect(Date.now() - t0).toBeLessThan(60000);
     expect(await producer.backend.getValue(prefetched, 10000)).toBe('lost-prefetched');
     // exactly once: each ran once on the survivor
     const lines = await log();

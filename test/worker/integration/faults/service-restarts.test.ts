@@ -5,6 +5,7 @@
  */
 import type { IRunningStack } from '../../../../worker/src/stack';
 import type { TestApi } from '../../support/api';
+import { isFinalState } from '../../../../worker/src/domain/queue-states';
 import { usePrivateStack } from '../../support/private-stack';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 import { measure, Replacements, report, settle, sleep, waitTasks } from './support';
@@ -20,12 +21,20 @@ usePrivateStack('nbgrid-restarts-', { workers: 2, visibilityTimeout: VISIBILITY,
   await api.put('sleepy', notebook([PARAM_CELL, "import time\ntime.sleep(job['param'])\njob['result'] = job['param']"]));
 });
 
-const PARAMS = [2, 2, 1, 1, 1, 1];
+const PARAMS = [3, 3, 1, 1, 1, 1];
 
-/** Maps, waits until two tasks run (the rest queued), injects `fault`, and checks the group. */
+/**
+ * Maps, waits until the map is under way (two tasks have started; at least one is not final yet),
+ * injects `fault`, and checks the group. A slow poll may see the first two already final: that is
+ * still "during the map" as long as work remains.
+ */
 async function mapThrough(label: string, fault: () => Promise<void>): Promise<void> {
   const m = await api.map('sleepy', { params: PARAMS });
-  await waitTasks(api, 'sleepy', m.task_group, (ts) => ts.filter((t) => t.state === 'STARTED').length >= 2, 60000);
+  await waitTasks(api, 'sleepy', m.task_group, (ts) => {
+    const final = ts.filter((t) => isFinalState(t.state)).length;
+    const started = ts.filter((t) => t.state === 'STARTED').length;
+    return started + final >= 2 && final < ts.length;
+  }, 60000);
   const t0 = Date.now();
   await fault();
   const tasks = await settle(api, 'sleepy', m.task_group, 60000);

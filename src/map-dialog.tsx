@@ -2,7 +2,8 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parameterCount, parseParameters, PARAMETER_HELP } from './parameters';
-import { LABEL_PATTERN, LABEL_RULE, type IWorkerInfo, type MapRequest } from './types';
+import { labelError } from './label-rule';
+import { type IWorkerInfo, type MapRequest } from './types';
 
 /** What the person typed in the map dialog. */
 export interface IMapForm {
@@ -21,8 +22,9 @@ export function validateMapForm(form: IMapForm): { request: MapRequest } | { err
   }
   const require = form.require.trim();
   if (require) {
-    if (!new RegExp(LABEL_PATTERN).test(require)) {
-      return { error: `The worker label "${require}" must be ${LABEL_RULE} (the label a worker serves).` };
+    const labelProblem = labelError(require);
+    if (labelProblem !== null) {
+      return { error: labelProblem };
     }
     request.require = require;
   }

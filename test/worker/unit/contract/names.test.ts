@@ -4,6 +4,8 @@
  */
 import type { CommanderError } from 'commander';
 import { labelProblem, nameProblem } from '../../../../worker/src/domain/names';
+import * as names from '../../../../worker/src/domain/names';
+import * as dialogRule from '../../../../src/label-rule';
 import { buildProgram } from '../../../../worker/src/cli';
 import { validateName } from '../../../../worker/src/notebooks/task-names';
 import { AUTH, makeApp, notebook, type ITestApp } from '../service/helpers';
@@ -145,4 +147,19 @@ describe('a worker label that is a Redis key kombu, Celery or nbgrid uses', () =
   it.each(['unacked2', 'Unacked', 'my_unacked', 'celery2', 'kombu.binding', 'pidbox', 'celery.pidbox.x'])('%j, which no kombu key takes, is a label', (label) => {
     expect(labelProblem(label, 'require')).toBeNull();
   });
+});
+
+describe('the Map dialog label check (src/label-rule.ts)', () => {
+  it('restates the reserved key names of domain/names.ts exactly', () => {
+    expect(dialogRule.RESERVED_LABELS).toEqual(names.RESERVED_LABELS);
+    expect(dialogRule.RESERVED_LABEL_PREFIXES).toEqual(names.RESERVED_LABEL_PREFIXES);
+    expect(dialogRule.RESERVED_LABEL_SUFFIXES).toEqual(names.RESERVED_LABEL_SUFFIXES);
+  });
+
+  it.each(['gpu', 'gpu-q', 'a.b_c', 'unacked', 'celery', '_kombu.binding.x', 'node.celery.pidbox', 'celeryev.abc', 'bad label', ''])(
+    'refuses %j exactly when the service does',
+    (label) => {
+      expect(dialogRule.labelError(label) === null).toBe(labelProblem(label) === null);
+    }
+  );
 });

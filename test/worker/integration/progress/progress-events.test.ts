@@ -4,6 +4,8 @@
  * cell runs, status rows' `progress`, a late client's snapshot, a coalesced output flood, and the
  * outputs kept in the result notebook of a run cut by its cell timeout.
  */
+import { ApiClient } from '../../../../worker/src/cli/api-client';
+import { followLogs, watchStatus } from '../../../../worker/src/cli/commands/progress-commands';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 import { SseClient } from './sse-client';
 import { startProgressStack, TOKEN, waitFor, type IProgressStack, type IServiceUnderTest } from './stack';
@@ -142,5 +144,46 @@ describe('a run cut short', () => {
     expect(textOf(res.body.content.cells[2])).toBe('before\n');
     expect(textOf(res.body.content.cells[3])).toContain('started\n');
     expect(textOf(res.body.content.cells[4])).toBe('');
+  });
+});
+
+describe('on the command line', () => {
+  /** What `run` printed on stdout. */
+  async function printed<T>(run: () => Promise<T>): Promise<{ result: T; text: string }> {
+    const chunks: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    });
+    try {
+      const result = await run();
+      return { result, text: chunks.join('') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('nbgrid logs --follow prints the output as it comes, then the final status; status --watch shows cells', async () => {
+    await a.api.put('cli', notebook([PARAM_CELL, "import time\nprint('first', flush=True)\ntime.sleep(2)", "print('second', flush=True)\ntime.sleep(2)\nprint('third')"]));
+    const m = await a.api.map('cli', { params: [1, 2] });
+    const api = new ApiClient(a.server.url, TOKEN);
+    const [logs, watch] = await Promise.all([
+      printed(() => followLogs(api, 'cli', `${m.task_group}-0`, { follow: true, intervalMs: 200 })),
+      // Run side by side: the spy collects both, so only the logs' lines are checked in order.
+      watchStatus(api, 'cli', { group: m.task_group, intervalMs: 300 })
+    ]);
+    expect(logs.result.status).toBe('SUCCESS');
+    expect(watch.every((r) => r.status === 'SUCCESS')).toBe(true);
+    const lines = logs.text.split('\n');
+    const at = (line: string) => lines.indexOf(line);
+    expect(at('first')).toBeGreaterThanOrEqual(0);
+    expect(at('first')).toBeLessThan(at('second'));
+    expect(at('second')).toBeLessThan(at('third'));
+    expect(logs.text).toMatch(/cells \d+\/\d+ in \d running/);
+    expect(logs.text).toMatch(/\d\/3 ▸ \[\d\] print\('second', flush=True\)|\d\/3 ▸ \[\d\] import time/);
+    expect(logs.text).toContain(`--- tasks/cli/${m.task_group}-0: SUCCESS/OK`);
+
+    const after = await printed(() => followLogs(api, 'cli', '1', { follow: false }));
+    expect(after.text).toBe(`first\nsecond\nthird\n--- tasks/cli/${m.task_group}-1: SUCCESS/OK\n`);
   });
 });

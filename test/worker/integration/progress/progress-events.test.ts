@@ -180,7 +180,7 @@ describe('on the command line', () => {
     expect(at('first')).toBeLessThan(at('second'));
     expect(at('second')).toBeLessThan(at('third'));
     expect(logs.text).toMatch(/cells \d+\/\d+ in \d running/);
-    expect(logs.text).toMatch(/\d\/3 ▸ \[\d\] print\('second', flush=True\)|\d\/3 ▸ \[\d\] import time/);
+    expect(logs.text).toMatch(/\d\/4 ▸ \[\d\] (import time|print\('second', flush=True\))/);
     expect(logs.text).toContain(`--- tasks/cli/${m.task_group}-0: SUCCESS/OK`);
 
     const after = await printed(() => followLogs(api, 'cli', '1', { follow: false }));

@@ -15,9 +15,9 @@ export class PartialNotebookOpener {
     private readonly _stored: StoredNotebookOpener
   ) {}
 
-  /** Local path of the copy: `<view directory>/partial/<task name>.ipynb`. */
+  /** Local path of the copy: `<view directory>/partial/<task name>-so-far.ipynb`. */
   localPath(taskName: string): string {
-    return this._stored.localPath(`partial/${taskName}`);
+    return this._stored.localPath(`partial/${taskName.replace(/\.ipynb$/, '')}-so-far`);
   }
 
   async open(job: string, taskName: string): Promise<string> {

@@ -29,11 +29,6 @@ export function TaskProgressView(props: { progress: IProgressEvent; onOpenPartia
         <span className="jp-nbgrid-CellCount">
           cells {progress.done}/{progress.total}
         </span>
-        {progress.cell ? (
-          <span className="jp-nbgrid-RunningCell jp-nbgrid-mono" title={`cell ${progress.cell.index} since ${progress.cell.started}`}>
-            [{progress.cell.index}] {progress.cell.source} <CellClock started={progress.cell.started} />
-          </span>
-        ) : null}
         <button
           className="jp-nbgrid-Link jp-nbgrid-TailToggle"
           aria-expanded={open}
@@ -46,6 +41,11 @@ export function TaskProgressView(props: { progress: IProgressEvent; onOpenPartia
           <button className="jp-nbgrid-Link jp-nbgrid-PartialLink" title="Open the notebook as executed so far (a read-only copy)" onClick={onOpenPartial}>
             so far
           </button>
+        ) : null}
+        {progress.cell ? (
+          <span className="jp-nbgrid-RunningCell jp-nbgrid-mono" title={`cell ${progress.cell.index} since ${progress.cell.started}`}>
+            [{progress.cell.index}] {progress.cell.source} <CellClock started={progress.cell.started} />
+          </span>
         ) : null}
       </div>
       {open ? <pre className="jp-nbgrid-Tail">{lines.length ? lines.join('\n') : '(no output yet)'}</pre> : null}
@@ -64,13 +64,13 @@ function CellClock(props: { started: string }): JSX.Element {
   return <span className="jp-nbgrid-CellClock">{seconds} s</span>;
 }
 
-/** `3 done · 2 running · 5 queued · ≈ 1 min left` of a group header. */
+/** `2 running · 5 queued · ≈ 1 min left` of a group header (beside its `n/m done`). */
 export function GroupEstimateView(props: { estimate: IGroupEstimate }): JSX.Element {
-  const { done, running, queued, etaSeconds } = props.estimate;
+  const { running, queued, etaSeconds } = props.estimate;
   const eta = running + queued > 0 ? formatEta(etaSeconds) : '';
   return (
     <span className="jp-nbgrid-GroupEstimate">
-      {done} done · {running} running · {queued} queued{eta ? ` · ${eta}` : ''}
+      {running} running · {queued} queued{eta ? ` · ${eta}` : ''}
     </span>
   );
 }

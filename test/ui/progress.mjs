@@ -111,15 +111,17 @@ async function main() {
       3 * MINUTE
     );
     const [first] = await bars(page);
-    check(first && first.total === 4, `a running task shows a cells bar of 4 cells (${JSON.stringify(first)})`);
+    check(first && first.total === 5, `a running task shows a cells bar of 5 cells (parameters, injected, three steps) (${JSON.stringify(first)})`);
     check([...seen.values()].some(v => v.size >= 2), 'the cells bar advanced while the task ran');
-    const header = (await page.textContent('.jp-nbgrid-GroupEstimate')) ?? '';
-    check(/\d+ done · \d+ running · \d+ queued/.test(header), `the group header shows done / running / queued ("${header}")`);
+    const header = (await page.textContent('.jp-nbgrid-Group-meta')) ?? '';
+    check(/\d+\/4 done · \d+ running · \d+ queued/.test(header), `the group header shows done / running / queued ("${header}")`);
 
     // The output tail, shown on demand.
     await page.locator('.jp-nbgrid-TailToggle').first().click();
     const tailText = await waitFor('the output tail', async () => (await page.textContent('.jp-nbgrid-Tail').catch(() => '')) || null, MINUTE);
     check(/step \d of task \d/.test(tailText), `the output tail shows the task's lines ("${tailText.replace(/\n/g, ' | ')}")`);
+    // A click scrolls its target into view: show the table from its first column again.
+    await page.$eval('.jp-nbgrid-TaskTable-scroll', el => (el.scrollLeft = 0));
     await page.locator('.jp-nbgrid-StatusPanelWidget').first().screenshot({ path: path.join(RESULTS, 'progress-panel.png') });
 
     // The notebook so far opens as a read-only copy.
@@ -129,8 +131,8 @@ async function main() {
       const copy = page.locator('.jp-NotebookPanel:visible .jp-OutputArea-output:has-text("step 1 of task")');
       await copy.first().waitFor({ timeout: MINUTE });
       check(true, 'the notebook so far opens with the outputs of its finished cells');
-      const editable = await page.$$eval('.jp-NotebookPanel:visible .jp-Cell', cells => cells.filter(c => !c.classList.contains('jp-mod-readOnly')).length);
-      check(editable === 0, 'every cell of that copy is read-only');
+      const readOnly = await page.evaluate(() => (window.jupyterapp.shell.currentWidget?.content?.widgets ?? []).map(cell => cell.readOnly));
+      check(readOnly.length === 5 && readOnly.every(Boolean), `every cell of that copy is read-only (${JSON.stringify(readOnly)})`);
       await page.screenshot({ path: path.join(RESULTS, 'progress-partial.png') });
     } else {
       throw new Error('no running task to open the notebook so far of');
@@ -147,6 +149,7 @@ async function main() {
     await toast.first().waitFor({ timeout: 3 * MINUTE });
     const toastText = (await toast.first().textContent()) ?? '';
     check(/nbgrid map of steps \([0-9a-f]{8}\) finished in .*: 4 OK, 0 ERROR/.test(toastText), `the done notification gives the counts ("${toastText}")`);
+    await page.waitForTimeout(1500); // the toast slides in
     await page.screenshot({ path: path.join(RESULTS, 'progress-notification.png') });
     await toast.first().locator('button:has-text("Show status")').click();
     await page.waitForSelector('.jp-nbgrid-StatusPanel .jp-nbgrid-TaskTable', { timeout: MINUTE });

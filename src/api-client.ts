@@ -83,6 +83,10 @@ export class NbgridClient implements INbgridClient {
     return token ? `${url}&token=${encodeURIComponent(token)}` : url;
   }
 
+  partial(job: string, taskName: string): Promise<{ name: string; ts: string; content: unknown }> {
+    return this.api(jobPath(job, `tasks/${encodeURIComponent(taskName)}/partial`));
+  }
+
   private api<T>(path: string, init: RequestInit = {}): Promise<T> {
     return this.request<T>(URLExt.join(this.serverSettings.baseUrl, 'nbgrid', 'api', path), init);
   }

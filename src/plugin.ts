@@ -9,6 +9,7 @@ import { askMapRequest, type IMapForm } from './map-dialog';
 import { reportFailure } from './report-failure';
 import { INbgridClient } from './tokens';
 import type { IMapResult, IWorkerInfo } from './types';
+import { watchMap } from './done-notifier';
 
 const PLUGIN_ID = 'jupyterlab-nbgrid:plugin';
 
@@ -102,6 +103,7 @@ export const mainPlugin: JupyterFrontEndPlugin<void> = {
         }
         const { result } = mapped;
         lastForm = mapped.form;
+        watchMap(job, result.task_group);
         for (const warning of result.warnings) {
           Notification.warning(warning, { autoClose: 10000 });
         }

@@ -1,6 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 import { NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
+import { estimateGroup, TaskProgressStore, type IGroupEstimate, type IProgressEvent } from './progress-store';
 import { everyMember, QUEUE_STATES, type FinalState, type IStatusRow, type ITaskEvent, type ITaskGroup, type QueueState } from './types';
 
 /** The part of `EventSource` the model uses, so tests can pass a fake. */
@@ -148,6 +149,9 @@ export class StatusModel {
       return;
     }
     const rows = this._rows.get(event.task_group);
+    if (event.status !== 'STARTED') {
+      this.taskProgress.drop(event.name);
+    }
     if (rows) {
       const index = rows.findIndex(row => row.name === event.name || row.job_id === event.job_id);
       const update = {
@@ -194,6 +198,7 @@ export class StatusModel {
     this._disposed = true;
     clearTimeout(this._timer);
     clearTimeout(this._reconnectTimer);
+    clearTimeout(this._progressTimer);
     this._events?.close();
     this._events = null;
     Signal.clearData(this);
@@ -222,6 +227,13 @@ export class StatusModel {
         }, 5000);
       }
     };
+    events.addEventListener('progress', (message: MessageEvent) => {
+      try {
+        this.applyProgress(JSON.parse(message.data) as IProgressEvent);
+      } catch {
+        // a damaged update is skipped; the next one replaces it
+      }
+    });
     events.addEventListener('task', (message: MessageEvent) => {
       try {
         this.applyEvent(JSON.parse(message.data) as ITaskEvent);
@@ -249,6 +261,33 @@ export class StatusModel {
     }
   }
 
+  /** Live progress of running tasks (`event: progress`). */
+  readonly taskProgress = new TaskProgressStore();
+
+  /** The live progress of a row's run, while it runs. */
+  progressOf(row: IStatusRow): IProgressEvent | undefined {
+    return row.status === 'STARTED' ? this.taskProgress.get(row.name, row.task_id) : undefined;
+  }
+
+  /** Done / running / queued and the time left of a group whose rows are loaded. */
+  estimate(taskGroup: string): IGroupEstimate | undefined {
+    const rows = this._rows.get(taskGroup);
+    return rows ? estimateGroup(rows) : undefined;
+  }
+
+  /** Keeps a progress update; the panel redraws at most four times a second for them. */
+  applyProgress(event: IProgressEvent): void {
+    if (event.job !== this.job || !this.taskProgress.apply(event)) {
+      return;
+    }
+    if (this._progressTimer === undefined) {
+      this._progressTimer = setTimeout(() => {
+        this._progressTimer = undefined;
+        this.emit();
+      }, 250);
+    }
+  }
+
   /** Group focused on open: the UI scrolls it into view. */
   get focus(): string | undefined {
     return this._focus;
@@ -265,6 +304,7 @@ export class StatusModel {
   private _disposed = false;
   private _timer: ReturnType<typeof setTimeout> | undefined;
   private _reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private _progressTimer: ReturnType<typeof setTimeout> | undefined;
   private _openEvents: (url: string) => IEventStream;
   private _refreshDelay: number;
 }

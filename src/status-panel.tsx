@@ -3,6 +3,7 @@ import { Button, ReactWidget, UseSignal, caretDownIcon, caretRightIcon } from '@
 import React from 'react';
 import { NbgridError } from './errors';
 import type { StatusModel } from './status-model';
+import { GroupEstimateView, TaskProgressView } from './progress-views';
 import { QUEUE_STATES, type IStatusRow, type ITaskGroup } from './types';
 
 /** What the panel asks of its surroundings, so it stays testable without a JupyterLab shell. */
@@ -11,6 +12,8 @@ export interface IStatusPanelActions {
   openNotebook(name: string): void;
   /** Asks before a destructive action; resolves true to go on. */
   confirm(title: string, body: string): Promise<boolean>;
+  /** Opens a running task's notebook as executed so far (read-only). */
+  openPartial?(row: IStatusRow): void;
 }
 
 /** The default `confirm`: a JupyterLab dialog. */
@@ -70,8 +73,8 @@ export function ProgressBar(props: { model: StatusModel; taskGroup: string }): J
   );
 }
 
-function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions }): JSX.Element {
-  const { rows, actions } = props;
+function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; model?: StatusModel }): JSX.Element {
+  const { rows, actions, model } = props;
   return (
     <div className="jp-nbgrid-TaskTable-scroll">
       <table className="jp-nbgrid-TaskTable">
@@ -120,6 +123,16 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions }):
                   ) : null}
                 </td>
               </tr>
+              {model?.progressOf(row) ? (
+                <tr className="jp-nbgrid-ProgressRow" data-progress-for={row.name}>
+                  <td colSpan={7}>
+                    <TaskProgressView
+                      progress={model.progressOf(row)!}
+                      onOpenPartial={actions.openPartial ? () => actions.openPartial!(row) : undefined}
+                    />
+                  </td>
+                </tr>
+              ) : null}
               {row.message ? (
                 // The message gets the table's full width: it is what a person reads first on an error.
                 <tr className={`jp-nbgrid-MessageRow jp-nbgrid-run-${row.run_status}`} data-message-for={row.name}>
@@ -195,6 +208,12 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
             {progress.done}/{progress.total} done
           </span>
           {progress.counts.FAILURE > 0 ? ` · ${progress.counts.FAILURE} failed` : ''}
+          {model.estimate(group.task_group) ? (
+            <>
+              {' · '}
+              <GroupEstimateView estimate={model.estimate(group.task_group)!} />
+            </>
+          ) : null}
         </span>
         <span className="jp-nbgrid-Group-actions">
           <Button small minimal disabled={busy} onClick={() => void restart()} title="Re-run tasks that have no OK run">
@@ -211,7 +230,7 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
       <ProgressBar model={model} taskGroup={group.task_group} />
       {expanded ? (
         rows ? (
-          <TaskTable rows={rows} actions={actions} />
+          <TaskTable rows={rows} actions={actions} model={model} />
         ) : (
           <div className="jp-nbgrid-Empty">Loading tasks…</div>
         )

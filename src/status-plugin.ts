@@ -10,6 +10,7 @@ import { jobName } from './job-name';
 import { StatusModel } from './status-model';
 import { confirmWithDialog, StatusPanel } from './status-panel';
 import { StoredNotebookOpener } from './stored-notebook-opener';
+import { PartialNotebookOpener } from './partial-notebook-opener';
 import { INbgridClient } from './tokens';
 
 const SETTINGS_ID = 'jupyterlab-nbgrid:plugin';
@@ -43,6 +44,7 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
         .catch(reason => Notification.warning(`nbgrid settings could not be loaded: ${reason}`));
     }
     const tracker = new WidgetTracker<MainAreaWidget<StatusPanel>>({ namespace: 'nbgrid-status' });
+    const partials = new PartialNotebookOpener(client, app.serviceManager.contents, docManager, opener);
 
     const openStored = async (name: string) => {
       try {
@@ -86,7 +88,16 @@ export const statusPlugin: JupyterFrontEndPlugin<void> = {
           return existing;
         }
         const model = new StatusModel({ client, job, taskGroup });
-        const content = new StatusPanel(model, { openNotebook: name => void openStored(name), confirm: confirmWithDialog });
+        const content = new StatusPanel(model, {
+          openNotebook: name => void openStored(name),
+          confirm: confirmWithDialog,
+          openPartial: row =>
+            void partials.open(job, row.name).catch(error =>
+              Notification.error(`Cannot open the notebook so far of ${row.name}: ${error instanceof NbgridError ? error.message : String(error)}`, {
+                autoClose: 8000
+              })
+            )
+        });
         const widget = new MainAreaWidget({ content });
         widget.id = `nbgrid-status-${job.replace(/[^A-Za-z0-9_-]/g, '_')}`;
         widget.title.label = `nbgrid: ${job}`;

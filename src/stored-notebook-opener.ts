@@ -39,6 +39,11 @@ export class StoredNotebookOpener {
     return path;
   }
 
+  /** Creates the directories a copy at `path` goes in. */
+  ensureDirectoriesOf(path: string): Promise<void> {
+    return this.ensureDirectories(path);
+  }
+
   private async ensureDirectories(path: string): Promise<void> {
     const parts = path.split('/').slice(0, -1);
     for (let i = 1; i <= parts.length; i++) {

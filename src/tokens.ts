@@ -38,6 +38,8 @@ export interface INbgridClient {
   cancel(job: string, options: ICancelOptions): Promise<ICancelResult>;
   /** URL of the Server-Sent Events stream of a job's task state changes. */
   eventsUrl(job: string): string;
+  /** A running task's notebook as executed so far (`taskName`: `tasks/<job>/<group>-<i>`). */
+  partial?(job: string, taskName: string): Promise<{ name: string; ts: string; content: unknown }>;
 }
 
 export const INbgridClient = new Token<INbgridClient>(

@@ -61,15 +61,20 @@ class ProgressBar:
                 f'<progress value="{done}" max="{total or 1}" style="width:20em"></progress> '
                 f'{done}/{total} done &nbsp; <span>{states}</span></div>')
 
-    def update(self, counts, done, total):
-        """Show ``done`` of ``total`` and ``counts`` by state; unchanged text is not redrawn."""
-        line = (self.label + ' ' if self.label else '') + self.text(counts, done, total)
+    def update(self, counts, done, total, cells=''):
+        """Show ``done`` of ``total`` and ``counts`` by state (and ``cells``, e.g. ``cells_text(rows)``,
+        the running tasks' cells); unchanged text is not redrawn."""
+        suffix = f'  · {cells}' if cells else ''
+        line = (self.label + ' ' if self.label else '') + self.text(counts, done, total) + suffix
         if line == self._last:
             return
         self._last = line
         if self.notebook:
             from IPython.display import display  # optional; only reached inside a kernel
-            bundle = {'text/plain': line, 'text/html': self._html(counts, done, total)}
+            page = self._html(counts, done, total)
+            if cells:
+                page = page.replace('</span></div>', f' &nbsp; {html.escape(cells)}</span></div>')
+            bundle = {'text/plain': line, 'text/html': page}
             if self._handle is None:
                 self._handle = display(bundle, raw=True, display_id=True)
             else:
@@ -90,3 +95,21 @@ class ProgressBar:
             self.stream.write('\n')
             self.stream.flush()
             self._wrote_cr = False
+
+
+def cells_text(rows):
+    """``'cells 7/15 in 3 running'`` over status rows whose ``progress`` is set; ``''`` when none is.
+
+    Example::
+
+        >>> cells_text([{'progress': {'done': 2, 'total': 5, 'cell': None}}, {'progress': None}])
+        'cells 2/5 in 1 running'
+        >>> cells_text([{'status': 'SUCCESS'}])
+        ''
+    """
+    running = [r['progress'] for r in rows if r.get('progress')]
+    if not running:
+        return ''
+    done = sum(p.get('done', 0) for p in running)
+    total = sum(p.get('total', 0) for p in running)
+    return f'cells {done}/{total} in {len(running)} running'

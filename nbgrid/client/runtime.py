@@ -18,7 +18,8 @@ import warnings
 from .errors import NbgridTimeout
 from .http import job_path
 from .params import map_body
-from .progress import ProgressBar
+from .progress import ProgressBar, cells_text
+from .logs import follow_logs
 from .table import status_frame
 
 #: Queue states after which a task changes no more until it is restarted.
@@ -145,12 +146,14 @@ class Job:
         for t in tasks:
             self._started[_base(t['name'])] = t['task_id']
 
-    def map(self, iterable, require=None, cell_timeout=None):
+    def map(self, iterable, require=None, cell_timeout=None, notify=None):
         """Make one task notebook per value of ``iterable`` and queue them; return the TaskGroup.
 
         Each task notebook receives ``job = {'param': <value>, 'job_id': i, 'task_group': ..., ...}``.
         ``require`` picks the worker label (wins over ``om.runtime.require(...)``); ``cell_timeout``
         is seconds per cell. Parameters must be JSON values (numpy values are converted).
+        ``notify={'webhook': 'https://...'}`` POSTs a JSON summary (counts, duration, failed tasks)
+        to that URL once every task has finished (http/https only; retried on 5xx).
 
         Example::
 
@@ -167,6 +170,9 @@ class Job:
             body['require'] = label
         if cell_timeout is not None:
             body['cell_timeout'] = cell_timeout
+        if notify is not None:
+            # {'webhook': 'https://...'}: one POST of a JSON summary when every task has finished
+            body['notify'] = dict(notify)
         answer = self.api.request('POST', job_path(self.name, 'map'), body)
         tasks = answer.get('tasks', [])
         _summarised([f'generating task {_base(t["name"])}' for t in tasks], self.out)
@@ -259,6 +265,22 @@ class Job:
               file=self.out)
         return answer
 
+    def logs(self, task, follow=False, task_group=None, timeout=None, poll=0.5):
+        """Print the output of one task: ``task`` is its job_id (int), ``'<group>-<i>'`` or its name.
+
+        While it runs, its last lines (``follow=True``: then every new line until it ends, and its
+        final status); after it ended, the output of its result notebook. Returns its status row.
+
+        Example::
+
+            >>> om.runtime.job('main').logs(0, follow=True)      # doctest: +SKIP
+            epoch 1 loss 0.71
+            epoch 2 loss 0.52
+            --- tasks/main/cc1a3388-0: SUCCESS/OK
+        """
+        return follow_logs(self.api, self.name, task, follow=follow, task_group=task_group,
+                           out=self.out, poll=poll, timeout=timeout)
+
     def list(self, task_group=None):
         """Names of the task notebooks made from this notebook: of every task group when
         ``task_group`` is None (like omega|ml), else of that group.
@@ -318,7 +340,7 @@ class Job:
                     if r.get('status') in FINAL_STATES and (expected is None or expected == r.get('task_id')):
                         done += 1
                 if bar:
-                    bar.update(counts, done, len(rows))
+                    bar.update(counts, done, len(rows), cells=cells_text(rows))
                 if done == len(rows):
                     return status_frame(rows, as_frame=as_frame)
                 if deadline is not None and time.monotonic() >= deadline:

@@ -6,9 +6,10 @@ import pytest
 
 import nbgrid.client
 from nbgrid.client import config, entry, errors, http, jobs, params, progress, runtime, table
+from nbgrid.client import logs
 import nbgrid.magics
 
-MODULES = [config, entry, errors, http, jobs, params, progress, runtime, table, nbgrid.client, nbgrid.magics]
+MODULES = [config, entry, errors, http, jobs, params, progress, runtime, table, nbgrid.client, nbgrid.magics, logs]
 
 
 @pytest.mark.parametrize('module', MODULES, ids=lambda m: m.__name__)

@@ -1,5 +1,6 @@
 import { isFinalState } from '../domain/queue-states';
 import type { IStatusRow } from '../domain/types';
+import { cellsText } from './progress-lines';
 
 /** Counts of finished / failed tasks in a status table. */
 export function progressOf(rows: IStatusRow[]): { total: number; done: number; failed: number } {
@@ -20,7 +21,8 @@ export class ProgressBar {
     const { total, done, failed } = progressOf(rows);
     const filled = total ? Math.round((done / total) * this.width) : 0;
     const bar = '#'.repeat(filled) + '.'.repeat(this.width - filled);
-    const line = `[${bar}] ${done}/${total} done${failed ? `, ${failed} failed` : ''}`;
+    const cells = cellsText(rows);
+    const line = `[${bar}] ${done}/${total} done${failed ? `, ${failed} failed` : ''}${cells ? ` · ${cells}` : ''}`;
     if (line === this.last) return;
     this.last = line;
     if (this.stream.isTTY) this.stream.write(`\r${line}`);

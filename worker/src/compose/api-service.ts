@@ -12,6 +12,8 @@ import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { RedisQueueInspector } from '../queue/queue-inspector';
 import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
+import { ProgressService } from '../progress/progress-service';
+import type { IWebhookOptions } from '../progress/webhook-sender';
 import { buildApp, type IAppDeps } from '../service';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
@@ -34,12 +36,16 @@ export interface IApiServiceOverrides {
    * `config.logLevel`), `version` (default: the package's), `heartbeatMs`, `bodyLimit`, ...
    */
   app?: Partial<Omit<IAppDeps, 'jobs' | 'workers' | 'health' | 'subscribeEvents' | 'token' | 'corsOrigins'>>;
+  /** Retries of a map's webhook POST. @defaultValue 5 attempts, 1 s backoff doubling */
+  webhook?: IWebhookOptions;
 }
 
 export interface IApiService {
   /** The app, not listening: `startServer({ app })`, or `app.inject()`. */
   app: FastifyInstance;
   jobs: JobService;
+  /** Live progress and done announcements. */
+  progress: ProgressService;
   /** Closes the app, waits for maps' writes, then closes the registry, MongoDB and Redis. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,7 +95,13 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     });
     reconciler.start();
     cleanups.push(() => reconciler.close());
+    // Live progress and the done announcement of finished maps (exactly once across services).
+    const progress = new ProgressService(redis, { status: (job, group) => jobs.status(job, group), webhook: overrides.webhook, log });
+    await progress.start();
+    cleanups.push(() => progress.close());
+    cleanups.push(fanout.subscribe(progress.onTaskEvent));
     const app = buildApp({
+      progress,
       jobs,
       workers: async () => registry.list(),
       health: async () => ({
@@ -104,7 +116,7 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       ...overrides.app
     });
     cleanups.push(() => app.close());
-    return { app, jobs, close: closeOnce(cleanUp) };
+    return { app, jobs, progress, close: closeOnce(cleanUp) };
   } catch (err) {
     await cleanUp();
     throw err;

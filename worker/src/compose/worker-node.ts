@@ -10,6 +10,7 @@ import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
 import { KernelPool, probeGateway } from '../executor';
 import { TaskEventBus } from '../queue';
+import { ProgressPublisher } from '../progress/progress-publisher';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
 import { writeLogLine } from '../cli/terminal-text';
@@ -144,7 +145,8 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
           raiseHint: "raise NBGRID_MAX_OUTPUT_BYTES / NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES in the worker's environment"
         },
         log,
-        infra: guard
+        infra: guard,
+        progress: new ProgressPublisher(redis, { log })
       })
     );
     // Closed first: running tasks drain while their kernels and the store are still there. The

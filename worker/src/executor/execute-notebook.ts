@@ -16,6 +16,7 @@ import type { IKernelLease } from './kernel-lease';
 import { KernelSession } from './kernel-session';
 import { formatErrorMessage } from './message-text';
 import { OutputRecorder } from './output-recorder';
+import { ProgressTracker } from './progress-tracker';
 import { decodeReturnedValue, DEFAULT_RESULT_EXPRESSION, RESULT_KEY, resultUserExpression } from './returned-value';
 import type { IExecuteOptions, IExecutionResult, INotebook, INotebookCell } from './types';
 
@@ -116,21 +117,45 @@ async function acquirePooled(options: IExecuteOptions, kernelName: string, start
 }
 
 async function executeCells(notebook: INotebook, session: KernelSession, options: IExecuteOptions): Promise<void> {
+  const progress = options.onProgress
+    ? new ProgressTracker(notebook, notebook.cells.filter(runsCell).length, options.onProgress, options.progressIntervalMs)
+    : null;
+  try {
+    await executeEachCell(notebook, session, options, progress);
+  } finally {
+    // The last update carries the outputs up to the end (or up to the failure).
+    progress?.finish();
+  }
+}
+
+/** Whether nbclient executes this cell. */
+function runsCell(cell: INotebookCell): boolean {
+  return cell.cell_type === 'code' && sourceText(cell).trim() !== '' && !tags(cell).includes(SKIP_TAG);
+}
+
+async function executeEachCell(notebook: INotebook, session: KernelSession, options: IExecuteOptions, progress: ProgressTracker | null): Promise<void> {
   const recorder = new OutputRecorder(notebook, options.outputLimits);
   const timeout = options.cellTimeout && options.cellTimeout > 0 ? options.cellTimeout : undefined;
+  const onIOPub = progress
+    ? (msg: Parameters<OutputRecorder['handleIOPub']>[0]) => {
+        recorder.handleIOPub(msg);
+        progress.output(msg);
+      }
+    : (msg: Parameters<OutputRecorder['handleIOPub']>[0]) => recorder.handleIOPub(msg);
   let executedCount = 0;
   for (const [index, cell] of notebook.cells.entries()) {
-    const code = sourceText(cell);
-    if (cell.cell_type !== 'code' || !code.trim() || tags(cell).includes(SKIP_TAG)) {
+    if (!runsCell(cell)) {
       continue;
     }
+    const code = sourceText(cell);
     const allowsErrors = tags(cell).includes(RAISES_TAG);
     options.onCell?.(index);
     recorder.beginCell(index);
+    progress?.cellStarted(index, code);
     executedCount += 1;
     const reply = await session.execute(
       { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: !allowsErrors },
-      { onIOPub: msg => recorder.handleIOPub(msg), onReply: msg => recorder.recordReply(msg) },
+      { onIOPub, onReply: msg => recorder.recordReply(msg) },
       {
         ms: timeout === undefined ? undefined : timeout * 1000,
         onTimeout: () => new CellTimeoutError(timeout!, code, index),
@@ -140,6 +165,7 @@ async function executeCells(notebook: INotebook, session: KernelSession, options
     );
     // nbclient numbers cells itself; with history on, the kernel's count is the same number.
     cell.execution_count = executedCount;
+    progress?.cellFinished();
     const content = reply.content;
     if (content.status === 'error' && !allowsErrors) {
       throw new CellExecutionError(content.ename, content.evalue, content.traceback, index);

@@ -27,3 +27,5 @@ export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 export { ExecutionAbortedError } from './errors/execution-aborted-error';
 export { ReturnedValueError } from './errors/returned-value-error';
 export { probeGateway } from './gateway-probe';
+export { DEFAULT_PROGRESS_INTERVAL_MS, type ICellProgress, type IExecutionProgress } from './progress-tracker';
+export { OutputTail, DEFAULT_TAIL_LINES } from './output-tail';

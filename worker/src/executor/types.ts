@@ -76,6 +76,18 @@ export interface IExecuteOptions {
    * in the cell. @defaultValue 20 MiB per output, 50 MiB per notebook
    */
   outputLimits?: IOutputLimits;
+  /**
+   * Called with the run's progress (cells done / to run, the running cell, the output's last
+   * lines, the notebook so far) at most once per `progressIntervalMs`, and once more when the run
+   * ends (`final`). Called synchronously from the kernel's message handler: keep it cheap. What it
+   * throws is ignored.
+   */
+  onProgress?: (progress: IExecutionProgress) => void;
+  /**
+   * Least milliseconds between two `onProgress` calls; changes in between are coalesced.
+   * @defaultValue 250
+   */
+  progressIntervalMs?: number;
 }
 
 export interface IExecutionResult {
@@ -109,4 +121,35 @@ export interface IExecutionResult {
     /** Tasks the kernel ran before this one (0 unless reused). */
     uses: number;
   };
+}
+
+/** The cell running now. */
+export interface ICellProgress {
+  /** Index of the cell in the notebook. */
+  index: number;
+  /** Its first non-empty source line (cut to 400 characters). */
+  source: string;
+  /** ISO time it was sent to the kernel. */
+  started: string;
+}
+
+/** One progress update of a run. */
+export interface IExecutionProgress {
+  /** Code cells finished. */
+  done: number;
+  /** Code cells to run (empty and `skip-execution` cells do not count). */
+  total: number;
+  /** The cell running now; null before the first and after the last. */
+  cell: ICellProgress | null;
+  /** The last lines of stdout/stderr, oldest first; `\r` rewrites a line as in a terminal. */
+  tail: string[];
+  /** Last line of the text of the latest display / update_display / execute_result; null when none yet. */
+  display: string | null;
+  /**
+   * The notebook as executed so far. A live object: read it synchronously (e.g. serialize it)
+   * and neither keep nor change it.
+   */
+  notebook: INotebook;
+  /** The last update of the run (sent when the run ends, whatever the interval). */
+  final: boolean;
 }

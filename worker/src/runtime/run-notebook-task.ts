@@ -7,6 +7,7 @@ import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
+import type { ProgressPublisher } from '../progress/progress-publisher';
 import { retryIfInfraFailure, type IInfraRetryDeps } from './infra-retry';
 import { NotebookFailedError } from './notebook-failed-error';
 import { inStep, RunStepError } from './run-step-error';
@@ -33,6 +34,8 @@ export interface IRunNotebookDeps {
   log?: (line: string) => void;
   /** Tells a gateway outage from a task's failure; without it every failure is the task's. */
   infra?: IInfraRetryDeps;
+  /** Publishes each run's live progress and partial notebook (Redis, never MongoDB); none = no progress. */
+  progress?: Pick<ProgressPublisher, 'forTask'>;
 }
 
 export type KernelReuseMode = 'off' | 'opt-in' | 'all';
@@ -172,8 +175,12 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     await emitQuietly(deps, { ...taskEvent(started), worker: ctx.hostname, duration: null, message: '' });
 
     const t0 = Date.now();
+    const reporter = deps.progress?.forTask({
+      name: task.name, job: task.job, task_group: task.task_group, job_id: task.job_id, task_id: ctx.taskId, worker: ctx.hostname
+    });
     const exec = await inStep('execute', () =>
       executeNotebook(notebook as unknown as INotebook, {
+        onProgress: reporter?.report,
         gatewayUrl: deps.gateway.url,
         token: deps.gateway.token,
         cellTimeout: task.cell_timeout,
@@ -183,7 +190,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
         reuseKernel: mayReuseKernel(notebook as { metadata?: Record<string, unknown> }, deps.kernelReuse),
         outputLimits: deps.outputLimits
       })
-    );
+    ).finally(() => reporter?.close());
     // Outside a step: a gateway that went away is the infrastructure's failure, not the task's.
     await retryIfInfraFailure(deps.infra, { runs, emit: deps.emit }, ctx, started, exec, (Date.now() - t0) / 1000);
     const run: IJobRun = {

@@ -13,6 +13,7 @@ import {
   TaskGroupSchema
 } from './common';
 import { NameSchema } from './name';
+import { NotifySchema, ProgressSummarySchema } from './progress';
 
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
@@ -47,7 +48,8 @@ export const MapBodySchema = Type.Object(
     require: Type.Optional(LabelSchema),
     cell_timeout: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'Per-cell timeout in seconds.' })
-    )
+    ),
+    notify: Type.Optional(NotifySchema)
   },
   { additionalProperties: false, description: 'Give either params or range, not both.' }
 );
@@ -92,7 +94,10 @@ export const StatusRowSchema = Type.Object({
   duration: NullableNumberSchema,
   worker: NullableStringSchema,
   message: Type.String(),
-  results: Type.Union([Type.String(), Type.Null()], { description: 'Result notebook of the last run, if any.' })
+  results: Type.Union([Type.String(), Type.Null()], { description: 'Result notebook of the last run, if any.' }),
+  progress: Type.Optional(
+    Type.Union([ProgressSummarySchema, Type.Null()], { description: 'Cells done / to run and the running cell while the task runs; null or absent otherwise.' })
+  )
 });
 
 /** One execution of a task notebook, appended to `job_runs`. */

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { errorResponses, NullableNumberSchema, NullableStringSchema, QueueStateSchema, RunStatusSchema } from './common';
 import { NameSchema } from './name';
+import { GroupDoneEventSchema, ProgressEventSchema } from './progress';
 
 /** A live worker as reported by its heartbeats. */
 export const WorkerSchema = Type.Object({
@@ -57,15 +58,21 @@ export const TaskEventSchema = Type.Object({
 });
 
 export const eventsSchema = {
-  summary: "Server-sent events: 'task' on every task state change",
+  summary: "Server-sent events: 'task' on every task state change, 'progress' of running tasks, 'group-done' when a map finishes",
   description:
-    "text/event-stream. Each state change is `event: task` with a JSON `data` line shaped like TaskEvent; a comment line every 15 s keeps the connection open. `?job=` keeps only that job's events.",
+    "text/event-stream. Each state change is `event: task` with a JSON `data` line shaped like TaskEvent; each progress update of a running task (a few a second at most) is `event: progress` shaped like ProgressEvent, and a new stream first gets the latest progress of every running task; a map whose every task is final is announced once as `event: group-done` shaped like GroupDoneEvent. A comment line every 15 s keeps the connection open. `?job=` keeps only that job's events.",
   tags: ['system'],
   querystring: EventsQuerySchema,
   response: {
     200: {
-      description: 'A stream of `event: task` messages whose data is this object.',
-      content: { 'text/event-stream': { schema: TaskEventSchema } }
+      description: 'A stream of `event: task`, `event: progress` and `event: group-done` messages whose data is one of these objects.',
+      content: {
+        'text/event-stream': {
+          schema: Type.Union([TaskEventSchema, ProgressEventSchema, GroupDoneEventSchema], {
+            description: 'TaskEvent (event: task), ProgressEvent (event: progress) or GroupDoneEvent (event: group-done).'
+          })
+        }
+      }
     },
     ...errorResponses(400, 401)
   }

@@ -1,5 +1,6 @@
 /** What `buildApp()` needs; `compose/api-service.ts` wires the real implementations. */
 import type { IJobService, ITaskEvent, IWorkerInfo } from '../domain/ports';
+import type { IProgressSource } from '../domain/progress-source';
 import type { UploadBudget } from './upload-budget';
 
 export interface IHealthReport {
@@ -50,6 +51,8 @@ export interface IAppDeps {
    * @defaultValue 5000
    */
   healthTimeoutMs?: number;
+  /** Live progress, partial notebooks and done announcements; without it none of them is served. */
+  progress?: IProgressSource;
 }
 
 /** Default `bodyLimit`: 64 MB. */

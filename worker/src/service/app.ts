@@ -13,6 +13,7 @@ import { loggerOptions } from './logger';
 import { registerEventRoutes } from './routes/events';
 import { registerJobRoutes } from './routes/jobs';
 import { registerNotebookRoutes } from './routes/notebooks';
+import { NO_PROGRESS, registerProgressRoutes } from './routes/progress';
 import { registerSystemRoutes } from './routes/system';
 import { registerUploadBudget, UploadBudget } from './upload-budget';
 
@@ -77,6 +78,7 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
     registerJobRoutes(api, deps.jobs);
     registerSystemRoutes(api, deps);
     registerEventRoutes(api, deps);
+    registerProgressRoutes(api, deps.progress ?? NO_PROGRESS);
   });
 
   return app;

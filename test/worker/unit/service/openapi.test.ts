@@ -27,12 +27,14 @@ describe('/api/openapi.json', () => {
         'GET /api/workers',
         'GET /api/health',
         'GET /api/events',
-        'GET /api/openapi.json'
+        'GET /api/openapi.json',
+        'GET /api/jobs/{name}/progress',
+        'GET /api/jobs/{name}/tasks/{task}/partial'
       ].sort()
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;
     expect(Object.keys(map.requestBody.content['application/json'].schema.properties).sort()).toEqual(
-      ['cell_timeout', 'params', 'range', 'require']
+      ['cell_timeout', 'notify', 'params', 'range', 'require']
     );
     expect(map.responses['201']).toBeDefined();
     expect(doc.paths['/api/health'].get.security).toEqual([]);

@@ -6,6 +6,7 @@ import { ApiClient, CliError } from '../api-client';
 import { parseParams, parseRange } from '../params';
 import { ProgressBar, progressOf } from '../progress-bar';
 import { formatTable } from '../table';
+import { watchStatus } from './progress-commands';
 import { terminalJson, terminalSafe } from '../terminal-text';
 
 /** Prints text to stdout; names, messages and values in it come from users and notebooks. */
@@ -70,6 +71,7 @@ export function registerClientCommands(program: Command): void {
     .option('--cell-timeout <seconds>', 'interrupt a cell that runs longer', Number)
     .option('--wait', 'show progress until every task finished, then the status and results')
     .option('--timeout <seconds>', 'with --wait: give up after this long', Number)
+    .option('--notify-webhook <url>', 'POST a JSON summary to this http(s) URL when every task has finished')
     .action(async (name: string, opts: Record<string, string | number | boolean | undefined>) => {
       const body: Record<string, unknown> = {};
       const given = ['range', 'params', 'paramsFile'].filter((k) => opts[k] !== undefined);
@@ -79,6 +81,7 @@ export function registerClientCommands(program: Command): void {
       if (opts.paramsFile !== undefined) body.params = parseParams(fs.readFileSync(String(opts.paramsFile), 'utf8'));
       if (opts.require) body.require = opts.require;
       if (opts.cellTimeout !== undefined) body.cell_timeout = opts.cellTimeout;
+      if (opts.notifyWebhook !== undefined) body.notify = { webhook: String(opts.notifyWebhook) };
       const api = ApiClient.fromEnv();
       const res = await api.map(name, body);
       for (const w of res.warnings) err(`warning: ${w}\n`);
@@ -101,7 +104,12 @@ export function registerClientCommands(program: Command): void {
     .description("status of the latest task group of <name> (--group '*' for all)")
     .option('--group <task_group>', "a task group, or '*'")
     .option('--json', 'print JSON rows')
-    .action(async (name: string, opts: { group?: string; json?: boolean }) => {
+    .option('--watch', 'redraw the table in place (with each running task\'s cells done) until every task has finished')
+    .action(async (name: string, opts: { group?: string; json?: boolean; watch?: boolean }) => {
+      if (opts.watch) {
+        await watchStatus(ApiClient.fromEnv(), name, { group: opts.group });
+        return;
+      }
       const { rows } = await ApiClient.fromEnv().status(name, opts.group);
       if (opts.json) out(terminalJson(rows, 2) + '\n');
       else printStatus(rows);

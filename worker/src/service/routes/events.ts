@@ -1,10 +1,16 @@
-/** `/api/events`: task state changes as server-sent events. */
+/**
+ * `/api/events`: task state changes (`event: task`), running tasks' progress (`event: progress`:
+ * first the latest of every running task, then each update) and finished maps (`event: group-done`)
+ * as server-sent events.
+ */
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceUnavailableError } from '../../domain/errors';
 import { eventsSchema, type IEventsQuery } from '../../schemas';
 import type { IAppDeps } from '../app-deps';
 import { formatTaskEvent, TaskEventBatcher } from '../task-event-batcher';
+import { formatGroupDoneEvent, formatProgressEvent } from '../progress-event-text';
+import type { IProgressEvent } from '../../schemas/progress';
 
 /** Default of `IAppDeps.heartbeatMs`: proxies drop connections silent for longer. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -33,19 +39,20 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
       // Chunks come from the batcher after this handler returned, so the headers are out by then.
       const { listener, detach } = batcher.attach({
         job: request.query.job,
-        write: (chunk: Buffer) => {
-          if (stopped || res.writableEnded) {
-            return;
-          }
-          res.write(chunk);
-          if (res.writableLength > MAX_BUFFERED_BYTES) {
-            // A client that stopped reading must not grow our memory nor hold up the others;
-            // EventSource reconnects.
-            request.log.warn('event stream client is not reading; closing its stream');
-            stop(true);
-          }
-        }
+        write: (chunk: Buffer) => send(chunk)
       });
+      function send(chunk: Buffer): void {
+        if (stopped || res.writableEnded) {
+          return;
+        }
+        res.write(chunk);
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          // A client that stopped reading must not grow our memory nor hold up the others;
+          // EventSource reconnects.
+          request.log.warn('event stream client is not reading; closing its stream');
+          stop(true);
+        }
+      }
       // Subscribe before taking over the reply so a failing subscription gets a normal error answer.
       let unsubscribe: () => void;
       try {
@@ -76,6 +83,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
         }
       }, deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       res.write(': connected\nretry: 3000\n\n');
+      const unsubscribeProgress = deps.progress ? relayProgress(deps.progress, request.query.job, send) : (): void => undefined;
 
       /** Ends the stream; `drop` discards what is unsent instead of waiting for a client that does not read. */
       function stop(drop = false): void {
@@ -87,6 +95,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
         clearInterval(heartbeat);
         detach();
         try {
+          unsubscribeProgress();
           unsubscribe();
         } catch (error: unknown) {
           request.log.warn({ err: error }, 'unsubscribing from task events failed');
@@ -102,4 +111,37 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
       res.on('error', () => stop());
     }
   );
+}
+
+/**
+ * Sends progress to one stream: the latest of every running task first, then updates. Updates
+ * that arrive while the snapshot is read wait for it, and those older than it are left out.
+ */
+function relayProgress(progress: NonNullable<IAppDeps['progress']>, job: string | undefined, send: (chunk: Buffer) => void): () => void {
+  let backlog: IProgressEvent[] | null = [];
+  const unsubscribeProgress = progress.subscribeProgress((event) => {
+    if (job !== undefined && event.job !== job) return;
+    if (backlog) backlog.push(event);
+    else send(formatProgressEvent(event));
+  });
+  const unsubscribeDone = progress.subscribeDone((event) => {
+    if (job === undefined || event.job === job) send(formatGroupDoneEvent(event));
+  });
+  const flush = (snapshot: IProgressEvent[]): void => {
+    const seen = new Map<string, number>();
+    for (const event of snapshot) {
+      seen.set(`${event.task_id}`, event.seq);
+      send(formatProgressEvent(event));
+    }
+    const waiting = backlog ?? [];
+    backlog = null;
+    for (const event of waiting) {
+      if (event.seq > (seen.get(event.task_id) ?? 0)) send(formatProgressEvent(event));
+    }
+  };
+  progress.running(job).then(flush, () => flush([]));
+  return () => {
+    unsubscribeProgress();
+    unsubscribeDone();
+  };
 }

@@ -1,0 +1,105 @@
+/**
+ * Tells the user when a map started from this JupyterLab finishes, whether or not its status panel
+ * is open: one event stream per job with maps pending here (`event: group-done`, announced once by
+ * the service), closed when the last of them finished. A JupyterLab `Notification` gives the OK and
+ * ERROR counts and a button that opens the panel.
+ */
+import { Notification } from '@jupyterlab/apputils';
+import type { IGroupDoneEvent } from '../worker/src/schemas/progress';
+import type { IEventStream } from './status-model';
+
+export interface IDoneNotifierOptions {
+  /** URL of the event stream of a job. */
+  eventsUrl(job: string): string;
+  /** Opens the status panel on a group. */
+  openStatus(job: string, taskGroup: string): void;
+  /** @defaultValue `url => new EventSource(url)` */
+  openEvents?: (url: string) => IEventStream;
+  /** Shows the notification. @defaultValue JupyterLab's `Notification` */
+  notify?: (message: string, options: { type: 'success' | 'warning'; open: () => void }) => void;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+/** The notification text of a finished map. */
+export function doneMessage(event: IGroupDoneEvent): string {
+  const { OK, ERROR } = event.counts;
+  return `nbgrid map of ${event.job} (${event.task_group}) finished in ${formatDuration(event.duration)}: ${OK} OK, ${ERROR} ERROR`;
+}
+
+export class DoneNotifier {
+  private readonly _streams = new Map<string, { stream: IEventStream; groups: Set<string> }>();
+
+  constructor(private readonly _options: IDoneNotifierOptions) {}
+
+  /** A map started here: announce its end. */
+  watch(job: string, taskGroup: string): void {
+    let entry = this._streams.get(job);
+    if (!entry) {
+      const stream = (this._options.openEvents ?? (url => new EventSource(url) as unknown as IEventStream))(this._options.eventsUrl(job));
+      entry = { stream, groups: new Set() };
+      this._streams.set(job, entry);
+      stream.addEventListener('group-done', (message: MessageEvent) => {
+        try {
+          this.done(JSON.parse(message.data) as IGroupDoneEvent);
+        } catch {
+          // not an announcement we can read
+        }
+      });
+    }
+    entry.groups.add(taskGroup);
+  }
+
+  /** Groups still awaited, per job (for tests and diagnostics). */
+  pending(job: string): string[] {
+    return [...(this._streams.get(job)?.groups ?? [])];
+  }
+
+  dispose(): void {
+    for (const { stream } of this._streams.values()) {
+      stream.close();
+    }
+    this._streams.clear();
+  }
+
+  private done(event: IGroupDoneEvent): void {
+    const entry = this._streams.get(event.job);
+    if (!entry || !entry.groups.delete(event.task_group)) {
+      return;
+    }
+    const open = () => this._options.openStatus(event.job, event.task_group);
+    const type = event.counts.ERROR > 0 ? 'warning' : 'success';
+    const notify =
+      this._options.notify ??
+      ((message: string, options: { type: 'success' | 'warning'; open: () => void }) =>
+        Notification.emit(message, options.type, { autoClose: false, actions: [{ label: 'Show status', callback: options.open }] }));
+    notify(doneMessage(event), { type, open });
+    if (entry.groups.size === 0) {
+      entry.stream.close();
+      this._streams.delete(event.job);
+    }
+  }
+}
+
+/** The notifier of this JupyterLab, set by the done-notifier plugin; maps started before it queue up. */
+let current: DoneNotifier | null = null;
+const early: [string, string][] = [];
+
+export function setDoneNotifier(notifier: DoneNotifier): void {
+  current = notifier;
+  for (const [job, group] of early.splice(0)) {
+    notifier.watch(job, group);
+  }
+}
+
+/** Announce the end of a map started from this JupyterLab. */
+export function watchMap(job: string, taskGroup: string): void {
+  if (current) {
+    current.watch(job, taskGroup);
+  } else {
+    early.push([job, taskGroup]);
+  }
+}

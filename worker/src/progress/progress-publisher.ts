@@ -1,0 +1,143 @@
+/**
+ * The worker's side of live progress: for each running task, the executor's updates become an
+ * `IProgressEvent` PUBLISHed on `nbgrid:progress`, kept as the task's latest snapshot (with a TTL,
+ * for clients that connect later and for status rows) and, every few seconds, its notebook so far.
+ * At most one write per task is in flight: updates that arrive meanwhile replace each other, so a
+ * slow Redis delays progress but never queues it up, and never slows the notebook.
+ */
+import type Redis from 'ioredis';
+import type { IExecutionProgress } from '../executor';
+import type { IProgressEvent } from '../schemas/progress';
+import { ProgressKeys } from './keys';
+import { DEFAULT_MAX_PARTIAL_BYTES, partialNotebookJson } from './partial-notebook';
+
+export interface IProgressPublisherOptions {
+  /** Key names. @defaultValue `new ProgressKeys()` */
+  keys?: ProgressKeys;
+  /**
+   * Seconds a task's snapshot outlives its last update (a worker that died stops refreshing it).
+   * @defaultValue 120
+   */
+  snapshotTtlSec?: number;
+  /** Seconds a partial notebook is kept after its last update. @defaultValue 3600 */
+  partialTtlSec?: number;
+  /** Largest partial notebook kept, in bytes. @defaultValue 4 MiB */
+  maxPartialBytes?: number;
+  /** Least milliseconds between two partial notebooks of a task (also written when a cell ends). @defaultValue 2000 */
+  partialIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+/** What a progress event says about its task besides the progress. */
+export type TaskProgressMeta = Pick<IProgressEvent, 'name' | 'job' | 'task_group' | 'job_id' | 'task_id' | 'worker'>;
+
+/** Reports one run of one task. */
+export interface ITaskProgressReporter {
+  /** Give this to `executeNotebook` as `onProgress`. */
+  readonly report: (progress: IExecutionProgress) => void;
+  /** Waits for the last write, then removes the snapshot and the partial notebook (the result notebook is the record). */
+  close(): Promise<void>;
+}
+
+interface IPending {
+  event: IProgressEvent;
+  partial: string | null;
+}
+
+export class ProgressPublisher {
+  readonly keys: ProgressKeys;
+  private readonly snapshotTtl: number;
+  private readonly partialTtl: number;
+  private readonly maxPartial: number;
+  private readonly partialInterval: number;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly redis: Redis,
+    options: IProgressPublisherOptions = {}
+  ) {
+    this.keys = options.keys ?? new ProgressKeys();
+    this.snapshotTtl = options.snapshotTtlSec ?? 120;
+    this.partialTtl = options.partialTtlSec ?? 3600;
+    this.maxPartial = options.maxPartialBytes ?? DEFAULT_MAX_PARTIAL_BYTES;
+    this.partialInterval = options.partialIntervalMs ?? 2000;
+    this.log = options.log ?? (() => undefined);
+  }
+
+  forTask(meta: TaskProgressMeta): ITaskProgressReporter {
+    let seq = 0;
+    let lastDone = -1;
+    let lastPartialAt = 0;
+    let partialCostMs = 0;
+    let pending: IPending | null = null;
+    let writing: Promise<void> | null = null;
+    let warned = false;
+
+    const write = async (item: IPending): Promise<void> => {
+      const json = JSON.stringify(item.event);
+      const multi = this.redis
+        .multi()
+        .set(this.keys.snapshot(meta.name), json, 'EX', this.snapshotTtl)
+        .zadd(this.keys.runningIndex, Date.now(), meta.name)
+        .publish(this.keys.progressChannel, json);
+      if (item.partial !== null) multi.set(this.keys.partial(meta.name), item.partial, 'EX', this.partialTtl);
+      await multi.exec();
+    };
+    const drain = (): void => {
+      if (writing || !pending) return;
+      const item = pending;
+      pending = null;
+      writing = write(item)
+        .catch((err: unknown) => {
+          if (!warned) this.log(`progress of ${meta.name} not published: ${err instanceof Error ? err.message : String(err)}`);
+          warned = true;
+        })
+        .finally(() => {
+          writing = null;
+          drain();
+        });
+    };
+
+    const report = (progress: IExecutionProgress): void => {
+      seq += 1;
+      const event: IProgressEvent = {
+        ...meta,
+        seq,
+        ts: new Date().toISOString(),
+        done: progress.done,
+        total: progress.total,
+        cell: progress.cell,
+        tail: progress.tail,
+        display: progress.display,
+        final: progress.final
+      };
+      // The notebook is live: serialize now or never. Its cost bounds how often (a tenth of the time at most).
+      const now = Date.now();
+      const due = progress.final || progress.done !== lastDone || now - lastPartialAt >= Math.max(this.partialInterval, 10 * partialCostMs);
+      let partial = pending?.partial ?? null;
+      if (due) {
+        const t0 = Date.now();
+        partial = partialNotebookJson(progress.notebook, this.maxPartial);
+        partialCostMs = Date.now() - t0;
+        lastPartialAt = now;
+        lastDone = progress.done;
+      }
+      pending = { event, partial };
+      drain();
+    };
+
+    const close = async (): Promise<void> => {
+      while (writing || pending) {
+        drain();
+        await writing;
+      }
+      await this.redis
+        .multi()
+        .del(this.keys.snapshot(meta.name), this.keys.partial(meta.name))
+        .zrem(this.keys.runningIndex, meta.name)
+        .exec()
+        .catch(() => undefined);
+    };
+    return { report, close };
+  }
+}

@@ -28,6 +28,7 @@ import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, JsonValue } from '..
 import { validateNotebook } from '../notebooks/validate-notebook';
 import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validateName } from '../notebooks/task-names';
 import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
+import { checkPapermillParameter } from '../notebooks/papermill-variables';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
 
@@ -145,6 +146,8 @@ export class JobService implements IJobService {
     }
     // The texts as sent when the caller has them (the REST API): JavaScript numbers would change them.
     const paramBytes = exactParams ? exactParams.map((p, i) => exactParamBytes(p, i)) : encoded;
+    // A parameter object's identifier keys become papermill-style variables: each must be writable exactly.
+    paramBytes.forEach((b, i) => checkPapermillParameter(b.toString('utf8'), `params[${i}]`));
     const main = await this.notebooks.describe(job);
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);

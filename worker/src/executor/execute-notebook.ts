@@ -16,6 +16,7 @@ import type { IKernelLease } from './kernel-lease';
 import { KernelSession } from './kernel-session';
 import { formatErrorMessage } from './message-text';
 import { OutputRecorder } from './output-recorder';
+import { isCleanSystemExit } from './system-exit';
 import { decodeReturnedValue, DEFAULT_RESULT_EXPRESSION, RESULT_KEY, resultUserExpression } from './returned-value';
 import type { IExecuteOptions, IExecutionResult, INotebook, INotebookCell } from './types';
 
@@ -142,6 +143,8 @@ async function executeCells(notebook: INotebook, session: KernelSession, options
     cell.execution_count = executedCount;
     const content = reply.content;
     if (content.status === 'error' && !allowsErrors) {
+      // sys.exit() / sys.exit(0): the run ends here and is OK, as papermill has it (system-exit.ts)
+      if (isCleanSystemExit(content.ename, content.evalue)) return;
       throw new CellExecutionError(content.ename, content.evalue, content.traceback, index);
     }
   }

@@ -30,6 +30,7 @@ import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validate
 import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { checkPapermillParameter } from '../notebooks/papermill-variables';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
+import { cancelSelected, restartSelected, restartWithoutResults, selectTasks, type ITaskSelection } from './restart-selected';
 import { labelWarnings, publishTasks } from './task-queueing';
 
 export interface IJobServiceDeps {
@@ -237,11 +238,20 @@ export class JobService implements IJobService {
   }
 
   async restart(job: string, options: IRestartOptions = {}): Promise<IRestartResult> {
+    if (options.tasks) return restartSelected(this.control, job, await this.selection(job, options.tasks, options.task_group), options);
+    if (!options.reset) return restartWithoutResults(this.control, job, await this.group(job, options.task_group), options);
     return restartGroup(this.control, job, await this.group(job, options.task_group), options);
   }
 
-  async cancel(job: string, options: { task_group?: string } = {}): Promise<ICancelResult> {
+  async cancel(job: string, options: { task_group?: string; tasks?: string[] } = {}): Promise<ICancelResult> {
+    if (options.tasks) return cancelSelected(this.control, job, await this.selection(job, options.tasks, options.task_group));
     return cancelGroup(this.control, job, await this.group(job, options.task_group));
+  }
+
+  /** The named tasks (`tasks` of restart and cancel) of one group. */
+  private selection(job: string, tasks: string[], taskGroup?: string): Promise<ITaskSelection> {
+    validateName(job, 'job name');
+    return selectTasks(job, tasks, taskGroup, (g) => this.group(job, g));
   }
 
   async results(job: string, taskGroup?: string): Promise<IResults> {

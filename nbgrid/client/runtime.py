@@ -31,6 +31,12 @@ def _base(name):
     return name[:-len('.ipynb')] if name.endswith('.ipynb') else name
 
 
+def _notebook_names(rows):
+    """Rows named by their task notebook, ``tasks/<nb>/<group>-<i>.ipynb``, as map() prints and
+    list() returns them (omega|ml's status() shows them so)."""
+    return [dict(r, name=f'{_base(r["name"])}.ipynb') if isinstance(r.get('name'), str) else r for r in rows]
+
+
 def _job_id(name):
     """The ``<i>`` of ``tasks/<nb>/<group>-<i>[.ipynb]`` (for printing tasks in order)."""
     tail = _base(name).rsplit('-', 1)[-1]
@@ -214,7 +220,7 @@ class Job:
                                       name                               task_id   status run_status
             0  tasks/main/cc1a3388-0.ipynb  5ed266bd-fb9f-42ef-b9c1-8729baeb4d59  SUCCESS         OK
         """
-        return status_frame(self._rows(task_group), as_frame=as_frame)
+        return status_frame(_notebook_names(self._rows(task_group)), as_frame=as_frame)
 
     def _rows(self, task_group=None):
         answer = self.api.request('GET', job_path(self.name, 'status'), query={'task_group': task_group})
@@ -361,7 +367,7 @@ class Job:
                 if bar:
                     bar.update(counts, done, len(rows))
                 if done == len(rows):
-                    return status_frame(rows, as_frame=as_frame)
+                    return status_frame(_notebook_names(rows), as_frame=as_frame)
                 if deadline is not None and time.monotonic() >= deadline:
                     raise NbgridTimeout(
                         f'{len(rows) - done} of {len(rows)} tasks of {self.name!r} are still running '

@@ -6,6 +6,7 @@ import { registerHealthCommand } from './commands/health';
 import { registerStackCommands } from './commands/stack-commands';
 import { registerServeCommand } from './commands/serve';
 import { registerWorkerCommand } from './commands/worker';
+import { registerGetCommand } from './commands/get';
 import { terminalSafe } from './terminal-text';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerClientCommands(program);
   registerHealthCommand(program);
+  registerGetCommand(program);
   return program;
 }
 

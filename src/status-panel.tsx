@@ -3,6 +3,7 @@ import { Button, ReactWidget, UseSignal, caretDownIcon, caretRightIcon } from '@
 import React from 'react';
 import { NbgridError } from './errors';
 import type { StatusModel } from './status-model';
+import { TaskRowActions } from './task-row-actions';
 import { QUEUE_STATES, type IStatusRow, type ITaskGroup } from './types';
 
 /** What the panel asks of its surroundings, so it stays testable without a JupyterLab shell. */
@@ -70,8 +71,8 @@ export function ProgressBar(props: { model: StatusModel; taskGroup: string }): J
   );
 }
 
-function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions }): JSX.Element {
-  const { rows, actions } = props;
+function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; model?: StatusModel; taskGroup?: string }): JSX.Element {
+  const { rows, actions, model, taskGroup } = props;
   return (
     <div className="jp-nbgrid-TaskTable-scroll">
       <table className="jp-nbgrid-TaskTable">
@@ -84,6 +85,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions }):
             <th>duration</th>
             <th>worker</th>
             <th>result</th>
+            {model ? <th aria-label="actions" /> : null}
           </tr>
         </thead>
         <tbody>
@@ -119,11 +121,16 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions }):
                     </button>
                   ) : null}
                 </td>
+                {model && taskGroup ? (
+                  <td className="jp-nbgrid-nowrap">
+                    <TaskRowActions model={model} taskGroup={taskGroup} row={row} />
+                  </td>
+                ) : null}
               </tr>
               {row.message ? (
                 // The message gets the table's full width: it is what a person reads first on an error.
                 <tr className={`jp-nbgrid-MessageRow jp-nbgrid-run-${row.run_status}`} data-message-for={row.name}>
-                  <td colSpan={7}>
+                  <td colSpan={model ? 8 : 7}>
                     <div className="jp-nbgrid-Message" title={row.message}>
                       {row.message}
                     </div>
@@ -211,7 +218,7 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
       <ProgressBar model={model} taskGroup={group.task_group} />
       {expanded ? (
         rows ? (
-          <TaskTable rows={rows} actions={actions} />
+          <TaskTable rows={rows} actions={actions} model={model} taskGroup={group.task_group} />
         ) : (
           <div className="jp-nbgrid-Empty">Loading tasks…</div>
         )

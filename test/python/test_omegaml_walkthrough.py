@@ -2,11 +2,14 @@
 step by step and literally, against the REAL stack (see conftest.py): the same calls, the same
 printed lines, the same names."""
 import io
+import os
 import re
+import subprocess
 import time
 
 import nbformat
 import pytest
+from conftest import CLI
 
 WAIT = 300
 UUID = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
@@ -128,3 +131,47 @@ def test_single_tasks_restart_and_cancel(om_live, main_notebook, live_workers):
     assert grew == [1, 3]
     # cancel of a finished task revokes nothing; of the whole group neither
     assert job.cancel(tasks=[0])['revoked'] == 0
+
+
+def _cli(stack, *args, cwd):
+    """``nbgrid <args>`` (this tree's CLI) against the stack."""
+    env = dict(os.environ, NBGRID_URL=stack['api_url'], NBGRID_TOKEN=stack['token'])
+    return subprocess.run(['node', str(CLI), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_get_writes_notebooks_and_restart_cancel_take_tasks(om_live, main_notebook, live_workers, nbgrid_stack, tmp_path):
+    om = om_live
+    om.jobs.put(main_notebook, 'cli/main')
+    job = om.runtime.job('cli/main')
+    job._out = io.StringIO()
+    group = job.map([1, 2])
+    group.wait(timeout=WAIT, progress=False)
+    result = om.jobs.metadata(f'tasks/cli/main/{group}-1').attributes['job_runs'][-1]['results']
+    assert ':' in result  # an ISO time: the reason for the safe file name
+
+    # nbgrid get <result notebook>: a file name any filesystem takes
+    done = _cli(nbgrid_stack, 'get', result, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    files = [p.name for p in tmp_path.iterdir()]
+    assert len(files) == 1 and ':' not in files[0] and files[0].startswith(f'{group}-1.ipynb_') and files[0].endswith('.ipynb')
+    written = nbformat.read(str(tmp_path / files[0]), as_version=4)
+    assert nbformat.validate(written) is None
+    assert any('calculated 2' in o.get('text', '') for c in written.cells for o in c.get('outputs', []))
+    # nbgrid get <task notebook> -o file: the rendered task notebook with its injected cell
+    done = _cli(nbgrid_stack, 'get', f'tasks/cli/main/{group}-0.ipynb', '-o', 'task.ipynb', cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    task = nbformat.read(str(tmp_path / 'task.ipynb'), as_version=4)
+    assert [c.metadata.get('tags') for c in task.cells][0] == ['injected-parameters']
+    # a missing notebook: an error that says so, exit code 2, no file
+    done = _cli(nbgrid_stack, 'get', 'results/tasks/cli/main/nope.ipynb', '-o', 'nope.ipynb', cwd=tmp_path)
+    assert done.returncode == 2 and 'does not exist' in done.stderr and not (tmp_path / 'nope.ipynb').exists()
+
+    # nbgrid restart --task / cancel --task
+    before = job.status(as_frame=False).column('task_id')
+    done = _cli(nbgrid_stack, 'restart', 'cli/main', '--task', '1', cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f'restarted tasks/cli/main/{group}-1.ipynb => ' in done.stdout and '1 tasks restarted' in done.stdout
+    after = job.status(as_frame=False).column('task_id')
+    assert after[0] == before[0] and after[1] != before[1]
+    done = _cli(nbgrid_stack, 'cancel', 'cli/main', '--task', f'tasks/cli/main/{group}-0', cwd=tmp_path)
+    assert done.returncode == 0 and '0 tasks revoked' in done.stdout, done.stderr

@@ -2,9 +2,10 @@
 // UI test of the per-row restart and cancel buttons of the status panel, against the real stack.
 //
 // `nbgrid up --workers 2`, a real `jupyter lab` with this tree's extensions, Debian's chromium.
-// Map range(3) of a notebook whose parameter 2 sleeps for minutes; when 0 and 1 are done, restart
-// row 1 (only it gets a new task id and runs again), then cancel row 2 while it runs (only it
-// turns REVOKED). Screenshots: test-results/ui/row-actions-{restarted,cancelled}.png.
+// Map range(3); when all are done, restart row 1 (only it gets a new task id and runs again).
+// Then make parameter 2 sleep (a flag file), restart row 2 and cancel it while it runs (only it
+// turns REVOKED). One task runs at a time, so no worker's prefetched message holds another up.
+// Screenshots: test-results/ui/row-actions-{restarted,cancelled}.png.
 //
 // Run: node test/ui/row-actions.mjs   (after `npm run build`)
 import { spawnSync } from 'node:child_process';
@@ -17,12 +18,12 @@ const TOKEN = `ui-rows-${process.pid}`;
 const JOB = 'rows';
 let failed = false;
 
-function sleepyNotebook() {
+function sleepyNotebook(flagFile) {
   const code = (source, tags = []) => ({ cell_type: 'code', execution_count: null, metadata: tags.length ? { tags } : {}, outputs: [], source });
   return {
     cells: [
       code("job = globals().get('job', {'param': 0})", ['parameters']),
-      code("import time\nif job['param'] == 2:\n    time.sleep(600)\njob['result'] = job['param']\nprint('done', job['param'])")
+      code(`import os, time\nif job['param'] == 2 and os.path.exists(${JSON.stringify(flagFile)}):\n    time.sleep(600)\njob['result'] = job['param']\nprint('done', job['param'])`)
     ],
     metadata: { kernelspec: { display_name: 'Python 3 (ipykernel)', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
     nbformat: 4,
@@ -52,7 +53,8 @@ async function main() {
   mkdirSync(RESULTS, { recursive: true });
   const sandbox = makeSandbox('nbgrid-ui-rows-');
   const { home, root, env, logDir } = sandbox;
-  writeFileSync(path.join(root, `${JOB}.ipynb`), JSON.stringify(sleepyNotebook(), null, 1));
+  const flagFile = path.join(sandbox.tmp, 'make-param-2-sleep');
+  writeFileSync(path.join(root, `${JOB}.ipynb`), JSON.stringify(sleepyNotebook(flagFile), null, 1));
   let browser;
   let stackUp = false;
   try {
@@ -95,17 +97,16 @@ async function main() {
     await page.waitForSelector('.jp-nbgrid-StatusPanel .jp-nbgrid-TaskTable', { timeout: MINUTE });
 
     const first = await waitFor(
-      'tasks 0 and 1 SUCCESS/OK, task 2 running',
+      'tasks 0, 1 and 2 SUCCESS/OK',
       async () => {
         const rows = await panelRows(page);
         log(`  ${describe(rows)}`);
-        return rows.length === 3 && rows[0].runStatus === 'OK' && rows[1].runStatus === 'OK' && rows[2].status === 'STARTED' ? rows : null;
+        return rows.length === 3 && rows.every(r => r.status === 'SUCCESS' && r.runStatus === 'OK') ? rows : null;
       },
       4 * MINUTE
     );
     const row = i => page.locator(`.jp-nbgrid-StatusPanel tbody tr[data-task-name$="-${i}"]`);
     check((await row(0).locator('.jp-nbgrid-RowAction-cancel').isDisabled()) === true, 'a finished row offers no cancel');
-    check((await row(2).locator('.jp-nbgrid-RowAction-cancel').isDisabled()) === false, 'a running row offers cancel');
 
     // Restart row 1: only it gets a new task id and runs again.
     await row(1).locator('.jp-nbgrid-RowAction-restart').click();
@@ -119,12 +120,23 @@ async function main() {
       4 * MINUTE
     );
     check(restarted[0].taskId === first[0].taskId && restarted[2].taskId === first[2].taskId, 'restarting row 1 left rows 0 and 2 alone');
-    check(restarted[2].status === 'STARTED', 'row 2 still runs');
     await page.waitForTimeout(4500); // the toast closes before the screenshot
     const panel = page.locator('.jp-nbgrid-StatusPanelWidget').first();
     await panel.screenshot({ path: path.join(RESULTS, 'row-actions-restarted.png') });
 
-    // Cancel row 2 while it runs: only it turns REVOKED.
+    // Parameter 2 now sleeps: restart row 2, and cancel it while it runs; only it turns REVOKED.
+    writeFileSync(flagFile, 'sleep');
+    await row(2).locator('.jp-nbgrid-RowAction-restart').click();
+    const running = await waitFor(
+      'row 2 running again',
+      async () => {
+        const rows = await panelRows(page);
+        log(`  ${describe(rows)}`);
+        return rows[2].taskId !== first[2].taskId && rows[2].status === 'STARTED' ? rows : null;
+      },
+      4 * MINUTE
+    );
+    check((await row(2).locator('.jp-nbgrid-RowAction-cancel').isDisabled()) === false, 'a running row offers cancel');
     await row(2).locator('.jp-nbgrid-RowAction-cancel').click();
     const cancelled = await waitFor(
       'row 2 REVOKED',
@@ -136,7 +148,7 @@ async function main() {
       2 * MINUTE
     );
     check(cancelled[0].status === 'SUCCESS' && cancelled[1].status === 'SUCCESS', 'cancelling row 2 left rows 0 and 1 SUCCESS');
-    check(cancelled[2].taskId === first[2].taskId, 'the cancelled row keeps its task id');
+    check(cancelled[2].taskId === running[2].taskId, 'the cancelled row keeps its task id');
     await page.waitForTimeout(4500);
     await page.evaluate(() => window.jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', null, { timeout: MINUTE });

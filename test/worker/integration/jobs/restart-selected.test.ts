@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidInputError, NotFoundError } from '../../../../worker/src/domain/errors';
 import type { ITaskEvent, ITaskPublisher } from '../../../../worker/src/domain/ports';
+import { JsonText } from '../../../../worker/src/domain/json-bytes';
 import type { IJobRun, JsonValue } from '../../../../worker/src/domain/types';
 import { JobService } from '../../../../worker/src/jobs/job-service';
 import { Collections } from '../../../../worker/src/storage/collections';
@@ -153,5 +154,14 @@ describe('map() and papermill variables', () => {
     // the same value under a key that is no identifier stays in job['param'] only: accepted
     const ok = await svc.map('pv', { params: [{ alpha: 1, 'deep-list': deep }] });
     expect(ok.count).toBe(1);
+  });
+
+  it('checks the texts as sent (the REST path), and names the parameter of an int Python cannot read', async () => {
+    const big = `{"alpha": 1.0, "n": ${'7'.repeat(4301)}}`;
+    await expect(svc.map('pv', { params: [0, 0] }, [new JsonText('{"alpha": 0.5}'), new JsonText(big)])).rejects.toThrow(/params\[1\]\["n"\] is an integer of 4301 digits/);
+    const m = await svc.map('pv', { params: [0] }, [new JsonText('{"alpha": 1.0, "n": 10}')]);
+    const task = await svc.getNotebook(`${m.tasks[0].name}.ipynb`);
+    const injected = (task.content as { cells: { source: string; metadata: { tags?: string[] } }[] }).cells.find((c) => c.metadata.tags?.includes('injected-parameters'))!;
+    expect(injected.source.split('\n').slice(2)).toEqual(['alpha = 1.0', 'n = 10', '']);
   });
 });

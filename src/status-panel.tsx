@@ -85,7 +85,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
             <th>duration</th>
             <th>worker</th>
             <th>result</th>
-            {model ? <th aria-label="actions" /> : null}
+            {model ? <th aria-label="actions" className="jp-nbgrid-RowActions-cell" /> : null}
           </tr>
         </thead>
         <tbody>
@@ -122,7 +122,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
                   ) : null}
                 </td>
                 {model && taskGroup ? (
-                  <td className="jp-nbgrid-nowrap">
+                  <td className="jp-nbgrid-nowrap jp-nbgrid-RowActions-cell">
                     <TaskRowActions model={model} taskGroup={taskGroup} row={row} />
                   </td>
                 ) : null}

@@ -4,6 +4,7 @@ import React from 'react';
 import { NbgridError } from './errors';
 import type { StatusModel } from './status-model';
 import { GroupEstimateView, TaskProgressView } from './progress-views';
+import { TaskRowActions } from './task-row-actions';
 import { QUEUE_STATES, type IStatusRow, type ITaskGroup } from './types';
 
 /** What the panel asks of its surroundings, so it stays testable without a JupyterLab shell. */
@@ -73,8 +74,8 @@ export function ProgressBar(props: { model: StatusModel; taskGroup: string }): J
   );
 }
 
-function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; model?: StatusModel }): JSX.Element {
-  const { rows, actions, model } = props;
+function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; model?: StatusModel; taskGroup?: string }): JSX.Element {
+  const { rows, actions, model, taskGroup } = props;
   return (
     <div className="jp-nbgrid-TaskTable-scroll">
       <table className="jp-nbgrid-TaskTable">
@@ -87,6 +88,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
             <th>duration</th>
             <th>worker</th>
             <th>result</th>
+            {model ? <th aria-label="actions" className="jp-nbgrid-RowActions-cell" /> : null}
           </tr>
         </thead>
         <tbody>
@@ -122,10 +124,15 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
                     </button>
                   ) : null}
                 </td>
+                {model && taskGroup ? (
+                  <td className="jp-nbgrid-nowrap jp-nbgrid-RowActions-cell">
+                    <TaskRowActions model={model} taskGroup={taskGroup} row={row} />
+                  </td>
+                ) : null}
               </tr>
               {model?.progressOf(row) ? (
                 <tr className="jp-nbgrid-ProgressRow" data-progress-for={row.name}>
-                  <td colSpan={7}>
+                  <td colSpan={8}>
                     <TaskProgressView
                       progress={model.progressOf(row)!}
                       onOpenPartial={actions.openPartial ? () => actions.openPartial!(row) : undefined}
@@ -136,7 +143,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
               {row.message ? (
                 // The message gets the table's full width: it is what a person reads first on an error.
                 <tr className={`jp-nbgrid-MessageRow jp-nbgrid-run-${row.run_status}`} data-message-for={row.name}>
-                  <td colSpan={7}>
+                  <td colSpan={model ? 8 : 7}>
                     <div className="jp-nbgrid-Message" title={row.message}>
                       {row.message}
                     </div>
@@ -230,7 +237,7 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
       <ProgressBar model={model} taskGroup={group.task_group} />
       {expanded ? (
         rows ? (
-          <TaskTable rows={rows} actions={actions} model={model} />
+          <TaskTable rows={rows} actions={actions} model={model} taskGroup={group.task_group} />
         ) : (
           <div className="jp-nbgrid-Empty">Loading tasks…</div>
         )

@@ -59,3 +59,16 @@ class Om:
             raise NbgridUnavailable(report['message'], code, hint={'code': 'part_down', 'part': report['down'][0],
                                                                    'fix': 'start the part again (`nbgrid up` repairs a local stack)'})
         return report
+
+    def restart(self, job=None, reset=False, refresh=False, task_group=None, tasks=None):
+        """Restart tasks as :meth:`Job.restart` does, of the job named ``job``, else of the job last
+        made, mapped or restarted through ``om.runtime`` (omega|ml's ``om.restart(reset=True)``).
+
+        Example::
+
+            >>> job = om.runtime.job('main'); job.map(range(10))   # doctest: +SKIP
+            >>> om.restart(reset=True)          # re-runs all 10   # doctest: +SKIP
+            >>> om.restart('other')             # another job      # doctest: +SKIP
+        """
+        target = self.runtime.job(job) if job is not None else self.runtime.last_job()
+        return target.restart(reset=reset, refresh=refresh, task_group=task_group, tasks=tasks)

@@ -14,6 +14,7 @@ import re
 
 from .errors import NbgridNotFound
 from .http import notebook_path, job_path
+from .notebook_format import read_notebook
 
 _TASK_NAME = re.compile(r'^tasks/(?P<job>.+)/(?P<group>[0-9a-f]{8})-(?P<i>\d+)(\.ipynb)?$')
 _GLOB = re.compile(r'[*?\[]')
@@ -110,7 +111,8 @@ class Jobs:
         return self.api.request('PUT', notebook_path(name), {'content': content})
 
     def get(self, name):
-        """The notebook ``name`` (main, ``tasks/...ipynb`` rendered, or ``results/...``) as an
+        """The notebook ``name`` (main, ``tasks/...ipynb`` rendered, or ``results/...``) as
+        ``nbformat.reads`` gives it (multi-line ``source`` lists joined into strings): an
         ``nbformat.NotebookNode`` when nbformat is importable, else a dict.
 
         Example::
@@ -120,11 +122,8 @@ class Jobs:
             "job = globals().get('job', {'param': 9})"
         """
         content = self.api.request('GET', notebook_path(name))['content']
-        try:
-            import nbformat
-        except ImportError:
-            return content
-        return nbformat.from_dict(content)
+        # list-valued sources and outputs come back joined, as nbformat.reads gives them
+        return read_notebook(content)
 
     def list(self, pattern=None):
         """Names of stored notebooks; ``pattern`` is a glob (fnmatch, ``*`` also matches ``/``).

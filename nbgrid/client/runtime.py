@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 
-from .errors import NbgridTimeout
+from .errors import NbgridError, NbgridTimeout
 from .http import job_path
 from .params import map_body
 from .progress import ProgressBar, cells_text
@@ -30,6 +30,32 @@ SUMMARY_HEAD = 5
 
 def _base(name):
     return name[:-len('.ipynb')] if name.endswith('.ipynb') else name
+
+
+def _notebook_names(rows):
+    """Rows named by their task notebook, ``tasks/<nb>/<group>-<i>.ipynb``, as map() prints and
+    list() returns them (omega|ml's status() shows them so)."""
+    return [dict(r, name=f'{_base(r["name"])}.ipynb') if isinstance(r.get('name'), str) else r for r in rows]
+
+
+def _job_id(name):
+    """The ``<i>`` of ``tasks/<nb>/<group>-<i>[.ipynb]`` (for printing tasks in order)."""
+    tail = _base(name).rsplit('-', 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _task_refs(tasks):
+    """``tasks`` of restart/cancel as the API takes them: names as they are, job ids as strings."""
+    if isinstance(tasks, (str, int)):
+        tasks = [tasks]
+    refs = []
+    for t in tasks:
+        if isinstance(t, bool) or not isinstance(t, (str, int)):
+            raise ValueError(f'tasks: give task names (as job.list() shows them) or job ids, not {t!r}')
+        refs.append(str(t))
+    if not refs:
+        raise ValueError('tasks: name at least one task (or leave tasks out for the whole group)')
+    return refs
 
 
 def _summarised(lines, out, head=SUMMARY_HEAD):
@@ -100,14 +126,14 @@ class TaskGroup(str):
         """
         return self.job.restart(task_group=str(self), **kwargs)
 
-    def cancel(self):
-        """Cancel this group's tasks; see :meth:`Job.cancel`.
+    def cancel(self, **kwargs):
+        """Cancel this group's tasks (``tasks=[...]``: only those); see :meth:`Job.cancel`.
 
         Example::
 
             >>> group.cancel()        # doctest: +SKIP
         """
-        return self.job.cancel(task_group=str(self))
+        return self.job.cancel(task_group=str(self), **kwargs)
 
 
 class Job:
@@ -122,11 +148,13 @@ class Job:
         >>> job.status()                                  # doctest: +SKIP
     """
 
-    def __init__(self, api, name, require=None, out=None):
+    def __init__(self, api, name, require=None, out=None, recent=None):
         self.api = api
         self.name = name
         self.require = require
         self._out = out
+        #: shared with the Runtime: {'job': the Job that last mapped or restarted} (for om.restart)
+        self._recent = recent
         #: task name -> task id last started by this Job (map/restart), so wait() ignores old states
         self._started = {}
         self._started_group = None
@@ -181,6 +209,8 @@ class Job:
             print(f'warning: {w}', file=self.out)
         group = TaskGroup(answer['task_group'], self, answer)
         self._remember(str(group), tasks)
+        if self._recent is not None:
+            self._recent['job'] = self
         return group
 
     def status(self, task_group=None, as_frame=None):
@@ -196,7 +226,7 @@ class Job:
                                       name                               task_id   status run_status
             0  tasks/main/cc1a3388-0.ipynb  5ed266bd-fb9f-42ef-b9c1-8729baeb4d59  SUCCESS         OK
         """
-        return status_frame(self._rows(task_group), as_frame=as_frame)
+        return status_frame(_notebook_names(self._rows(task_group)), as_frame=as_frame)
 
     def _rows(self, task_group=None):
         answer = self.api.request('GET', job_path(self.name, 'status'), query={'task_group': task_group})
@@ -223,25 +253,37 @@ class Job:
         return self.api.request('GET', job_path(self.name, 'tasks'),
                                 query={'task_group': task_group}).get('tasks', [])
 
-    def restart(self, reset=False, refresh=False, task_group=None):
-        """Queue again the tasks of a group (default: the latest) that have no OK run.
+    def restart(self, reset=False, refresh=False, task_group=None, tasks=None):
+        """Queue again the tasks of a group (default: the latest) that have no results: no OK run,
+        or an OK run whose result notebook was deleted. Prints each task, in order, as started or as
+        having results (like omega|ml).
 
         ``reset=True`` re-runs every task; ``refresh=True`` first re-renders the task notebooks from
-        the current main notebook (after you fixed it with ``om.jobs.put``). Returns the TaskGroup.
+        the current main notebook (after you fixed it with ``om.jobs.put``); ``tasks`` re-runs
+        exactly those tasks (names as :meth:`list` gives them, or job ids), whatever their state.
+        Returns the TaskGroup.
 
         Example::
 
-            >>> om.jobs.put('main.ipynb', 'main')                       # doctest: +SKIP
-            >>> om.runtime.job('main').restart(refresh=True)            # doctest: +SKIP
-            started tasks/main/cc1a3388-5.ipynb => 302a31dd-525d-4e36-b34d-bbb00a6ec46a
-            2 tasks already have an OK result (reset=True re-runs them too)
+            >>> om.jobs.drop('results/tasks/main/cc1a3388-1.ipynb_2024-05-01T10:00:00.000Z.ipynb')  # doctest: +SKIP
+            >>> om.runtime.job('main').restart()                        # doctest: +SKIP
+            tasks/main/cc1a3388-0.ipynb has already got results
+            started tasks/main/cc1a3388-1.ipynb => 302a31dd-525d-4e36-b34d-bbb00a6ec46a
+            >>> om.runtime.job('main').restart(tasks=['tasks/main/cc1a3388-0.ipynb'])  # doctest: +SKIP
+            started tasks/main/cc1a3388-0.ipynb => 8b7b158b-eeb6-4bdb-9722-5a7c08054952
         """
         body = {'reset': bool(reset), 'refresh': bool(refresh)}
         if task_group is not None:
             body['task_group'] = task_group
+        if tasks is not None:
+            body['tasks'] = _task_refs(tasks)
         answer = self.api.request('POST', job_path(self.name, 'restart'), body)
         restarted = answer.get('restarted', [])
-        _summarised([f'started {_base(t["name"])}.ipynb => {t["task_id"]}' for t in restarted], self.out)
+        lines = [(_job_id(t['name']), f'started {_base(t["name"])}.ipynb => {t["task_id"]}') for t in restarted]
+        lines += [(_job_id(n), f'{_base(n)}.ipynb has already got results') for n in answer.get('with_results') or []]
+        _summarised([line for _, line in sorted(lines, key=lambda x: x[0])], self.out)
+        if self._recent is not None:
+            self._recent['job'] = self
         if not restarted:
             print(f'nothing to restart in {answer.get("task_group")}: every task has an OK result '
                   '(reset=True re-runs them all)', file=self.out)
@@ -249,8 +291,9 @@ class Job:
         self._remember(str(group), restarted)
         return group
 
-    def cancel(self, task_group=None):
-        """Revoke the queued tasks of a group (default: the latest) and interrupt running ones.
+    def cancel(self, task_group=None, tasks=None):
+        """Revoke the queued tasks of a group (default: the latest) and interrupt running ones;
+        with ``tasks`` (names or job ids), only those.
 
         Returns the API's answer ``{task_group, revoked}``.
 
@@ -258,8 +301,12 @@ class Job:
 
             >>> om.runtime.job('main').cancel()          # doctest: +SKIP
             revoked 7 tasks of task group cc1a3388
+            >>> om.runtime.job('main').cancel(tasks=[3])  # doctest: +SKIP
+            revoked 1 tasks of task group cc1a3388
         """
         body = {} if task_group is None else {'task_group': task_group}
+        if tasks is not None:
+            body['tasks'] = _task_refs(tasks)
         answer = self.api.request('POST', job_path(self.name, 'cancel'), body)
         print(f'revoked {answer.get("revoked")} tasks of task group {answer.get("task_group")}',
               file=self.out)
@@ -342,7 +389,7 @@ class Job:
                 if bar:
                     bar.update(counts, done, len(rows), cells=cells_text(rows))
                 if done == len(rows):
-                    return status_frame(rows, as_frame=as_frame)
+                    return status_frame(_notebook_names(rows), as_frame=as_frame)
                 if deadline is not None and time.monotonic() >= deadline:
                     raise NbgridTimeout(
                         f'{len(rows) - done} of {len(rows)} tasks of {self.name!r} are still running '
@@ -364,10 +411,12 @@ class Runtime:
         Job('main', require='gpu')
     """
 
-    def __init__(self, api, label=None, out=None):
+    def __init__(self, api, label=None, out=None, recent=None):
         self.api = api
         self.label = label
         self._out = out
+        #: {'job': the Job last made, mapped or restarted}, shared by the runtimes of one ``om``
+        self._recent = {} if recent is None else recent
 
     def __repr__(self):
         return f'Runtime(require={self.label!r})' if self.label else 'Runtime()'
@@ -379,7 +428,7 @@ class Runtime:
 
             >>> om.runtime.require('gpu').job('main').map(range(4))   # doctest: +SKIP
         """
-        return Runtime(self.api, label, out=self._out)
+        return Runtime(self.api, label, out=self._out, recent=self._recent)
 
     def job(self, name):
         """The :class:`Job` for the stored notebook ``name``. Does not contact the service.
@@ -388,7 +437,9 @@ class Runtime:
 
             >>> job = om.runtime.job('reports/monthly')   # doctest: +SKIP
         """
-        return Job(self.api, name, require=self.label, out=self._out)
+        job = Job(self.api, name, require=self.label, out=self._out, recent=self._recent)
+        self._recent['job'] = job
+        return job
 
     def workers(self):
         """Live workers: ``[{hostname, labels, concurrency, active, processed, last_seen}]``.
@@ -399,3 +450,18 @@ class Runtime:
             [['default'], ['gpu']]
         """
         return self.api.request('GET', '/api/workers').get('workers', [])
+
+    def last_job(self):
+        """The :class:`Job` last made, mapped or restarted through this runtime (``om.restart`` uses it).
+
+        Example::
+
+            >>> om.runtime.job('main').map(range(3))   # doctest: +SKIP
+            >>> om.runtime.last_job()                  # doctest: +SKIP
+            Job('main')
+        """
+        job = self._recent.get('job')
+        if job is None:
+            raise NbgridError('no job has been mapped here yet: call om.runtime.job(<name>).restart(...), '
+                              'or om.restart(<name>, ...)')
+        return job

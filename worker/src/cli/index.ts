@@ -7,6 +7,7 @@ import { registerStackCommands } from './commands/stack-commands';
 import { registerServeCommand } from './commands/serve';
 import { registerWorkerCommand } from './commands/worker';
 import { registerProgressCommands } from './commands/progress-commands';
+import { registerGetCommand } from './commands/get';
 import { terminalSafe } from './terminal-text';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerClientCommands(program);
   registerHealthCommand(program);
   registerProgressCommands(program);
+  registerGetCommand(program);
   return program;
 }
 

@@ -55,6 +55,14 @@ export interface IGroupRestart {
   prev: ITaskSummary;
 }
 
+/** Options of a restart of named tasks. */
+export interface INamedRestartOptions {
+  /** Re-point the tasks at this main notebook (restart with refresh). */
+  main_sha256?: string;
+  /** Task name → the Celery id it must still have to be restarted. */
+  expected_task_ids?: Map<string, string>;
+}
+
 /** A task with its parameter and returned value as their stored JSON text (exact). */
 export interface IExactTask {
   task: ITask;
@@ -121,4 +129,15 @@ export interface ITaskRepository {
   restartGroup(job: string, taskGroup: string, options: { reset: boolean; main_sha256?: string }): Promise<IGroupRestart[]>;
   /** Set the group's queued or running tasks to REVOKED; returns them as they were before. */
   revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]>;
+  /** The tasks `names` of one group, in the order given. @throws NotFoundError naming a task it does not have */
+  summariesOf(job: string, taskGroup: string, names: string[]): Promise<ITaskSummary[]>;
+  /**
+   * Run the tasks `names` of one group again whatever their state (new Celery ids, next attempts,
+   * PENDING); returns those written, as they were before, with their new ids. With
+   * `expected_task_ids`, a task whose Celery id is no longer the one given is left alone.
+   * @throws NotFoundError naming a task the group does not have
+   */
+  restartNamed(job: string, taskGroup: string, names: string[], options: INamedRestartOptions): Promise<IGroupRestart[]>;
+  /** Set those of the tasks `names` that are queued or running to REVOKED; returns them as they were before. */
+  revokeNamed(job: string, taskGroup: string, names: string[]): Promise<ITaskSummary[]>;
 }

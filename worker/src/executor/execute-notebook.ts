@@ -17,6 +17,7 @@ import { KernelSession } from './kernel-session';
 import { formatErrorMessage } from './message-text';
 import { OutputRecorder } from './output-recorder';
 import { ProgressTracker } from './progress-tracker';
+import { isCleanSystemExit } from './system-exit';
 import { decodeReturnedValue, DEFAULT_RESULT_EXPRESSION, RESULT_KEY, resultUserExpression } from './returned-value';
 import type { IExecuteOptions, IExecutionResult, INotebook, INotebookCell } from './types';
 
@@ -168,6 +169,8 @@ async function executeEachCell(notebook: INotebook, session: KernelSession, opti
     progress?.cellFinished();
     const content = reply.content;
     if (content.status === 'error' && !allowsErrors) {
+      // sys.exit() / sys.exit(0): the run ends here and is OK, as papermill has it (system-exit.ts)
+      if (isCleanSystemExit(content.ename, content.evalue)) return;
       throw new CellExecutionError(content.ename, content.evalue, content.traceback, index);
     }
   }

@@ -28,7 +28,9 @@ import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, JsonValue } from '..
 import { validateNotebook } from '../notebooks/validate-notebook';
 import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validateName } from '../notebooks/task-names';
 import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
+import { checkPapermillParameter } from '../notebooks/papermill-variables';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
+import { cancelSelected, restartSelected, restartWithoutResults, selectTasks, type ITaskSelection } from './restart-selected';
 import { labelWarnings, publishTasks } from './task-queueing';
 
 export interface IJobServiceDeps {
@@ -145,6 +147,8 @@ export class JobService implements IJobService {
     }
     // The texts as sent when the caller has them (the REST API): JavaScript numbers would change them.
     const paramBytes = exactParams ? exactParams.map((p, i) => exactParamBytes(p, i)) : encoded;
+    // A parameter object's identifier keys become papermill-style variables: each must be writable exactly.
+    paramBytes.forEach((b, i) => checkPapermillParameter(b.toString('utf8'), `params[${i}]`));
     const main = await this.notebooks.describe(job);
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);
@@ -234,11 +238,20 @@ export class JobService implements IJobService {
   }
 
   async restart(job: string, options: IRestartOptions = {}): Promise<IRestartResult> {
+    if (options.tasks) return restartSelected(this.control, job, await this.selection(job, options.tasks, options.task_group), options);
+    if (!options.reset) return restartWithoutResults(this.control, job, await this.group(job, options.task_group), options);
     return restartGroup(this.control, job, await this.group(job, options.task_group), options);
   }
 
-  async cancel(job: string, options: { task_group?: string } = {}): Promise<ICancelResult> {
+  async cancel(job: string, options: { task_group?: string; tasks?: string[] } = {}): Promise<ICancelResult> {
+    if (options.tasks) return cancelSelected(this.control, job, await this.selection(job, options.tasks, options.task_group));
     return cancelGroup(this.control, job, await this.group(job, options.task_group));
+  }
+
+  /** The named tasks (`tasks` of restart and cancel) of one group. */
+  private selection(job: string, tasks: string[], taskGroup?: string): Promise<ITaskSelection> {
+    validateName(job, 'job name');
+    return selectTasks(job, tasks, taskGroup, (g) => this.group(job, g));
   }
 
   async results(job: string, taskGroup?: string): Promise<IResults> {

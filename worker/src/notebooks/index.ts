@@ -13,3 +13,4 @@ export {
   TASKS_PREFIX,
   RESULTS_PREFIX
 } from './task-names';
+export { papermillAssignments, checkPapermillParameter, isVariableName } from './papermill-variables';

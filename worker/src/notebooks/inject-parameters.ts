@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../domain/errors';
 import { encodeJson, type JsonText } from '../domain/json-bytes';
 import type { JsonValue } from '../domain/types';
+import { papermillAssignments } from './papermill-variables';
 import { pythonString } from './python-literal';
 
 /** What a task notebook receives as `job`. */
@@ -63,8 +64,15 @@ function newCellId(taken: Set<unknown>): string {
 
 /** The JSON text of `job`: `{"param": ..., "job_id": i, "task_group": "...", "task_name": "..."}`. */
 export function jobJson(params: ITaskParameters): string {
-  // A JsonText is written as it is (encodeJson splices it): the parameter exactly as it was sent.
-  const param = encodeJson(params.param, 'the parameter').toString('utf8');
+  return jobJsonOf(params, paramJson(params));
+}
+
+/** The parameter's JSON text: a JsonText is written as it is (encodeJson splices it), exactly as it was sent. */
+function paramJson(params: ITaskParameters): string {
+  return encodeJson(params.param, 'the parameter').toString('utf8');
+}
+
+function jobJsonOf(params: ITaskParameters, param: string): string {
   return (
     `{"param": ${param}, "job_id": ${JSON.stringify(params.job_id)}, ` +
     `"task_group": ${JSON.stringify(params.task_group)}, "task_name": ${JSON.stringify(params.task_name)}}`
@@ -75,10 +83,13 @@ export function jobJson(params: ITaskParameters): string {
  * Source of the injected cell for a Python kernel: `job` read from its JSON text by Python's own
  * `json` module (DESIGN.md "Parameters, papermill-style"), so ints of any size, `1.0`, `-0.0`
  * and key order arrive as they were sent, and nesting has no 200-level literal limit.
- * `__import__` leaves no `json` name behind in the notebook's namespace.
+ * `__import__` leaves no `json` name behind in the notebook's namespace. When the parameter is an
+ * object, papermill's assignments of its identifier keys follow (`alpha = 0.5`).
  */
 export function pythonParametersSource(params: ITaskParameters): string {
-  return `# Parameters\njob = __import__('json').loads(${pythonString(jobJson(params))})\n`;
+  const param = paramJson(params);
+  // papermill's assignments follow (papermill-variables.ts): `alpha = 0.5` for a parameter {"alpha": 0.5}.
+  return `# Parameters\njob = __import__('json').loads(${pythonString(jobJsonOf(params, param))})\n${papermillAssignments(param)}`;
 }
 
 /**

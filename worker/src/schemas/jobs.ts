@@ -14,6 +14,7 @@ import {
 } from './common';
 import { NameSchema } from './name';
 import { NotifySchema, ProgressSummarySchema } from './progress';
+import { TaskSelectionSchema, WithResultsSchema } from './task-selection';
 
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
@@ -144,7 +145,8 @@ export const RestartBodySchema = Type.Object(
   {
     task_group: Type.Optional(TaskGroupSchema),
     reset: Type.Optional(Type.Boolean({ description: 'Re-run every task, not only those without an OK run.' })),
-    refresh: Type.Optional(Type.Boolean({ description: 'Re-render task notebooks from the current main notebook.' }))
+    refresh: Type.Optional(Type.Boolean({ description: 'Re-render task notebooks from the current main notebook.' })),
+    tasks: Type.Optional(TaskSelectionSchema)
   },
   { additionalProperties: false }
 );
@@ -153,10 +155,10 @@ export type IRestartBody = Static<typeof RestartBodySchema>;
 /** What the job service's `restart` takes: the body of `POST /api/jobs/<name>/restart`. */
 export const RestartOptionsSchema = RestartBodySchema;
 
-export const RestartResponseSchema = Type.Object({ task_group: Type.String(), restarted: Type.Array(TaskRefSchema) });
+export const RestartResponseSchema = Type.Object({ task_group: Type.String(), restarted: Type.Array(TaskRefSchema), with_results: Type.Optional(WithResultsSchema) });
 
 export const CancelBodySchema = Type.Object(
-  { task_group: Type.Optional(TaskGroupSchema) },
+  { task_group: Type.Optional(TaskGroupSchema), tasks: Type.Optional(TaskSelectionSchema) },
   { additionalProperties: false }
 );
 export type ICancelBody = Static<typeof CancelBodySchema>;

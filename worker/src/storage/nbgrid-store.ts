@@ -17,6 +17,7 @@ import { TaskRenderer } from './task-renderer';
 import { TaskRepository } from './task-repository';
 import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
+import { TaskSelectedUpdates } from './task-selected-updates';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -49,7 +50,7 @@ export class NbgridStore implements IStorage {
     const groups = new TaskGroups(connection, this.blobs, status);
     const queries: TaskQueries = new TaskQueries(connection, groups, this.blobs);
     const renderer = new TaskRenderer(queries, this.blobs);
-    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status));
+    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status), new TaskSelectedUpdates(connection, groups, status));
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs);
   }

@@ -4,7 +4,7 @@
  * (IndexedStatus), reads (TaskQueries), rendering (TaskRenderer) and bulk updates
  * (TaskBulkUpdates). Here storage documents become domain types.
  */
-import type { IExactTask, IGroupRestart, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
+import type { IExactTask, IGroupRestart, INamedRestartOptions, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
 import { newTaskGroup } from '../notebooks/task-names';
@@ -14,6 +14,7 @@ import type { TaskBulkUpdates } from './task-bulk-updates';
 import type { TaskGroups } from './task-groups';
 import type { TaskQueries } from './task-queries';
 import type { TaskRenderer } from './task-renderer';
+import type { TaskSelectedUpdates } from './task-selected-updates';
 
 export class TaskRepository implements ITaskRepository {
   /** Maps this process stored whose task documents are not written yet, by group id. */
@@ -24,7 +25,9 @@ export class TaskRepository implements ITaskRepository {
     private readonly queries: TaskQueries,
     private readonly status: IndexedStatus,
     private readonly renderer: TaskRenderer,
-    private readonly bulk: TaskBulkUpdates
+    private readonly bulk: TaskBulkUpdates,
+    /** Restart and cancel of named tasks. */
+    private readonly selected?: TaskSelectedUpdates
   ) {}
 
   async createMap(map: INewMap): Promise<IStoredMap> {
@@ -122,5 +125,22 @@ export class TaskRepository implements ITaskRepository {
 
   revokeGroup(job: string, taskGroup: string): Promise<ITaskSummary[]> {
     return this.bulk.revokeGroup(job, taskGroup);
+  }
+
+  summariesOf(job: string, taskGroup: string, names: string[]): Promise<ITaskSummary[]> {
+    return this.selectedUpdates().summaries(job, taskGroup, names);
+  }
+
+  restartNamed(job: string, taskGroup: string, names: string[], options: INamedRestartOptions): Promise<IGroupRestart[]> {
+    return this.selectedUpdates().restart(job, taskGroup, names, options);
+  }
+
+  revokeNamed(job: string, taskGroup: string, names: string[]): Promise<ITaskSummary[]> {
+    return this.selectedUpdates().revoke(job, taskGroup, names);
+  }
+
+  private selectedUpdates(): TaskSelectedUpdates {
+    if (!this.selected) throw new Error('TaskRepository: no TaskSelectedUpdates given');
+    return this.selected;
   }
 }

@@ -8,9 +8,11 @@ import { renderTaskNotebook } from '../../../../worker/src/notebooks/inject-para
 import { pythonLiteral } from '../../../../worker/src/notebooks/python-literal';
 import { parseTaskName, taskName, validateName } from '../../../../worker/src/notebooks/task-names';
 
-function nested(levels: number, kind: 'list' | 'object' = 'list'): unknown {
+// The object's key is no Python identifier: it stays in job['param'] only (an identifier key
+// becomes a papermill-style variable, whose literal Python takes 200 levels deep at most).
+function nested(levels: number, kind: 'list' | 'object' = 'list', key = 'k-'): unknown {
   let v: unknown = 1;
-  for (let i = 0; i < levels; i++) v = kind === 'list' ? [v] : { k: v };
+  for (let i = 0; i < levels; i++) v = kind === 'list' ? [v] : { [key]: v };
   return v;
 }
 
@@ -27,6 +29,13 @@ describe('nesting depth', () => {
     expect(encodeJson(v, 'params[0]').byteLength).toBeGreaterThan(MAX_JSON_DEPTH);
     const nb = renderTaskNotebook(main, { param: v as never, job_id: 0, task_group: 'abcdef01', task_name: 'tasks/m/abcdef01-0' });
     expect(JSON.stringify(nb)).toContain('\\"param\\": '); // job = json.loads('{"param": ...}')
+  });
+
+  it('refuses an identifier key nested deeper than a Python literal can be, with an InvalidInputError', () => {
+    const v = nested(MAX_JSON_DEPTH, 'object', 'k');
+    expect(() => renderTaskNotebook(main, { param: v as never, job_id: 0, task_group: 'abcdef01', task_name: 'tasks/m/abcdef01-0' })).toThrow(
+      /the parameter\["k"\]\["k"\].*\.\.\. nests lists and dicts more than 200 levels deep/
+    );
   });
 
   it.each([MAX_JSON_DEPTH + 1, 3000, 20000, 200000])('refuses %i levels with an InvalidInputError naming the value, never a RangeError', (levels) => {

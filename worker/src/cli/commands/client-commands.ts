@@ -47,6 +47,9 @@ function printStatus(rows: IStatusRow[]): void {
   out(formatTable(rows as unknown as Record<string, unknown>[], STATUS_COLUMNS) + '\n');
 }
 
+/** Collects a repeated option's values (`--task a --task b`). */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 /** Exit code of a finished group: 0 when every task ran OK. */
 export const allOk = (rows: IStatusRow[]): boolean => rows.every((r) => r.status === 'SUCCESS' && r.run_status === 'OK');
 
@@ -135,18 +138,22 @@ export function registerClientCommands(program: Command): void {
     .option('--group <task_group>', 'a task group (default: latest)')
     .option('--reset', 're-run every task')
     .option('--refresh', 're-render the task notebooks from the current main notebook')
-    .action(async (name: string, opts: { group?: string; reset?: boolean; refresh?: boolean }) => {
-      const res = await ApiClient.fromEnv().restart(name, { task_group: opts.group, reset: !!opts.reset, refresh: !!opts.refresh });
+    .option('--task <name>', 'only this task (a name or job_id), whatever its state; repeat for more', collect, [])
+    .action(async (name: string, opts: { group?: string; reset?: boolean; refresh?: boolean; task: string[] }) => {
+      const tasks = opts.task.length > 0 ? { tasks: opts.task } : {};
+      const res = await ApiClient.fromEnv().restart(name, { task_group: opts.group, reset: !!opts.reset, refresh: !!opts.refresh, ...tasks });
       for (const t of res.restarted) out(`restarted ${t.name}.ipynb => ${t.task_id}\n`);
       out(`${res.restarted.length} tasks restarted in group ${res.task_group}\n`);
+      if (res.with_results?.length) out(`${res.with_results.length} tasks already have results (--reset re-runs them too)\n`);
     });
 
   program
     .command('cancel <name>')
     .description('revoke queued tasks and interrupt running ones')
     .option('--group <task_group>', 'a task group (default: latest)')
-    .action(async (name: string, opts: { group?: string }) => {
-      const res = await ApiClient.fromEnv().cancel(name, { task_group: opts.group });
+    .option('--task <name>', 'only this task (a name or job_id); repeat for more', collect, [])
+    .action(async (name: string, opts: { group?: string; task: string[] }) => {
+      const res = await ApiClient.fromEnv().cancel(name, { task_group: opts.group, ...(opts.task.length > 0 ? { tasks: opts.task } : {}) });
       out(`${res.revoked} tasks revoked in group ${res.task_group}\n`);
     });
 

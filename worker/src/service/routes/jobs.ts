@@ -126,7 +126,8 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
       return jobs.restart(assertValidName(request.params.name, JOB), {
         task_group: body.task_group,
         reset: body.reset ?? false,
-        refresh: body.refresh ?? false
+        refresh: body.refresh ?? false,
+        ...(body.tasks ? { tasks: body.tasks } : {})
       });
     }
   );
@@ -136,7 +137,7 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
     { schema: cancelSchema, preValidation: emptyBodyIsEmptyObject },
     async (request) => {
       const body = request.body ?? {};
-      return jobs.cancel(assertValidName(request.params.name, JOB), { task_group: body.task_group });
+      return jobs.cancel(assertValidName(request.params.name, JOB), { task_group: body.task_group, ...(body.tasks ? { tasks: body.tasks } : {}) });
     }
   );
 

@@ -17,6 +17,8 @@ export interface IMongoConnectionOptions {
   dbName?: string;
   /** How long to look for a server before giving up. @defaultValue 5000 */
   serverSelectionTimeoutMS?: number;
+  /** Emit the driver's command events on `client` (tests count the commands an operation sends). @defaultValue false */
+  monitorCommands?: boolean;
 }
 
 /** True for driver errors that mean the server is unreachable, not that the request was wrong. */
@@ -49,7 +51,7 @@ export class MongoConnection {
 
   /** Connect (and check the server answers). @throws ServiceUnavailableError when it does not */
   static async connect(url: string, options: IMongoConnectionOptions = {}): Promise<MongoConnection> {
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000, monitorCommands: options.monitorCommands ?? false });
     try {
       await client.connect();
     } catch (err) {

@@ -14,6 +14,7 @@ import type { IGroupRestart, ITaskRestart } from '../domain/task-repository';
 import { ACTIVE_STATES, type ITaskSummary } from '../domain/task-state';
 import type { QueueState } from '../domain/types';
 import { taskName } from '../notebooks/task-names';
+import { activityChange, type ActiveTasks, type IActiveEntry } from './active-tasks';
 import { Collections } from './collections';
 import { toTaskSummary, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
@@ -51,7 +52,8 @@ export class TaskBulkUpdates {
   constructor(
     private readonly conn: MongoConnection,
     private readonly groups: TaskGroups,
-    private readonly status: IndexedStatus
+    private readonly status: IndexedStatus,
+    private readonly active: ActiveTasks
   ) {
     this.locks = new TaskLocks(conn);
   }
@@ -177,18 +179,26 @@ export class TaskBulkUpdates {
     }
     const ops: AnyBulkWriteOperation<ITaskDoc>[] = [];
     const written: ITaskSummaryDoc[] = [];
+    const started: IActiveEntry[] = [];
+    const ended: string[] = [];
     for (const doc of docs) {
       const update = decide(doc);
       if (!update) continue;
       ops.push({ updateOne: { filter: { _id: doc._id }, update: { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc> } });
       written.push(doc);
+      const change = activityChange(doc, update.$set as Record<string, unknown> | undefined);
+      if (change.add) started.push(change.add);
+      if (change.remove) ended.push(change.remove);
     }
+    // New attempts' active entries before the writes, ended attempts' after them (active-tasks.ts).
+    await this.active.add(started);
     // One batch at a time: SQLite serializes the writes anyway (2 or 4 in flight measured no
     // faster than 1, about 0.5 ms a task), and the workers' writes share FerretDB's pool.
     for (let i = 0; i < ops.length; i += BULK_WRITE_BATCH) {
       const batch = ops.slice(i, i + BULK_WRITE_BATCH);
       await this.conn.run((db) => this.tasks(db).bulkWrite(batch, { ordered: false }));
     }
+    this.active.removeLater(ended);
     return written;
   }
 }

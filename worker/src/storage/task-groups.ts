@@ -5,10 +5,11 @@
  * them. Every write is a single-document or unordered bulk write: FerretDB v1 has no transactions.
  */
 import { randomBytes } from 'node:crypto';
-import { Binary, MongoBulkWriteError, type Db, type Filter } from 'mongodb';
+import { Binary, type Db, type Filter } from 'mongodb';
 import { jsonArrayElements } from '../domain/json-spans';
 import { parseTaskName } from '../notebooks/task-names';
-import { isDuplicateKey, type BlobStore } from './blob-store';
+import { ignoreDuplicates, isDuplicateKey, type BlobStore } from './blob-store';
+import { entryOf, type ActiveTasks } from './active-tasks';
 import { Collections } from './collections';
 import { INLINE_PARAMS_LIMIT, binaryBytes, taskDocOf, type ITaskDoc, type ITaskGroupDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
@@ -29,7 +30,8 @@ export class TaskGroups {
   constructor(
     private readonly conn: MongoConnection,
     private readonly blobs: BlobStore,
-    private readonly status: IndexedStatus
+    private readonly status: IndexedStatus,
+    private readonly active: ActiveTasks
   ) {}
 
   private tasks(db: Db) {
@@ -81,6 +83,8 @@ export class TaskGroups {
       const all = docs ?? (await this.groupTaskDocs(group));
       for (let i = 0; i < all.length; i += INSERT_CHUNK) {
         const chunk = all.slice(i, i + INSERT_CHUNK);
+        // The active entries first: a task is never queued without one (active-tasks.ts).
+        await this.active.add(chunk.map(entryOf));
         await this.conn.run((db) => this.tasks(db).insertMany(chunk, { ordered: false })).catch(ignoreDuplicates);
       }
       await this.conn.run((db) => this.groups(db).updateOne({ _id: group._id }, { $set: { materialized: true } }));
@@ -145,6 +149,7 @@ export class TaskGroups {
     if (group.materialized !== false || !group.task_id_salt) return true;
     const params = await this.groupParams(group);
     const doc = taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id]);
+    await this.active.add([entryOf(doc)]);
     await this.conn.run((db) => this.tasks(db).insertOne(doc)).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
     });
@@ -158,6 +163,7 @@ export class TaskGroups {
       await this.tasks(db).deleteMany({ task_group: taskGroup });
       await this.groups(db).deleteOne({ _id: taskGroup });
     });
+    await this.active.removeGroup(taskGroup);
     await this.status.drop(taskGroup);
   }
 
@@ -186,16 +192,6 @@ export class TaskGroups {
 
 function randomSalt(): string {
   return randomBytes(16).toString('hex');
-}
-
-/** An unordered insert where some documents already existed: that part is fine. */
-function ignoreDuplicates(err: unknown): void {
-  if (err instanceof MongoBulkWriteError) {
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    if (errors.length > 0 && errors.every((e) => e.code === 11000)) return;
-  }
-  if (isDuplicateKey(err)) return;
-  throw err;
 }
 
 /** Cache key of a group's parameters: a group id can be reused after its group was deleted. */

@@ -46,6 +46,12 @@ const PARALLEL_READS = 25;
 /** A decision for one task, as read under its lock: the update to make, or null to leave it. */
 type Decide = (doc: ITaskSummaryDoc) => UpdateFilter<ITaskDoc> | null;
 
+/** A chunk of tasks whose locks this process took, read under them. */
+interface ILockedChunk {
+  taken: string[];
+  docs: ITaskSummaryDoc[];
+}
+
 export class TaskBulkUpdates {
   private readonly locks: TaskLocks;
 
@@ -145,29 +151,52 @@ export class TaskBulkUpdates {
   /**
    * Under the per-task lock of each task in `names`, read it by `_id`, `decide`, and write by `_id`
    * (its revision goes up). Returns the written tasks as read before the write. Chunks of
-   * {@link LOCK_CHUNK}; tasks another writer holds are done one by one after their chunk, waiting
-   * for their lock.
+   * {@link LOCK_CHUNK}, pipelined: the next chunk's locks are taken and its tasks read while this
+   * chunk's writes go on (FerretDB reads in parallel with SQLite's one writer; the profile of a
+   * 4,000-task cancel had FerretDB's CPU in updates 43 %, reads 17 %, deletes 16 %). Tasks another
+   * writer holds are done one by one after their chunk, waiting for their lock.
    */
   private async updateLocked(names: string[], decide: Decide): Promise<ITaskSummaryDoc[]> {
     const written: ITaskSummaryDoc[] = [];
-    for (let i = 0; i < names.length; i += LOCK_CHUNK) {
-      const chunk = names.slice(i, i + LOCK_CHUNK);
-      const taken = await this.locks.takeMany(chunk);
+    const ended: string[] = [];
+    const chunks: string[][] = [];
+    for (let i = 0; i < names.length; i += LOCK_CHUNK) chunks.push(names.slice(i, i + LOCK_CHUNK));
+    let next: Promise<ILockedChunk> | null = chunks.length > 0 ? this.lockAndRead(chunks[0]) : null;
+    for (let c = 0; c < chunks.length; c++) {
+      const current = await (next as Promise<ILockedChunk>);
+      next = c + 1 < chunks.length ? this.lockAndRead(chunks[c + 1]) : null;
       try {
-        written.push(...(await this.readDecideWrite(taken, decide)));
+        written.push(...(await this.decideWrite(current.docs, decide, ended)));
+      } catch (err) {
+        // Give back the next chunk's locks too before failing.
+        await next?.then((n) => this.locks.releaseMany(n.taken)).catch(() => undefined);
+        throw err;
       } finally {
-        await this.locks.releaseMany(taken);
+        await this.locks.releaseMany(current.taken);
       }
-      const held = new Set(taken);
-      for (const name of chunk.filter((n) => !held.has(n))) {
-        written.push(...(await this.locks.with(name, () => this.readDecideWrite([name], decide))));
+      const held = new Set(current.taken);
+      for (const name of chunks[c].filter((n) => !held.has(n))) {
+        written.push(...(await this.locks.with(name, async () => this.decideWrite(await this.read([name]), decide, ended))));
       }
     }
+    // The ended attempts' entries after every write, in the background (see ActiveTasks).
+    this.active.removeLater(ended);
     return written;
   }
 
-  /** The body of {@link updateLocked} for tasks whose locks are held. */
-  private async readDecideWrite(names: string[], decide: Decide): Promise<ITaskSummaryDoc[]> {
+  /** Take the locks of a chunk and read the tasks whose lock this process got. */
+  private async lockAndRead(chunk: string[]): Promise<ILockedChunk> {
+    const taken = await this.locks.takeMany(chunk);
+    try {
+      return { taken, docs: await this.read(taken) };
+    } catch (err) {
+      await this.locks.releaseMany(taken);
+      throw err;
+    }
+  }
+
+  /** The tasks of `names` (without parameter and result), by `_id`, {@link PARALLEL_READS} at a time. */
+  private async read(names: string[]): Promise<ITaskSummaryDoc[]> {
     const docs: ITaskSummaryDoc[] = [];
     for (let i = 0; i < names.length; i += PARALLEL_READS) {
       const found = await Promise.all(
@@ -177,10 +206,17 @@ export class TaskBulkUpdates {
       );
       for (const d of found) if (d) docs.push(d);
     }
+    return docs;
+  }
+
+  /**
+   * Decide and write tasks read under their locks (held by the caller); the task ids of the
+   * attempts the writes ended are added to `ended`.
+   */
+  private async decideWrite(docs: ITaskSummaryDoc[], decide: Decide, ended: string[]): Promise<ITaskSummaryDoc[]> {
     const ops: AnyBulkWriteOperation<ITaskDoc>[] = [];
     const written: ITaskSummaryDoc[] = [];
     const started: IActiveEntry[] = [];
-    const ended: string[] = [];
     for (const doc of docs) {
       const update = decide(doc);
       if (!update) continue;
@@ -198,7 +234,6 @@ export class TaskBulkUpdates {
       const batch = ops.slice(i, i + BULK_WRITE_BATCH);
       await this.conn.run((db) => this.tasks(db).bulkWrite(batch, { ordered: false }));
     }
-    this.active.removeLater(ended);
     return written;
   }
 }

@@ -43,6 +43,7 @@ function dbNameOf(url: string): string | undefined {
 
 export class MongoConnection {
   private closed = false;
+  private ferret: Promise<boolean> | null = null;
 
   private constructor(
     readonly client: MongoClient,
@@ -68,6 +69,22 @@ export class MongoConnection {
     } catch (err) {
       throw isUnavailable(err) ? unavailable(err) : err;
     }
+  }
+
+  /**
+   * Whether the server is FerretDB (its `buildInfo` says `ferretdbVersion`): there a query on
+   * anything but `_id` reads every document of the collection, so reads of many known documents
+   * go by `_id` instead (asked once).
+   */
+  isFerretDb(): Promise<boolean> {
+    this.ferret ??= this.run((db) => db.admin().command({ buildInfo: 1 })).then(
+      (info) => typeof info.ferretdbVersion === 'string',
+      (err: unknown) => {
+        this.ferret = null;
+        throw err;
+      }
+    );
+    return this.ferret;
   }
 
   /** Round trip to the server (for health checks). */

@@ -169,7 +169,8 @@ export class TaskGroups {
 
   /** Whether any job already has a group with this id. */
   async groupIdTaken(taskGroup: string): Promise<boolean> {
-    return (await this.conn.run((db) => this.groups(db).countDocuments({ _id: taskGroup }, { limit: 1 }))) > 0;
+    // findOne by `_id`, not countDocuments: an aggregation, which FerretDB does not push down.
+    return (await this.conn.run((db) => this.groups(db).findOne({ _id: taskGroup }, { projection: { _id: 1 } }))) !== null;
   }
 
   /** A group of `job` without its parameters, or null. */

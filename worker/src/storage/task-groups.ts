@@ -96,7 +96,13 @@ export class TaskGroups {
 
   /** Wait until the task documents of `group` (or of every group of `job` with `'*'`) exist. */
   async ensureMaterialized(job: string, taskGroup: string): Promise<void> {
-    const filter: Filter<ITaskGroupDoc> = taskGroup === '*' ? { job, materialized: false } : { _id: taskGroup, job, materialized: false };
+    if (taskGroup !== '*') {
+      // By `_id` alone (pushed down by FerretDB), job and state checked here.
+      const group = await this.findGroup(job, taskGroup);
+      if (group && group.materialized === false) await this.materialize(group);
+      return;
+    }
+    const filter: Filter<ITaskGroupDoc> = { job, materialized: false };
     const pending = await this.conn.run((db) => this.groups(db).find(filter, { projection: NO_PARAMS }).toArray());
     for (const g of pending) await this.materialize(g);
   }

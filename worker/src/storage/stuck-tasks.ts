@@ -33,7 +33,10 @@ export class StuckTasks implements IStuckTaskStore {
 
   async unchangedSince(before: string, limit: number, after?: string): Promise<IStuckTaskPage> {
     const entries = await this.active.page(limit, after);
-    const names = [...new Set(entries.map((e) => e.task))];
+    // An attempt active since `before` or later changed since then: its task is not read.
+    const cutoff = Date.parse(before);
+    const old = entries.filter((e) => e.at.getTime() < cutoff);
+    const names = [...new Set(old.map((e) => e.task))];
     const docs = new Map<string, ITaskSummaryDoc>();
     for (let i = 0; i < names.length; i += PARALLEL_READS) {
       const found = await Promise.all(names.slice(i, i + PARALLEL_READS).map((name) => this.read(name)));
@@ -41,11 +44,12 @@ export class StuckTasks implements IStuckTaskStore {
     }
     const stale: string[] = [];
     const tasks: ITaskSummary[] = [];
-    for (const entry of entries) {
+    for (const entry of old) {
       const doc = docs.get(entry.task);
       if (!doc) {
-        // Not written yet (the map's documents follow its entries) or its group was deleted.
-        if (entry.at.getTime() < Date.parse(before) && !(await this.groups.materializeOne(entry.task))) stale.push(entry._id);
+        // Not written (the API died between a map's entries and its documents: created now from
+        // the group), or its group was deleted.
+        if (!(await this.groups.materializeOne(entry.task))) stale.push(entry._id);
         continue;
       }
       if (doc.task_id !== entry._id || !ACTIVE_STATES.includes(doc.state)) {

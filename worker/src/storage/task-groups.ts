@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Binary, type Db, type Filter } from 'mongodb';
 import { jsonArrayElements } from '../domain/json-spans';
+import { ACTIVE_STATES } from '../domain/task-state';
 import { parseTaskName } from '../notebooks/task-names';
 import { ignoreDuplicates, isDuplicateKey, type BlobStore } from './blob-store';
 import { entryOf, type ActiveTasks } from './active-tasks';
@@ -84,7 +85,7 @@ export class TaskGroups {
       for (let i = 0; i < all.length; i += INSERT_CHUNK) {
         const chunk = all.slice(i, i + INSERT_CHUNK);
         // The active entries first: a task is never queued without one (active-tasks.ts).
-        await this.active.add(chunk.map(entryOf));
+        await this.active.add(chunk.filter((d) => ACTIVE_STATES.includes(d.state)).map(entryOf));
         await this.conn.run((db) => this.tasks(db).insertMany(chunk, { ordered: false })).catch(ignoreDuplicates);
       }
       await this.conn.run((db) => this.groups(db).updateOne({ _id: group._id }, { $set: { materialized: true } }));
@@ -155,7 +156,7 @@ export class TaskGroups {
     if (group.materialized !== false || !group.task_id_salt) return true;
     const params = await this.groupParams(group);
     const doc = taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id]);
-    await this.active.add([entryOf(doc)]);
+    if (ACTIVE_STATES.includes(doc.state)) await this.active.add([entryOf(doc)]);
     await this.conn.run((db) => this.tasks(db).insertOne(doc)).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
     });

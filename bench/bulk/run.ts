@@ -7,14 +7,19 @@
  *
  *   node -r ./scripts/ts-hook.js bench/bulk/run.ts [N=10000]
  */
+import * as os from 'node:os';
 import { MongoClient } from 'mongodb';
-import { Api, benchStack, since, sleep, table, trivialNotebook } from '../lib';
+import { Api, benchStack, since, sleep, stackCpu, table, trivialNotebook } from '../lib';
 
 export interface IBulkMeasure {
   n: number;
   cancel: number;
   restart: number;
   reset: number;
+  /** CPU seconds of MongoDB, the API service and Redis during each operation. */
+  cpu: Record<'cancel' | 'restart' | 'reset', { mongodb: number; service: number; redis: number }>;
+  /** The machine's 1-minute load average when the bulk row started (2 cores: above 2 is contention). */
+  load: number;
 }
 
 /** Waits until the group's task documents all exist (the map writes them after queueing). */
@@ -45,23 +50,34 @@ export async function bulkBench(n = 10000): Promise<IBulkMeasure> {
     const params = Array.from({ length: n }, (_, i) => i);
     const a = await api.map('bench', params);
     await waitMaterialized(client, a.task_group);
-    const [cancel, c] = await timed(() => api.request<{ revoked: number }>('POST', '/api/jobs/bench/cancel', { task_group: a.task_group }));
-    const [restart, r] = await timed(() => api.request<{ restarted: unknown[] }>('POST', '/api/jobs/bench/restart', { task_group: a.task_group }));
-    const [reset, z] = await timed(() => api.request<{ restarted: unknown[] }>('POST', '/api/jobs/bench/restart', { task_group: a.task_group, reset: true }));
+    const load = os.loadavg()[0];
+    // CPU of the parts during one operation (the API answers when the work is done; the deletes of
+    // ended attempts' active entries that follow in the background are counted in the next one).
+    const withCpu = async <T>(fn: () => Promise<T>): Promise<[number, T, { mongodb: number; service: number; redis: number }]> => {
+      const c0 = stackCpu(stack);
+      const [s, out] = await timed(fn);
+      const c1 = stackCpu(stack);
+      return [s, out, { mongodb: c1.mongodb - c0.mongodb, service: c1.service - c0.service, redis: c1.redis - c0.redis }];
+    };
+    const [cancel, c, cancelCpu] = await withCpu(() => api.request<{ revoked: number }>('POST', '/api/jobs/bench/cancel', { task_group: a.task_group }));
+    const [restart, r, restartCpu] = await withCpu(() => api.request<{ restarted: unknown[] }>('POST', '/api/jobs/bench/restart', { task_group: a.task_group }));
+    const [reset, z, resetCpu] = await withCpu(() => api.request<{ restarted: unknown[] }>('POST', '/api/jobs/bench/restart', { task_group: a.task_group, reset: true }));
+    const cpuText = (x: { mongodb: number; service: number; redis: number }) => `${x.mongodb.toFixed(1)} / ${x.service.toFixed(1)} / ${x.redis.toFixed(1)}`;
     const rows = await api.status('bench', a.task_group);
     const pending = rows.filter((row) => row.status === 'PENDING').length;
     table(
       `Bulk: ${n} queued tasks (no workers), end to end through the API (local default MongoDB)`,
-      ['operation', 'seconds', 'tasks', 'target'],
+      ['operation', 'seconds', 'CPU s: MongoDB / API / Redis', 'tasks', 'target'],
       [
-        ['cancel', cancel.toFixed(2), `${c.revoked} revoked`, '<= 10 s'],
-        ['restart (after cancel)', restart.toFixed(2), `${r.restarted.length} restarted`, '<= 10 s'],
-        ['restart with reset', reset.toFixed(2), `${z.restarted.length} restarted`, '<= 10 s'],
-        ['status afterwards', '-', `${pending} of ${rows.length} PENDING`, String(n)]
+        ['cancel', cancel.toFixed(2), cpuText(cancelCpu), `${c.revoked} revoked`, '<= 10 s'],
+        ['restart (after cancel)', restart.toFixed(2), cpuText(restartCpu), `${r.restarted.length} restarted`, '<= 10 s'],
+        ['restart with reset', reset.toFixed(2), cpuText(resetCpu), `${z.restarted.length} restarted`, '<= 10 s'],
+        ['status afterwards', '-', '-', `${pending} of ${rows.length} PENDING`, String(n)]
       ]
     );
+    console.log(`  (load average ${load.toFixed(1)} on ${os.cpus().length} cores when this row started: above ${os.cpus().length} the seconds measure the other load too; the CPU seconds less so)`);
     await breakdown(client, a.task_group);
-    return { n, cancel, restart, reset };
+    return { n, cancel, restart, reset, cpu: { cancel: cancelCpu, restart: restartCpu, reset: resetCpu }, load };
   } finally {
     await client.close();
     await stack.stop();

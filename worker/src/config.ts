@@ -115,6 +115,18 @@ export const EnvSchema = Type.Object({
     readBy: 'up',
     default: 'spawn'
   }),
+  NBGRID_RUN_HISTORY: Type.Integer({
+    minimum: 1,
+    description: 'the runs kept in a task\'s history besides its first (`runs_total` counts every run)',
+    readBy: 'serve, worker',
+    default: 20
+  }),
+  NBGRID_RECONCILE_INTERVAL: Type.Number({
+    exclusiveMinimum: 0,
+    description: 'the seconds between two looks of the API service for queued or running tasks whose message or worker is gone',
+    readBy: 'serve',
+    default: 60
+  }),
   // NBGRID_HOME, NBGRID_URL and NBGRID_TOKEN are read one by one (`envVar`) by the service
   // discovery in stack/, so that a client is not stopped by a bad variable it does not use. The
   // Python client (nbgrid/client/config.py) applies the same rule to the same variables.
@@ -256,6 +268,10 @@ export interface INbgridConfig {
   maxOutputBytes: number;
   /** `NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES`: the most output bytes kept in one result notebook. */
   maxNotebookOutputBytes: number;
+  /** `NBGRID_RUN_HISTORY`: runs kept per task besides the first. */
+  runHistory: number;
+  /** `NBGRID_RECONCILE_INTERVAL` seconds between the reconciler's passes. */
+  reconcileInterval: number;
 }
 
 /** @throws ConfigError when a variable does not fit the schema */
@@ -279,7 +295,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     kernelReuse: e.NBGRID_KERNEL_REUSE,
     kernelLaunch: e.NBGRID_KERNEL_LAUNCH,
     maxOutputBytes: e.NBGRID_MAX_OUTPUT_BYTES,
-    maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES
+    maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES,
+    runHistory: e.NBGRID_RUN_HISTORY,
+    reconcileInterval: e.NBGRID_RECONCILE_INTERVAL
   };
 }
 

@@ -91,7 +91,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       queue: new RedisQueueInspector(redis),
       liveWorkers: async () => registry.list(),
       emit: (e) => bus.publish(e),
-      log
+      log,
+      intervalMs: config.reconcileInterval * 1000
     });
     reconciler.start();
     cleanups.push(() => reconciler.close());

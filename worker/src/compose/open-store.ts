@@ -10,7 +10,7 @@ import { StatusIndex } from '../storage/status-index';
  * @param waitMs - how long to wait for MongoDB @defaultValue 120000
  */
 export function openStore(config: INbgridConfig, redis: Redis, log: (line: string) => void, waitMs = 120000): Promise<NbgridStore> {
-  return waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log }), {
+  return waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log, runHistory: config.runHistory }), {
     timeoutMs: waitMs,
     intervalMs: 1000
   });

@@ -5,6 +5,9 @@
  * worker stopped sending heartbeats or its worker already reported a final result. The repair is
  * FAILURE / ERROR with a run that says what was lost and that `restart()` runs it again.
  *
+ * A pass reads at most `batch` of the queued or running tasks (storage keeps them apart from the
+ * rest: its cost does not grow with the tasks stored).
+ *
  * Not racing with a worker: only tasks unchanged for `minAgeMs` are examined; the queue is looked
  * at twice, `recheckMs` apart (a message popped by BRPOP is registered as unacked a moment
  * later); and the repair is one conditional update keyed by the task id, state and last change,
@@ -34,8 +37,8 @@ export interface ITaskReconcilerOptions {
   /** Pause between the two looks at the queue. @defaultValue 2000 */
   recheckMs?: number;
   /**
-   * Most tasks examined per pass; a pass goes on where the last one stopped, so many long-running
-   * tasks do not hide a stuck one behind them. @defaultValue 1000
+   * Most queued or running tasks read per pass; a pass goes on where the last one stopped, so
+   * many long-running tasks do not hide a stuck one behind them. @defaultValue 1000
    */
   batch?: number;
   /** Interval of the periodic pass started by `start()`. @defaultValue 60000 */
@@ -63,7 +66,7 @@ export class TaskReconciler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<IReconcileReport> | null = null;
   private closed = false;
-  /** `updated` of the last task the previous pass examined, when it stopped at `batch`. */
+  /** Where the next pass goes on, when the previous one stopped at `batch`. */
   private cursor: string | undefined;
 
   constructor(private readonly options: ITaskReconcilerOptions) {}
@@ -101,8 +104,9 @@ export class TaskReconciler {
     const { store, queue } = this.options;
     const before = new Date(Date.now() - (this.options.minAgeMs ?? 120000)).toISOString();
     const batch = this.options.batch ?? 1000;
-    const candidates = await store.unchangedSince(before, batch, this.cursor);
-    this.cursor = candidates.length === batch ? candidates[candidates.length - 1].updated : undefined;
+    const page = await store.unchangedSince(before, batch, this.cursor);
+    this.cursor = page.next;
+    const candidates = page.tasks;
     if (candidates.length === 0) return { examined: 0, repaired: [] };
     const queues = [...new Set(candidates.map((t) => t.require))];
     let lost = await this.withoutMessage(candidates, queues);

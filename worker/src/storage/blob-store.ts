@@ -3,7 +3,7 @@
  * mapped over 10,000 parameters is stored once. Small blobs are one document with BSON Binary;
  * blobs above `inlineLimit` go to a GridFS bucket (a BSON document is capped at 16 MB).
  */
-import { Binary, GridFSBucket, MongoServerError, type Db } from 'mongodb';
+import { Binary, GridFSBucket, MongoBulkWriteError, MongoServerError, type Db } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
 import { Collections } from './collections';
 import { binaryBytes } from './documents';
@@ -24,6 +24,16 @@ interface IBlobDoc {
 /** True for E11000 (the document is already there). */
 export function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === 11000;
+}
+
+/** For an unordered insert where some documents already existed: that part is fine. */
+export function ignoreDuplicates(err: unknown): void {
+  if (err instanceof MongoBulkWriteError) {
+    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (errors.length > 0 && errors.every((e) => e.code === 11000)) return;
+  }
+  if (isDuplicateKey(err)) return;
+  throw err;
 }
 
 export class BlobStore {

@@ -16,5 +16,12 @@ export const Collections = {
    */
   taskLocks: 'task_locks',
   /** Result notebooks: `{_id: result name, task_name, job, task_group, job_id, sha256, size, created}`. */
-  results: 'results'
+  results: 'results',
+  /**
+   * One entry per queued or running task attempt `{_id: task_id, task, task_group, at}`, read by
+   * the reconciler instead of every task (see `active-tasks.ts`).
+   */
+  activeTasks: 'active_tasks',
+  /** One-time changes of the stored data done: `{_id: name, at}`. */
+  migrations: 'migrations'
 } as const;

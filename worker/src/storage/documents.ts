@@ -97,24 +97,10 @@ export interface IResultDoc {
 
 /** A stored task as the domain type. */
 export function toTask(doc: ITaskDoc): ITask {
-  const task: ITask = {
-    name: doc._id,
-    job: doc.job,
-    task_group: doc.task_group,
-    job_id: doc.job_id,
-    param: decodeJson(binaryBytes(doc.param)) as JsonValue,
-    main_sha256: doc.main_sha256,
-    task_id: doc.task_id,
-    state: doc.state,
-    run_status: doc.run_status,
-    require: doc.require,
-    cell_timeout: doc.cell_timeout,
-    job_runs: shownRuns(doc),
-    runs_total: runsTotal(doc),
-    worker: doc.worker ?? null,
-    created: doc.created,
-    updated: doc.updated
-  };
+  // The domain task has no attempt number (it is the summary's, for restarts); keys in the order
+  // the API has always sent them.
+  const { attempt: _attempt, name, job, task_group, job_id, ...rest } = toTaskSummary(doc);
+  const task: ITask = { name, job, task_group, job_id, param: decodeJson(binaryBytes(doc.param)) as JsonValue, ...rest };
   if (doc.result) task.result = decodeJson(binaryBytes(doc.result)) as JsonValue;
   return task;
 }

@@ -17,6 +17,8 @@ export interface IMongoConnectionOptions {
   dbName?: string;
   /** How long to look for a server before giving up. @defaultValue 5000 */
   serverSelectionTimeoutMS?: number;
+  /** Emit the driver's command events on `client` (tests count the commands an operation sends). @defaultValue false */
+  monitorCommands?: boolean;
 }
 
 /** True for driver errors that mean the server is unreachable, not that the request was wrong. */
@@ -41,6 +43,7 @@ function dbNameOf(url: string): string | undefined {
 
 export class MongoConnection {
   private closed = false;
+  private ferret: Promise<boolean> | null = null;
 
   private constructor(
     readonly client: MongoClient,
@@ -49,7 +52,7 @@ export class MongoConnection {
 
   /** Connect (and check the server answers). @throws ServiceUnavailableError when it does not */
   static async connect(url: string, options: IMongoConnectionOptions = {}): Promise<MongoConnection> {
-    const client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000, monitorCommands: options.monitorCommands ?? false });
     try {
       await client.connect();
     } catch (err) {
@@ -66,6 +69,22 @@ export class MongoConnection {
     } catch (err) {
       throw isUnavailable(err) ? unavailable(err) : err;
     }
+  }
+
+  /**
+   * Whether the server is FerretDB (its `buildInfo` says `ferretdbVersion`): there a query on
+   * anything but `_id` reads every document of the collection, so reads of many known documents
+   * go by `_id` instead (asked once).
+   */
+  isFerretDb(): Promise<boolean> {
+    this.ferret ??= this.run((db) => db.admin().command({ buildInfo: 1 })).then(
+      (info) => typeof info.ferretdbVersion === 'string',
+      (err: unknown) => {
+        this.ferret = null;
+        throw err;
+      }
+    );
+    return this.ferret;
   }
 
   /** Round trip to the server (for health checks). */

@@ -4,6 +4,7 @@
  * `runs` (for a worker's task handler). Each operation has one way in.
  */
 import type { IStorage } from '../domain/storage';
+import { ActiveTasks } from './active-tasks';
 import { BlobStore, INLINE_BLOB_LIMIT } from './blob-store';
 import { Collections } from './collections';
 import { IndexedStatus } from './indexed-status';
@@ -38,6 +39,8 @@ export class NbgridStore implements IStorage {
   readonly runs: TaskRuns;
   /** Tasks queued or running without change for a while, for the reconciler. */
   readonly stuck: StuckTasks;
+  /** The queued or running task attempts (what the reconciler reads instead of every task). */
+  readonly active: ActiveTasks;
 
   constructor(
     readonly connection: MongoConnection,
@@ -47,12 +50,13 @@ export class NbgridStore implements IStorage {
     this.notebooks = new NotebookStore(connection, this.blobs);
     // The index is rebuilt from the queries, and the queries wait for groups that write the index.
     const status: IndexedStatus = new IndexedStatus(options.statusIndex, (job, taskGroup) => queries.summaries(job, taskGroup), options.log);
-    const groups = new TaskGroups(connection, this.blobs, status);
+    this.active = new ActiveTasks(connection, options.log);
+    const groups = new TaskGroups(connection, this.blobs, status, this.active);
     const queries: TaskQueries = new TaskQueries(connection, groups, this.blobs);
     const renderer = new TaskRenderer(queries, this.blobs);
-    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status), new TaskSelectedUpdates(connection, groups, status));
-    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
-    this.stuck = new StuckTasks(connection, this.runs);
+    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status, this.active), new TaskSelectedUpdates(connection, groups, status, this.active));
+    this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, this.active, options.runHistory);
+    this.stuck = new StuckTasks(connection, this.runs, this.active, groups);
   }
 
   /**
@@ -96,8 +100,9 @@ export class NbgridStore implements IStorage {
     return this.connection.ping();
   }
 
-  /** Idempotent. */
-  close(): Promise<void> {
-    return this.connection.close();
+  /** Idempotent; waits for the background deletes of ended tasks' active entries. */
+  async close(): Promise<void> {
+    await this.active.settled();
+    await this.connection.close();
   }
 }

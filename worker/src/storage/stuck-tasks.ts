@@ -1,34 +1,70 @@
-/** Finding and repairing tasks that stay queued or running (the reconciler's storage port). */
+/**
+ * Finding and repairing tasks that stay queued or running (the reconciler's storage port). A page
+ * is read from the active entries (`active-tasks.ts`), each task by `_id`: O(page) however many
+ * tasks are stored. Entries found stale on the way (their attempt ended, their task is gone) are
+ * deleted.
+ */
 import type { Db } from 'mongodb';
 import type { IStuckTaskRef } from '../domain/run-recorder';
-import type { IStuckTaskStore } from '../domain/stuck-tasks';
+import type { IStuckTaskPage, IStuckTaskStore } from '../domain/stuck-tasks';
 import { ACTIVE_STATES, type ITaskSummary } from '../domain/task-state';
 import type { IJobRun, ITask } from '../domain/types';
+import type { ActiveTasks } from './active-tasks';
 import { Collections } from './collections';
-import { toTaskSummary, type ITaskDoc } from './documents';
+import { toTaskSummary, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { MongoConnection } from './mongo-connection';
+import type { TaskGroups } from './task-groups';
 import type { TaskRuns } from './task-runs';
+
+/** Reads by `_id` in flight at once. */
+const PARALLEL_READS = 25;
 
 export class StuckTasks implements IStuckTaskStore {
   constructor(
     private readonly conn: MongoConnection,
-    private readonly runs: TaskRuns
+    private readonly runs: TaskRuns,
+    private readonly active: ActiveTasks,
+    private readonly groups: TaskGroups
   ) {}
 
   private tasks(db: Db) {
     return db.collection<ITaskDoc>(Collections.tasks);
   }
 
-  async unchangedSince(before: string, limit: number, after?: string): Promise<ITaskSummary[]> {
-    const updated = after === undefined ? { $lt: before } : { $lt: before, $gt: after };
-    const docs = await this.conn.run((db) =>
-      this.tasks(db)
-        .find({ state: { $in: [...ACTIVE_STATES] }, updated }, { projection: { param: 0, result: 0 } })
-        .sort({ updated: 1 })
-        .limit(limit)
-        .toArray()
-    );
-    return docs.map(toTaskSummary);
+  async unchangedSince(before: string, limit: number, after?: string): Promise<IStuckTaskPage> {
+    const entries = await this.active.page(limit, after);
+    // An attempt active since `before` or later changed since then: its task is not read.
+    const cutoff = Date.parse(before);
+    const old = entries.filter((e) => e.at.getTime() < cutoff);
+    const names = [...new Set(old.map((e) => e.task))];
+    const docs = new Map<string, ITaskSummaryDoc>();
+    for (let i = 0; i < names.length; i += PARALLEL_READS) {
+      const found = await Promise.all(names.slice(i, i + PARALLEL_READS).map((name) => this.read(name)));
+      for (const d of found) if (d) docs.set(d._id, d);
+    }
+    const stale: string[] = [];
+    const tasks: ITaskSummary[] = [];
+    for (const entry of old) {
+      const doc = docs.get(entry.task);
+      if (!doc) {
+        // Not written (the API died between a map's entries and its documents: created now from
+        // the group), or its group was deleted.
+        if (!(await this.groups.materializeOne(entry.task))) stale.push(entry._id);
+        continue;
+      }
+      if (doc.task_id !== entry._id || !ACTIVE_STATES.includes(doc.state)) {
+        // That attempt ended (or was replaced by a restart) and never becomes active again.
+        stale.push(entry._id);
+        continue;
+      }
+      if (doc.updated < before) tasks.push(toTaskSummary(doc));
+    }
+    await this.active.remove(stale);
+    return { tasks, ...(entries.length === limit ? { next: entries[entries.length - 1]._id } : {}) };
+  }
+
+  private read(name: string): Promise<ITaskSummaryDoc | null> {
+    return this.conn.run((db) => this.tasks(db).findOne({ _id: name }, { projection: { param: 0, result: 0 } }) as Promise<ITaskSummaryDoc | null>);
   }
 
   failStuck(task: IStuckTaskRef, run: IJobRun): Promise<ITask | null> {

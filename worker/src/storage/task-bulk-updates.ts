@@ -14,6 +14,7 @@ import type { IGroupRestart, ITaskRestart } from '../domain/task-repository';
 import { ACTIVE_STATES, type ITaskSummary } from '../domain/task-state';
 import type { QueueState } from '../domain/types';
 import { taskName } from '../notebooks/task-names';
+import { activityChange, type ActiveTasks, type IActiveEntry } from './active-tasks';
 import { Collections } from './collections';
 import { toTaskSummary, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
@@ -45,13 +46,16 @@ const PARALLEL_READS = 25;
 /** A decision for one task, as read under its lock: the update to make, or null to leave it. */
 type Decide = (doc: ITaskSummaryDoc) => UpdateFilter<ITaskDoc> | null;
 
+
+
 export class TaskBulkUpdates {
   private readonly locks: TaskLocks;
 
   constructor(
     private readonly conn: MongoConnection,
     private readonly groups: TaskGroups,
-    private readonly status: IndexedStatus
+    private readonly status: IndexedStatus,
+    private readonly active: ActiveTasks
   ) {
     this.locks = new TaskLocks(conn);
   }
@@ -143,29 +147,60 @@ export class TaskBulkUpdates {
   /**
    * Under the per-task lock of each task in `names`, read it by `_id`, `decide`, and write by `_id`
    * (its revision goes up). Returns the written tasks as read before the write. Chunks of
-   * {@link LOCK_CHUNK}; tasks another writer holds are done one by one after their chunk, waiting
-   * for their lock.
+   * {@link LOCK_CHUNK}, pipelined: the next chunk's locks are taken, then its tasks read while this
+   * chunk's writes go on (FerretDB reads in parallel with SQLite's one writer; the profile of a
+   * 4,000-task cancel had FerretDB's CPU in updates 43 %, reads 17 %, deletes 16 %). Tasks another
+   * writer holds are done one by one after their chunk, waiting for their lock.
    */
   private async updateLocked(names: string[], decide: Decide): Promise<ITaskSummaryDoc[]> {
     const written: ITaskSummaryDoc[] = [];
-    for (let i = 0; i < names.length; i += LOCK_CHUNK) {
-      const chunk = names.slice(i, i + LOCK_CHUNK);
-      const taken = await this.locks.takeMany(chunk);
+    const ended: string[] = [];
+    const chunks: string[][] = [];
+    for (let i = 0; i < names.length; i += LOCK_CHUNK) chunks.push(names.slice(i, i + LOCK_CHUNK));
+    // The previous bulk update's entry deletes first: they would be a second writer.
+    await this.active.settled();
+    let taken = chunks.length > 0 ? await this.locks.takeMany(chunks[0]) : [];
+    let docs = await this.read(taken).catch(async (err: unknown) => {
+      await this.locks.releaseMany(taken);
+      throw err;
+    });
+    for (let c = 0; c < chunks.length; c++) {
+      const current = taken;
+      let nextTaken: string[] = [];
+      let nextDocs: Promise<ITaskSummaryDoc[]> = Promise.resolve([]);
       try {
-        written.push(...(await this.readDecideWrite(taken, decide)));
+        // The next chunk's locks before this chunk's writes, its reads alongside them: one writer
+        // at a time, since two writers in FerretDB's SQLite wait on its busy handler's sleeps.
+        if (c + 1 < chunks.length) nextTaken = await this.locks.takeMany(chunks[c + 1]);
+        nextDocs = this.read(nextTaken);
+        written.push(...(await this.decideWrite(docs, decide, ended)));
+      } catch (err) {
+        await nextDocs.catch(() => undefined);
+        await this.locks.releaseMany(nextTaken);
+        throw err;
       } finally {
-        await this.locks.releaseMany(taken);
+        await this.locks.releaseMany(current);
       }
-      const held = new Set(taken);
-      for (const name of chunk.filter((n) => !held.has(n))) {
-        written.push(...(await this.locks.with(name, () => this.readDecideWrite([name], decide))));
+      const held = new Set(current);
+      try {
+        for (const name of chunks[c].filter((n) => !held.has(n))) {
+          written.push(...(await this.locks.with(name, async () => this.decideWrite(await this.read([name]), decide, ended))));
+        }
+        docs = await nextDocs;
+      } catch (err) {
+        await nextDocs.catch(() => undefined);
+        await this.locks.releaseMany(nextTaken);
+        throw err;
       }
+      taken = nextTaken;
     }
+    // The ended attempts' entries after every write, in the background (see ActiveTasks).
+    this.active.removeLater(ended);
     return written;
   }
 
-  /** The body of {@link updateLocked} for tasks whose locks are held. */
-  private async readDecideWrite(names: string[], decide: Decide): Promise<ITaskSummaryDoc[]> {
+  /** The tasks of `names` (without parameter and result), by `_id`, {@link PARALLEL_READS} at a time. */
+  private async read(names: string[]): Promise<ITaskSummaryDoc[]> {
     const docs: ITaskSummaryDoc[] = [];
     for (let i = 0; i < names.length; i += PARALLEL_READS) {
       const found = await Promise.all(
@@ -175,14 +210,28 @@ export class TaskBulkUpdates {
       );
       for (const d of found) if (d) docs.push(d);
     }
+    return docs;
+  }
+
+  /**
+   * Decide and write tasks read under their locks (held by the caller); the task ids of the
+   * attempts the writes ended are added to `ended`.
+   */
+  private async decideWrite(docs: ITaskSummaryDoc[], decide: Decide, ended: string[]): Promise<ITaskSummaryDoc[]> {
     const ops: AnyBulkWriteOperation<ITaskDoc>[] = [];
     const written: ITaskSummaryDoc[] = [];
+    const started: IActiveEntry[] = [];
     for (const doc of docs) {
       const update = decide(doc);
       if (!update) continue;
       ops.push({ updateOne: { filter: { _id: doc._id }, update: { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc> } });
       written.push(doc);
+      const change = activityChange(doc, update.$set as Record<string, unknown> | undefined);
+      if (change.add) started.push(change.add);
+      if (change.remove) ended.push(change.remove);
     }
+    // New attempts' active entries before the writes, ended attempts' after them (active-tasks.ts).
+    await this.active.add(started);
     // One batch at a time: SQLite serializes the writes anyway (2 or 4 in flight measured no
     // faster than 1, about 0.5 ms a task), and the workers' writes share FerretDB's pool.
     for (let i = 0; i < ops.length; i += BULK_WRITE_BATCH) {

@@ -5,10 +5,12 @@
  * them. Every write is a single-document or unordered bulk write: FerretDB v1 has no transactions.
  */
 import { randomBytes } from 'node:crypto';
-import { Binary, MongoBulkWriteError, type Db, type Filter } from 'mongodb';
+import { Binary, type Db, type Filter } from 'mongodb';
 import { jsonArrayElements } from '../domain/json-spans';
+import { ACTIVE_STATES } from '../domain/task-state';
 import { parseTaskName } from '../notebooks/task-names';
-import { isDuplicateKey, type BlobStore } from './blob-store';
+import { ignoreDuplicates, isDuplicateKey, type BlobStore } from './blob-store';
+import { entryOf, type ActiveTasks } from './active-tasks';
 import { Collections } from './collections';
 import { INLINE_PARAMS_LIMIT, binaryBytes, taskDocOf, type ITaskDoc, type ITaskGroupDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
@@ -29,7 +31,8 @@ export class TaskGroups {
   constructor(
     private readonly conn: MongoConnection,
     private readonly blobs: BlobStore,
-    private readonly status: IndexedStatus
+    private readonly status: IndexedStatus,
+    private readonly active: ActiveTasks
   ) {}
 
   private tasks(db: Db) {
@@ -81,6 +84,8 @@ export class TaskGroups {
       const all = docs ?? (await this.groupTaskDocs(group));
       for (let i = 0; i < all.length; i += INSERT_CHUNK) {
         const chunk = all.slice(i, i + INSERT_CHUNK);
+        // The active entries first: a task is never queued without one (active-tasks.ts).
+        await this.active.add(chunk.filter((d) => ACTIVE_STATES.includes(d.state)).map(entryOf));
         await this.conn.run((db) => this.tasks(db).insertMany(chunk, { ordered: false })).catch(ignoreDuplicates);
       }
       await this.conn.run((db) => this.groups(db).updateOne({ _id: group._id }, { $set: { materialized: true } }));
@@ -92,7 +97,13 @@ export class TaskGroups {
 
   /** Wait until the task documents of `group` (or of every group of `job` with `'*'`) exist. */
   async ensureMaterialized(job: string, taskGroup: string): Promise<void> {
-    const filter: Filter<ITaskGroupDoc> = taskGroup === '*' ? { job, materialized: false } : { _id: taskGroup, job, materialized: false };
+    if (taskGroup !== '*') {
+      // By `_id` alone (pushed down by FerretDB), job and state checked here.
+      const group = await this.findGroup(job, taskGroup);
+      if (group && group.materialized === false) await this.materialize(group);
+      return;
+    }
+    const filter: Filter<ITaskGroupDoc> = { job, materialized: false };
     const pending = await this.conn.run((db) => this.groups(db).find(filter, { projection: NO_PARAMS }).toArray());
     for (const g of pending) await this.materialize(g);
   }
@@ -145,6 +156,7 @@ export class TaskGroups {
     if (group.materialized !== false || !group.task_id_salt) return true;
     const params = await this.groupParams(group);
     const doc = taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id]);
+    if (ACTIVE_STATES.includes(doc.state)) await this.active.add([entryOf(doc)]);
     await this.conn.run((db) => this.tasks(db).insertOne(doc)).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;
     });
@@ -158,12 +170,14 @@ export class TaskGroups {
       await this.tasks(db).deleteMany({ task_group: taskGroup });
       await this.groups(db).deleteOne({ _id: taskGroup });
     });
+    await this.active.removeGroup(taskGroup);
     await this.status.drop(taskGroup);
   }
 
   /** Whether any job already has a group with this id. */
   async groupIdTaken(taskGroup: string): Promise<boolean> {
-    return (await this.conn.run((db) => this.groups(db).countDocuments({ _id: taskGroup }, { limit: 1 }))) > 0;
+    // findOne by `_id`, not countDocuments: an aggregation, which FerretDB does not push down.
+    return (await this.conn.run((db) => this.groups(db).findOne({ _id: taskGroup }, { projection: { _id: 1 } }))) !== null;
   }
 
   /** A group of `job` without its parameters, or null. */
@@ -186,16 +200,6 @@ export class TaskGroups {
 
 function randomSalt(): string {
   return randomBytes(16).toString('hex');
-}
-
-/** An unordered insert where some documents already existed: that part is fine. */
-function ignoreDuplicates(err: unknown): void {
-  if (err instanceof MongoBulkWriteError) {
-    const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    if (errors.length > 0 && errors.every((e) => e.code === 11000)) return;
-  }
-  if (isDuplicateKey(err)) return;
-  throw err;
 }
 
 /** Cache key of a group's parameters: a group id can be reused after its group was deleted. */

@@ -7,13 +7,16 @@ import type { Db, Filter } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
 import type { IExactTask } from '../domain/task-repository';
 import type { INotebookInfo, ITask, QueueState } from '../domain/types';
-import { stripIpynb, taskNotebookPath } from '../notebooks/task-names';
+import { stripIpynb, taskName, taskNotebookPath } from '../notebooks/task-names';
 import type { BlobStore } from './blob-store';
 import { Collections } from './collections';
 import { toExactTask, toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import { prefixRegex } from './notebook-store';
 import type { MongoConnection } from './mongo-connection';
 import type { TaskGroups } from './task-groups';
+
+/** Reads by `_id` in flight at once (the driver's pool is 100 connections, shared). */
+const PARALLEL_READS = 25;
 
 export class TaskQueries {
   constructor(
@@ -49,6 +52,7 @@ export class TaskQueries {
   /** Tasks of one group (or of all groups with `'*'`) without param/result bytes, in map order. */
   async summaries(job: string, taskGroup: string): Promise<ITaskSummaryDoc[]> {
     await this.groups.ensureMaterialized(job, taskGroup);
+    if (taskGroup !== '*' && (await this.conn.isFerretDb())) return this.byId(job, taskGroup, { param: 0, result: 0 });
     return this.conn.run((db) => {
       const filter: Filter<ITaskDoc> = taskGroup === '*' ? { job } : { job, task_group: taskGroup };
       const sort = taskGroup === '*' ? { group_seq: 1, job_id: 1 } : { job_id: 1 };
@@ -71,11 +75,32 @@ export class TaskQueries {
 
   private async listDocs(job: string, taskGroup: string): Promise<ITaskDoc[]> {
     await this.groups.ensureMaterialized(job, taskGroup);
+    if (taskGroup !== '*' && (await this.conn.isFerretDb())) return this.byId(job, taskGroup);
     return this.conn.run((db) => {
       const filter: Filter<ITaskDoc> = taskGroup === '*' ? { job } : { job, task_group: taskGroup };
       const sort = taskGroup === '*' ? { group_seq: 1, job_id: 1 } : { job_id: 1 };
       return this.tasks(db).find(filter).sort(sort as Record<string, 1>).toArray();
     });
+  }
+
+  /**
+   * The tasks of one group read one by one by `_id` (the names follow from the group's count), in
+   * map order: on FerretDB the filter `{job, task_group}` reads every stored task document (about
+   * 0.25 ms of FerretDB CPU each: 25 s with 100,000 stored, for a status rebuild of a group of
+   * any size), this reads the group's (about 0.6 ms each). A real MongoDB answers the query from
+   * its index, so it keeps the query.
+   */
+  private async byId<T extends ITaskSummaryDoc>(job: string, taskGroup: string, projection?: Record<string, 0>): Promise<T[]> {
+    const group = await this.groups.findGroup(job, taskGroup);
+    if (!group) return [];
+    const docs: T[] = [];
+    for (let i = 0; i < group.count; i += PARALLEL_READS) {
+      const names = Array.from({ length: Math.min(PARALLEL_READS, group.count - i) }, (_, k) => taskName(job, taskGroup, i + k));
+      const found = await Promise.all(names.map((_id) => this.conn.run((db) => this.tasks(db).findOne({ _id }, projection ? { projection } : {}) as Promise<T | null>)));
+      // A task of another job or group under this name cannot exist (names hold both); a missing one is skipped, as the query would.
+      for (const d of found) if (d && d.job === job && d.task_group === taskGroup) docs.push(d);
+    }
+    return docs;
   }
 
   /**

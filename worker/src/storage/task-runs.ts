@@ -14,6 +14,7 @@ import { ACTIVE_STATES } from '../domain/task-state';
 import type { IJobRun, ITask, JsonValue } from '../domain/types';
 import { resultName, stripIpynb } from '../notebooks/task-names';
 import { Collections } from './collections';
+import { activityChange, type ActiveTasks } from './active-tasks';
 import { toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
 import type { MongoConnection } from './mongo-connection';
@@ -34,6 +35,7 @@ export class TaskRuns implements IRunRecorder {
     private readonly queries: TaskQueries,
     private readonly renderer: TaskRenderer,
     private readonly status: IndexedStatus,
+    private readonly active: ActiveTasks,
     /** Runs kept in `job_runs` besides the first. @defaultValue 20 */
     private readonly runHistory = DEFAULT_RUN_HISTORY
   ) {
@@ -170,16 +172,26 @@ export class TaskRuns implements IRunRecorder {
    * One conditional write of one task, atomic with every other write through here: under the
    * task's lock, `decide` sees the task as stored (created from its group if needed) and returns
    * the update to make, or null to leave it. The write filters by `_id` alone (O(1) on FerretDB);
-   * its revision goes up and its index row follows. Returns the written task, else null.
+   * its revision goes up and its index row follows. An attempt the write makes active gets its
+   * active entry before the write; one it ends loses its entry after (see `active-tasks.ts`).
+   * Returns the written task, else null.
    */
   private async write(name: string, decide: (doc: ITaskSummaryDoc) => UpdateFilter<ITaskDoc> | null): Promise<ITask | null> {
+    let ended: string | undefined;
     const doc = await this.locks.with(name, async () => {
       const found = await this.readHistory(name);
       const update = found ? decide(found) : null;
-      if (!update) return null;
+      if (!found || !update) return null;
+      const change = activityChange(found, update.$set as Record<string, unknown> | undefined);
+      if (change.add) await this.active.add([change.add]);
       const withRev = { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc>;
-      return this.conn.run((db) => this.tasks(db).findOneAndUpdate({ _id: name }, withRev, { returnDocument: 'after' }));
+      const after = await this.conn.run((db) => this.tasks(db).findOneAndUpdate({ _id: name }, withRev, { returnDocument: 'after' }));
+      ended = change.remove;
+      return after;
     });
+    // Keyed by the ended attempt's task id: no lock needed (nothing makes that attempt active
+    // again). Not deleted (MongoDB went away): the entry is stale and the reconciler deletes it.
+    if (ended) await this.active.remove([ended]).catch(() => undefined);
     if (!doc) return null;
     await this.status.put(doc);
     return toTask(doc);

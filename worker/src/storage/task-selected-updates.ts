@@ -2,7 +2,8 @@
  * Restart and cancel of named tasks (`job.restart(tasks=[...])`, a row's button in the panel):
  * a few tasks, each written like a worker writes it (`task-runs.ts`): under the task's lock, read
  * by `_id`, decided on what was read, written by `_id`, its status row put in the index (a group's
- * index stays; the bulk updates of whole groups drop it).
+ * index stays; the bulk updates of whole groups drop it). The attempts' active entries follow the
+ * order of active-tasks.ts: a new attempt's entry before the write, an ended one's after it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db, UpdateFilter } from 'mongodb';
@@ -10,6 +11,7 @@ import { NotFoundError } from '../domain/errors';
 import type { IGroupRestart, INamedRestartOptions } from '../domain/task-repository';
 import { ACTIVE_STATES, type ITaskSummary } from '../domain/task-state';
 import type { QueueState } from '../domain/types';
+import { activityChange, type ActiveTasks } from './active-tasks';
 import { Collections } from './collections';
 import { toTaskSummary, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
@@ -23,7 +25,8 @@ export class TaskSelectedUpdates {
   constructor(
     private readonly conn: MongoConnection,
     private readonly groups: TaskGroups,
-    private readonly status: IndexedStatus
+    private readonly status: IndexedStatus,
+    private readonly active: ActiveTasks
   ) {
     this.locks = new TaskLocks(conn);
   }
@@ -46,9 +49,12 @@ export class TaskSelectedUpdates {
       const update = before ? decide(before) : null;
       if (!before || !update) return null;
       const withRev = { ...update, $inc: { ...(update.$inc ?? {}), rev: 1 } } as UpdateFilter<ITaskDoc>;
+      const change = activityChange(before, update.$set as Record<string, unknown> | undefined);
+      if (change.add) await this.active.add([change.add]);
       const after = await this.conn.run((db) =>
         this.tasks(db).findOneAndUpdate({ _id: name }, withRev, { returnDocument: 'after' })
       );
+      if (after && change.remove) await this.active.remove([change.remove]);
       return after ? { before, after: after as ITaskSummaryDoc } : null;
     });
     if (written) await this.status.put(written.after);

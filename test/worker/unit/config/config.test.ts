@@ -37,7 +37,9 @@ describe('loadConfig', () => {
       kernelReuse: 'off',
       kernelLaunch: 'spawn',
       maxOutputBytes: 20 * 1024 * 1024,
-      maxNotebookOutputBytes: 50 * 1024 * 1024
+      maxNotebookOutputBytes: 50 * 1024 * 1024,
+      runHistory: 20,
+      reconcileInterval: 60
     });
   });
 
@@ -60,7 +62,9 @@ describe('loadConfig', () => {
       NBGRID_KERNEL_REUSE: 'opt-in',
       NBGRID_KERNEL_LAUNCH: 'fork',
       NBGRID_MAX_OUTPUT_BYTES: '1000',
-      NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES: '5000'
+      NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES: '5000',
+      NBGRID_RUN_HISTORY: '5',
+      NBGRID_RECONCILE_INTERVAL: '0.5'
     });
     expect(config).toEqual({
       redisUrl: 'rediss://redis.example:6380/2',
@@ -80,7 +84,9 @@ describe('loadConfig', () => {
       kernelReuse: 'opt-in',
       kernelLaunch: 'fork',
       maxOutputBytes: 1000,
-      maxNotebookOutputBytes: 5000
+      maxNotebookOutputBytes: 5000,
+      runHistory: 5,
+      reconcileInterval: 0.5
     });
   });
 

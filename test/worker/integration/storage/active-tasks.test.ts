@@ -154,6 +154,25 @@ it('cancel, restart and reset keep the entries of exactly the queued or running 
   expect(await entries(m.task_group)).toEqual([]);
 });
 
+it('restart and cancel of named tasks (job.restart(tasks=...), a row button) keep the entries too', async () => {
+  const m = await map('named', 4);
+  const names = m.tasks.map((t) => t.name);
+  await store.runs.markStarted(names[0], m.tasks[0].task_id, 'w1');
+  await store.runs.recordRun(names[0], run(m.tasks[0].task_id, 1), null, 0);
+  // A final task restarted by name gets an entry; a queued one restarted by name swaps its entry.
+  const restarted = await store.tasks.restartNamed('named', m.task_group, [names[0], names[1]], {});
+  expect(restarted).toHaveLength(2);
+  let ids = (await entries(m.task_group)).map((e) => e._id);
+  for (const r of restarted) expect(ids).toContain(r.task_id);
+  expect(ids).not.toContain(m.tasks[1].task_id);
+  expect(ids.sort()).toEqual(await expectedEntries(m.task_group, names));
+  // Cancelling by name ends those attempts: their entries go, the others stay.
+  await store.tasks.revokeNamed('named', m.task_group, [names[1], names[2]]);
+  ids = (await entries(m.task_group)).map((e) => e._id);
+  expect(ids.sort()).toEqual(await expectedEntries(m.task_group, names));
+  expect(ids).toHaveLength(2);
+});
+
 it('the reconciler finds a stuck task from the entries, reading only queued or running tasks however many finished ones are stored', async () => {
   const done = await map('finished', 300);
   await store.tasks.revokeGroup('finished', done.task_group);

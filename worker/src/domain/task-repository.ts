@@ -61,6 +61,8 @@ export interface IExactTask {
   param: JsonText;
   /** Absent when the task has no returned value. */
   result?: JsonText;
+  /** Values its last OK run glued with scrapbook, `[[name, value], ...]`; absent when none. */
+  scraps?: JsonText;
 }
 
 /** A task notebook rendered from its main notebook and parameter, and its task. */

@@ -18,7 +18,8 @@ import type {
   IResults,
   ITaskEvent,
   ITaskPublisher,
-  IWorkerInfo
+  IWorkerInfo,
+  IJobParameters
 } from '../domain/ports';
 import { statusRow } from '../domain/status-row';
 import type { IStorage } from '../domain/storage';
@@ -30,6 +31,8 @@ import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validate
 import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
+import { readNotebookParameters, unknownParameterWarnings } from '../notebooks/parameters-reader';
+import { buildResultsTable, type IResultsTableRows } from './results-table';
 
 export interface IJobServiceDeps {
   /** Where notebooks, task groups and tasks are stored (an `NbgridStore`). */
@@ -178,8 +181,19 @@ export class JobService implements IJobService {
       count: stored.tasks.length,
       require,
       tasks: stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id })),
-      warnings: await labelWarnings(this.deps.liveWorkers, require)
+      warnings: [...(await labelWarnings(this.deps.liveWorkers, require)), ...(await this.parameterWarnings(job, options.params))]
     };
+  }
+
+  /** papermill's "Passed unknown parameter" for names the notebook's `parameters` cell lacks. */
+  private async parameterWarnings(job: string, params: readonly unknown[]): Promise<string[]> {
+    if (!params.some((p) => typeof p === 'object' && p !== null && !Array.isArray(p))) return [];
+    try {
+      return unknownParameterWarnings(job, readNotebookParameters((await this.notebooks.get(job)).content), params);
+    } catch (err) {
+      this.log(`parameters of '${job}' not read for the map's warnings (${err instanceof Error ? err.message : String(err)})`);
+      return [];
+    }
   }
 
   /** The group `taskGroup` of `job`, or its latest group. @throws NotFoundError */
@@ -276,5 +290,15 @@ export class JobService implements IJobService {
   async groups(job: string): Promise<ITaskGroup[]> {
     validateName(job, 'job name');
     return this.tasksRepo.groups(job);
+  }
+
+  async parameters(job: string): Promise<IJobParameters> {
+    validateName(job, 'job name');
+    return { job, ...readNotebookParameters((await this.notebooks.get(job)).content) };
+  }
+
+  async resultsTable(job: string, taskGroup?: string): Promise<IResultsTableRows> {
+    const g = await this.group(job, taskGroup);
+    return buildResultsTable(g, await this.tasksRepo.listExact(job, g));
   }
 }

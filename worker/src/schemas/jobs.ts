@@ -13,6 +13,7 @@ import {
   TaskGroupSchema
 } from './common';
 import { NameSchema } from './name';
+import { GridModeSchema, GridSchema, ResultsFormatSchema, ResultsTableSchema } from './grid';
 
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
@@ -47,9 +48,11 @@ export const MapBodySchema = Type.Object(
     require: Type.Optional(LabelSchema),
     cell_timeout: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'Per-cell timeout in seconds.' })
-    )
+    ),
+    grid: Type.Optional(GridSchema),
+    mode: Type.Optional(GridModeSchema)
   },
-  { additionalProperties: false, description: 'Give either params or range, not both.' }
+  { additionalProperties: false, description: 'Give one of params, range or grid (mode only with grid).' }
 );
 export type IMapBody = Static<typeof MapBodySchema>;
 
@@ -76,7 +79,7 @@ export const GroupQuerySchema = Type.Object(
 export type IGroupQuery = Static<typeof GroupQuerySchema>;
 
 export const ResultsQuerySchema = Type.Object(
-  { task_group: Type.Optional(TaskGroupSchema) },
+  { task_group: Type.Optional(TaskGroupSchema), format: Type.Optional(ResultsFormatSchema) },
   { additionalProperties: false }
 );
 export type IResultsQuery = Static<typeof ResultsQuerySchema>;
@@ -216,7 +219,7 @@ export const resultsSchema = {
   params: JobParamsSchema,
   querystring: ResultsQuerySchema,
   response: {
-    200: ResultsResponseSchema,
+    200: Type.Union([ResultsResponseSchema, ResultsTableSchema], { description: 'The list (default), or the table with format=table; format=csv answers text/csv.' }),
     ...errorResponses(400, 401, 404, 503)
   }
 };

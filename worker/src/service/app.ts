@@ -14,6 +14,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerJobRoutes } from './routes/jobs';
 import { registerNotebookRoutes } from './routes/notebooks';
 import { registerSystemRoutes } from './routes/system';
+import { registerGridRoutes } from './routes/grid';
 import { registerUploadBudget, UploadBudget } from './upload-budget';
 
 export type { IAppDeps, IHealthReport } from './app-deps';
@@ -77,6 +78,7 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
     registerJobRoutes(api, deps.jobs);
     registerSystemRoutes(api, deps);
     registerEventRoutes(api, deps);
+    registerGridRoutes(api, deps.jobs);
   });
 
   return app;

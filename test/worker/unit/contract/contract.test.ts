@@ -30,7 +30,8 @@ const ROUTES: [string, string, Record<string, unknown>][] = [
   ['get', '/api/workers', schemas.workersSchema],
   ['get', '/api/health', schemas.healthSchema],
   ['get', '/api/openapi.json', schemas.openapiSchema],
-  ['get', '/api/events', schemas.eventsSchema]
+  ['get', '/api/events', schemas.eventsSchema],
+  ['get', '/api/jobs/{name}/parameters', schemas.parametersSchema]
 ];
 
 interface IOperation {

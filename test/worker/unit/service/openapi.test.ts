@@ -27,12 +27,13 @@ describe('/api/openapi.json', () => {
         'GET /api/workers',
         'GET /api/health',
         'GET /api/events',
-        'GET /api/openapi.json'
+        'GET /api/openapi.json',
+        'GET /api/jobs/{name}/parameters'
       ].sort()
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;
     expect(Object.keys(map.requestBody.content['application/json'].schema.properties).sort()).toEqual(
-      ['cell_timeout', 'params', 'range', 'require']
+      ['cell_timeout', 'params', 'range', 'require', 'grid', 'mode'].sort()
     );
     expect(map.responses['201']).toBeDefined();
     expect(doc.paths['/api/health'].get.security).toEqual([]);

@@ -12,7 +12,9 @@ import type {
   IStatusRow,
   ITaskGroup,
   IWorkerInfo,
-  MapRequest
+  MapRequest,
+  IParametersResponse,
+  IResultsTable
 } from './types';
 
 /**
@@ -38,6 +40,12 @@ export interface INbgridClient {
   cancel(job: string, options: ICancelOptions): Promise<ICancelResult>;
   /** URL of the Server-Sent Events stream of a job's task state changes. */
   eventsUrl(job: string): string;
+  /** The stored notebook's own parameters (its cell tagged `parameters`). */
+  parameters?(job: string): Promise<IParametersResponse>;
+  /** A group's results as a table (`format=table`). */
+  resultsTable?(job: string, taskGroup: string): Promise<IResultsTable>;
+  /** The same table as CSV text (`format=csv`). */
+  resultsCsv?(job: string, taskGroup: string): Promise<string>;
 }
 
 export const INbgridClient = new Token<INbgridClient>(

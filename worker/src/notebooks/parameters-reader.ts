@@ -45,6 +45,8 @@ const DEFINITION = new RegExp(
 
 /** Python's `str.splitlines()`: every line break Python knows, no empty line for a final break. */
 export function splitLines(text: string): string[] {
+  // Python also breaks at the file, group and record separators, so these control characters are meant.
+  // eslint-disable-next-line no-control-regex
   const lines = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;

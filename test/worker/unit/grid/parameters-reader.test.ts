@@ -109,7 +109,7 @@ describe('the parameters reader', () => {
 
   it('splits lines as Python does', () => {
     expect(splitLines('a\r\nb\rc\n')).toEqual(['a', 'b', 'c']);
-    expect(splitLines('a\u2028b\x0cc')).toEqual(['a', 'b', 'c']);
+    expect(splitLines('a\u2028b\x0cc\x1cd')).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('takes the first cell tagged parameters, source as a string or lines', () => {

@@ -33,6 +33,7 @@ import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and
 import { labelWarnings, publishTasks } from './task-queueing';
 import { readNotebookParameters, unknownParameterWarnings } from '../notebooks/parameters-reader';
 import { buildResultsTable, type IResultsTableRows } from './results-table';
+import { ResultsTableCache } from './results-table-cache';
 
 export interface IJobServiceDeps {
   /** Where notebooks, task groups and tasks are stored (an `NbgridStore`). */
@@ -62,6 +63,8 @@ export class JobService implements IJobService {
   private readonly pending = new Set<Promise<void>>();
   private readonly notebooks: INotebookRepository;
   private readonly tasksRepo: ITaskRepository;
+  /** Results tables built lately, by group (see results-table-cache.ts). */
+  private readonly tables = new ResultsTableCache();
 
   constructor(private readonly deps: IJobServiceDeps) {
     this.notebooks = deps.store.notebooks;
@@ -299,6 +302,12 @@ export class JobService implements IJobService {
 
   async resultsTable(job: string, taskGroup?: string): Promise<IResultsTableRows> {
     const g = await this.group(job, taskGroup);
-    return buildResultsTable(g, await this.tasksRepo.listExact(job, g));
+    // The status rows first (one Redis read): an unchanged group is answered without MongoDB.
+    const fingerprint = ResultsTableCache.fingerprint(await this.tasksRepo.statusJson(job, g));
+    const cached = this.tables.get(g, fingerprint);
+    if (cached) return cached;
+    const table = buildResultsTable(g, await this.tasksRepo.listExact(job, g));
+    this.tables.set(g, fingerprint, table);
+    return table;
   }
 }

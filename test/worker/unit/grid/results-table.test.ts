@@ -99,3 +99,21 @@ describe('the results table', () => {
     expect(table.columns).toEqual(['param.status', 'param.name', 'result', 'status', 'run_status', 'duration', 'name']);
   });
 });
+
+describe('the results table cache', () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { ResultsTableCache } = require('../../../../worker/src/jobs/results-table-cache') as typeof import('../../../../worker/src/jobs/results-table-cache');
+  const table = (g: string) => buildResultsTable(g, [task(0, '1', true, '2')]);
+
+  it('answers a table only for the status rows it was built after, and keeps the latest few', () => {
+    const cache = new ResultsTableCache(2);
+    const rows = ResultsTableCache.fingerprint('[{"status":"SUCCESS"}]');
+    cache.set('g1', rows, table('g1'));
+    expect(cache.get('g1', rows)?.task_group).toBe('g1');
+    expect(cache.get('g1', ResultsTableCache.fingerprint('[{"status":"FAILURE"}]'))).toBeUndefined();
+    cache.set('g2', rows, table('g2'));
+    cache.get('g1', rows); // g1 used last: g2 is the oldest now
+    cache.set('g3', rows, table('g3'));
+    expect([cache.get('g1', rows), cache.get('g2', rows), cache.get('g3', rows)].map((t) => t?.task_group)).toEqual(['g1', undefined, 'g3']);
+  });
+});

@@ -86,7 +86,8 @@ export function MapForm(props: {
           parameters={props.parameters}
           values={form.grid ?? {}}
           mode={form.mode ?? 'product'}
-          onChange={(grid, mode) => onChange({ ...form, grid, mode })}
+          // Values typed for the notebook's parameters replace the plain list (e.g. the last map's range).
+          onChange={(grid, mode) => onChange({ ...form, grid, mode, parameters: Object.values(grid).some(v => v.trim()) ? '' : form.parameters })}
         />
       ) : null}
       <label>

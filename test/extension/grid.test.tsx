@@ -46,8 +46,8 @@ describe('the Map dialog with the notebook parameters', () => {
     expect(validateMapForm({ ...form, mode: 'zip' })).toEqual({ error: expect.stringMatching(/one length/) });
   });
 
-  it('shows one row per parameter with its default, marks non-identifiers, counts the tasks', () => {
-    let form: IMapForm = { parameters: '', require: '', cellTimeout: '' };
+  it('shows one row per parameter with its default, marks non-identifiers, counts the tasks, clears the plain list', () => {
+    let form: IMapForm = { parameters: 'range(10)', require: '', cellTimeout: '' };
     const onChange = jest.fn((next: IMapForm) => (form = next));
     const { rerender } = render(<MapForm form={form} workers={[]} error="" onChange={onChange} parameters={parameters} />);
     const rows = Array.from(document.querySelectorAll('tr[data-parameter]'));
@@ -60,6 +60,7 @@ describe('the Map dialog with the notebook parameters', () => {
     fireEvent.change(screen.getByLabelText('values of n'), { target: { value: 'range(1, 4)' } });
     rerender(<MapForm form={form} workers={[]} error="" onChange={onChange} parameters={parameters} />);
     expect(screen.getByText('6 tasks')).toBeTruthy();
+    expect(form.parameters).toBe(''); // the last map's list gave way to the grid
   });
 });
 

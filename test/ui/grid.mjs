@@ -157,7 +157,11 @@ async function main() {
     check((await page.locator('svg.jp-nbgrid-ResultsChart circle').count()) === 5, 'the chart draws the 5 values of loss against alpha');
     await page.selectOption('select[aria-label="value to chart"]', { label: 'acc' });
     await page.selectOption('select[aria-label="parameter of the x axis"]', { label: 'n' });
-    check((await page.locator('svg.jp-nbgrid-ResultsChart polyline').count()) === 1, 'acc against n is drawn as a line');
+    check((await page.locator('svg.jp-nbgrid-ResultsChart polyline').count()) === 2, 'acc against n is drawn as one line per alpha');
+    const lineFill = await page.$eval('svg.jp-nbgrid-ResultsChart polyline', el => getComputedStyle(el).fill);
+    check(lineFill === 'none', `the theme stylesheet applies to the chart (line fill ${lineFill})`);
+    const failedBg = await page.$eval('tr.jp-nbgrid-ResultsRow-failed td', el => getComputedStyle(el).backgroundColor);
+    check(failedBg !== 'rgba(0, 0, 0, 0)', `the failed row has the theme's error background (${failedBg})`);
     const results = page.locator('.jp-nbgrid-Results').first();
     await results.screenshot({ path: path.join(RESULTS, 'grid-results-light.png') });
     const download = page.waitForEvent('download', { timeout: MINUTE });

@@ -32,7 +32,7 @@ import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
 import { readNotebookParameters, unknownParameterWarnings } from '../notebooks/parameters-reader';
-import { buildResultsTable, type IResultsTableRows } from './results-table';
+import { buildResultsTable, sourceOfTask, type IResultSource, type IResultsTableRows } from './results-table';
 import { ResultsTableCache } from './results-table-cache';
 
 export interface IJobServiceDeps {
@@ -300,13 +300,27 @@ export class JobService implements IJobService {
     return { job, ...readNotebookParameters((await this.notebooks.get(job)).content) };
   }
 
+  /**
+   * The tasks of a table: their values without the run history (the lighter group read), each
+   * with its row of `statusJson`; the full tasks where the repository cannot, or a row is missing.
+   */
+  private async resultSources(job: string, g: string, statusJson: string): Promise<IResultSource[]> {
+    if (this.tasksRepo.listValues) {
+      const rows = new Map((JSON.parse(statusJson) as IStatusRow[]).map((r) => [r.job_id, r]));
+      const values = await this.tasksRepo.listValues(job, g);
+      if (values.every((v) => rows.has(v.job_id))) return values.map((v) => ({ values: v, row: rows.get(v.job_id) as IStatusRow }));
+    }
+    return (await this.tasksRepo.listExact(job, g)).map(sourceOfTask);
+  }
+
   async resultsTable(job: string, taskGroup?: string): Promise<IResultsTableRows> {
     const g = await this.group(job, taskGroup);
     // The status rows first (one Redis read): an unchanged group is answered without MongoDB.
-    const fingerprint = ResultsTableCache.fingerprint(await this.tasksRepo.statusJson(job, g));
+    const statusJson = await this.tasksRepo.statusJson(job, g);
+    const fingerprint = ResultsTableCache.fingerprint(statusJson);
     const cached = this.tables.get(g, fingerprint);
     if (cached) return cached;
-    const table = buildResultsTable(g, await this.tasksRepo.listExact(job, g));
+    const table = buildResultsTable(g, await this.resultSources(job, g, statusJson));
     this.tables.set(g, fingerprint, table);
     return table;
   }

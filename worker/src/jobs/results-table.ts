@@ -9,7 +9,8 @@ import { JsonText } from '../domain/json-bytes';
 import { isJsonObjectText, jsonObjectMembers } from '../domain/json-members';
 import { jsonArrayElements } from '../domain/json-spans';
 import { statusRow } from '../domain/status-row';
-import type { IExactTask } from '../domain/task-repository';
+import type { IExactTask, ITaskValues } from '../domain/task-repository';
+import type { IStatusRow } from '../domain/types';
 
 /** Where a column comes from. */
 export type ColumnKind = 'param' | 'result' | 'scrap' | 'status';
@@ -53,11 +54,24 @@ function scrapMembers(scraps: JsonText | undefined): Map<string, string> | undef
   return out;
 }
 
+/** One task of a table: its stored values and its status row. */
+export interface IResultSource {
+  values: ITaskValues;
+  row: Pick<IStatusRow, 'status' | 'run_status' | 'duration' | 'name'>;
+}
+
+/** A full task as a table's source (its row built from the task itself). */
+export function sourceOfTask(t: IExactTask): IResultSource {
+  const values: ITaskValues = { job_id: t.task.job_id, run_status: t.task.run_status, param: t.param, result: t.result, scraps: t.scraps };
+  return { values, row: statusRow(t.task) };
+}
+
 /** Build the table of `taskGroup` from its tasks (in parameter order). */
-export function buildResultsTable(taskGroup: string, tasks: IExactTask[]): IResultsTableRows {
+export function buildResultsTable(taskGroup: string, sources: IResultSource[]): IResultsTableRows {
+  const tasks = sources.map((s) => s.values);
   const columns: string[] = [];
   const kinds: ColumnKind[] = [];
-  const cellsOf: ((t: IExactTask, i: number) => Cell)[] = [];
+  const cellsOf: ((t: ITaskValues, i: number) => Cell)[] = [];
   const taken = new Set<string>(STATUS_COLUMNS);
   /** A column name not used yet: `prefix + name` when `name` is taken. */
   const claim = (name: string, prefix: string): string => {
@@ -66,7 +80,7 @@ export function buildResultsTable(taskGroup: string, tasks: IExactTask[]): IResu
     taken.add(col);
     return col;
   };
-  const add = (name: string, kind: ColumnKind, cell: (t: IExactTask, i: number) => Cell) => {
+  const add = (name: string, kind: ColumnKind, cell: (t: ITaskValues, i: number) => Cell) => {
     columns.push(name);
     kinds.push(kind);
     cellsOf.push(cell);
@@ -84,10 +98,10 @@ export function buildResultsTable(taskGroup: string, tasks: IExactTask[]): IResu
   }
 
   // Returned values of OK runs: an object's keys, else one `result` column.
-  const okResult = (t: IExactTask) => (t.task.run_status === 'OK' ? t.result : undefined);
+  const okResult = (t: ITaskValues) => (t.run_status === 'OK' ? t.result : undefined);
   const results = tasks.map(okResult);
   const resultObjects = objectMembers(results);
-  const scraps = tasks.map((t) => (t.task.run_status === 'OK' ? scrapMembers(t.scraps) : undefined));
+  const scraps = tasks.map((t) => (t.run_status === 'OK' ? scrapMembers(t.scraps) : undefined));
   const scrapNames = unionKeys(scraps);
   if (resultObjects) {
     for (const key of unionKeys(resultObjects)) {
@@ -108,7 +122,7 @@ export function buildResultsTable(taskGroup: string, tasks: IExactTask[]): IResu
     });
   }
 
-  const rows = tasks.map((t) => statusRow(t.task));
+  const rows = sources.map((s) => s.row);
   add('status', 'status', (_t, i) => rows[i].status);
   add('run_status', 'status', (_t, i) => rows[i].run_status);
   add('duration', 'status', (_t, i) => rows[i].duration);

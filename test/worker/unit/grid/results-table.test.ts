@@ -1,7 +1,9 @@
 import { JsonText, responseJson } from '../../../../worker/src/domain/json-bytes';
 import type { IExactTask } from '../../../../worker/src/domain/task-repository';
 import type { ITask } from '../../../../worker/src/domain/types';
-import { buildResultsTable, tableCsv } from '../../../../worker/src/jobs/results-table';
+import { buildResultsTable as buildFromSources, sourceOfTask, tableCsv } from '../../../../worker/src/jobs/results-table';
+
+const buildResultsTable = (g: string, tasks: IExactTask[]) => buildFromSources(g, tasks.map(sourceOfTask));
 import { extractScraps, scrapsBytes } from '../../../../worker/src/notebooks/scraps';
 
 function task(i: number, param: string, ok: boolean, result?: string, scraps?: [string, unknown][]): IExactTask {

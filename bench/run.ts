@@ -2,19 +2,21 @@
  * `make bench`: every benchmark in one run, each on its own private stack, printing nbgrid's
  * figure, the peer's figure measured in the same run on the same machine, and the ratio.
  *
- *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage,bulk,progress]
+ *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage,bulk,progress,results]
  *
  * Sizes: BENCH_N (tasks of benchmark 1, default 100), BENCH_N_SLOW (1 s-cell notebook, default 20),
  * BENCH_MAP (benchmark 2, default 10000), BENCH_QUEUE (benchmark 3, default 2000), BENCH_STORED
  * (task documents stored before the storage row's second map, default 100000), BENCH_BULK (tasks of
  * the bulk row's cancel/restart/reset, default 10000), BENCH_PROGRESS_S (seconds each task of the
  * progress row prints, default 20).
+ * the bulk row's cancel/restart/reset, default 10000), BENCH_RESULTS (tasks of the results-table row, default 10000).
  * Needs the compiled worker (`npm run build -w worker`): workers run worker/dist.
  */
 import * as os from 'os';
 import * as path from 'path';
 import { bulkBench } from './bulk/run';
 import { progressBench } from './progress';
+import { resultsBench } from './results/run';
 import { floorBench } from './floor';
 import { storedBench } from './storage/stored';
 import { REPO, run, table } from './lib';
@@ -25,7 +27,7 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--only');
-  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage', 'bulk', 'progress'];
+  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage', 'bulk', 'progress', 'results'];
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`nbgrid benchmarks on ${os.hostname()}: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, node ${process.version}`);
   console.log('Numbers are noisy on a shared machine; read the ratios, measured in this run.');
@@ -88,6 +90,10 @@ async function main(): Promise<void> {
     const p = await progressBench(env('BENCH_PROGRESS_S', 20));
     targets.push(['progress latency, print in the kernel -> SSE event, p50 / p95 (ms)', `${p.p50.toFixed(0)} / ${p.p95.toFixed(0)}`, '-', `2 workers streaming, ${p.events} events (at most 4/s per task)`]);
     targets.push(['API service CPU per 1,000 progress events (s)', p.serviceCpuPer1000.toFixed(3), '-', 'relayed to one SSE client']);
+  }
+  if (only.includes('results')) {
+    const r = await resultsBench(env('BENCH_RESULTS', 10000));
+    targets.push([`results(as_frame=True) of ${r.n} tasks (s)`, r.frame.toFixed(2), '<= 1 s', `first call ${r.cold.toFixed(2)} s; scrapbook over ${r.peerRows} papermill notebooks: ${r.peer.toFixed(2)} s`]);
   }
   table('Targets (ratios measured in this run)', ['measure', 'nbgrid', 'target', 'detail'], targets);
 }

@@ -14,7 +14,9 @@ import type {
   IStatusRow,
   ITaskGroup,
   IWorkerInfo,
-  MapRequest
+  MapRequest,
+  IParametersResponse,
+  IResultsTable
 } from './types';
 
 /** Said whenever the service cannot be reached and the server gave no better message. */
@@ -74,6 +76,19 @@ export class NbgridClient implements INbgridClient {
 
   cancel(job: string, options: ICancelOptions): Promise<ICancelResult> {
     return this.api<ICancelResult>(jobPath(job, 'cancel'), { method: 'POST', body: JSON.stringify(options) });
+  }
+
+  parameters(job: string): Promise<IParametersResponse> {
+    return this.api<IParametersResponse>(jobPath(job, 'parameters'));
+  }
+
+  resultsTable(job: string, taskGroup: string): Promise<IResultsTable> {
+    return this.api<IResultsTable>(jobPath(job, 'results') + `?task_group=${encodeURIComponent(taskGroup)}&format=table`);
+  }
+
+  async resultsCsv(job: string, taskGroup: string): Promise<string> {
+    const body = await this.api<unknown>(jobPath(job, 'results') + `?task_group=${encodeURIComponent(taskGroup)}&format=csv`);
+    return typeof body === 'string' ? body : JSON.stringify(body);
   }
 
   eventsUrl(job: string): string {

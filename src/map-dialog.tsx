@@ -3,20 +3,38 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parameterCount, parseParameters, PARAMETER_HELP } from './parameters';
 import { labelError } from './label-rule';
-import { type IWorkerInfo, type MapRequest } from './types';
+import { type INotebookParameter, type IWorkerInfo, type MapRequest } from './types';
+import { gridOf, gridTaskCount, type GridMode } from './grid-values';
+import { ParameterGrid } from './parameter-grid';
 
 /** What the person typed in the map dialog. */
 export interface IMapForm {
   parameters: string;
   require: string;
   cellTimeout: string;
+  /** Values typed per notebook parameter (the grid), by parameter name. */
+  grid?: Record<string, string>;
+  /** How the grid's lists combine. @defaultValue 'product' */
+  mode?: GridMode;
 }
+
+/** Whether any notebook parameter has values typed. */
+const hasGrid = (form: IMapForm): boolean => Object.values(form.grid ?? {}).some(v => v.trim() !== '');
 
 /** Checks a form; returns the request to send or the message to show in the dialog. */
 export function validateMapForm(form: IMapForm): { request: MapRequest } | { error: string } {
   let request: MapRequest;
   try {
-    request = { ...parseParameters(form.parameters) };
+    if (hasGrid(form)) {
+      if (form.parameters.trim()) {
+        return { error: "Give values for the notebook's parameters or a Parameters list, not both." };
+      }
+      const grid = gridOf(form.grid ?? {});
+      gridTaskCount(grid, form.mode);
+      request = { grid, ...(form.mode === 'zip' ? { mode: 'zip' as const } : {}) };
+    } else {
+      request = { ...parseParameters(form.parameters) };
+    }
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -55,23 +73,34 @@ export function MapForm(props: {
   workers: IWorkerInfo[];
   error: string;
   onChange: (form: IMapForm) => void;
+  /** The notebook's own parameters: one row each to type values into. */
+  parameters?: INotebookParameter[];
 }): JSX.Element {
   const { form, workers, onChange } = props;
   const labels = workerLabels(workers);
-  const checked = form.parameters.trim() ? validateMapForm(form) : null;
+  const checked = form.parameters.trim() || hasGrid(form) ? validateMapForm(form) : null;
   const error = props.error || (checked && 'error' in checked ? checked.error : '');
   const summary = checked && 'request' in checked ? `${parameterCount(checked.request)} tasks` : '';
   return (
     <div className="jp-nbgrid-MapForm">
+      {props.parameters && props.parameters.length > 0 ? (
+        <ParameterGrid
+          parameters={props.parameters}
+          values={form.grid ?? {}}
+          mode={form.mode ?? 'product'}
+          // Values typed for the notebook's parameters replace the plain list (e.g. the last map's range).
+          onChange={(grid, mode) => onChange({ ...form, grid, mode, parameters: Object.values(grid).some(v => v.trim()) ? '' : form.parameters })}
+        />
+      ) : null}
       <label>
-        <span>Parameters</span>
+        <span>{props.parameters && props.parameters.length > 0 ? 'Or a list of parameters (job["param"])' : 'Parameters'}</span>
         <input
           className="jp-mod-styled jp-nbgrid-MapForm-parameters"
           name="parameters"
           value={form.parameters}
           placeholder="range(10)"
           title={PARAMETER_HELP}
-          autoFocus
+          autoFocus={!props.parameters?.length}
           onChange={e => onChange({ ...form, parameters: e.target.value })}
         />
       </label>
@@ -124,7 +153,8 @@ export class MapDialogBody extends ReactWidget implements Dialog.IBodyWidget<IMa
   constructor(
     private _form: IMapForm,
     private readonly _workers: IWorkerInfo[],
-    private readonly _error = ''
+    private readonly _error = '',
+    private readonly _parameters: INotebookParameter[] = []
   ) {
     super();
     this.addClass('jp-nbgrid-MapDialog');
@@ -139,6 +169,7 @@ export class MapDialogBody extends ReactWidget implements Dialog.IBodyWidget<IMa
       <MapForm
         form={this._form}
         workers={this._workers}
+        parameters={this._parameters}
         error={this._error && this._form === this._initial ? this._error : ''}
         onChange={form => {
           this._form = form;
@@ -158,14 +189,17 @@ export class MapDialogBody extends ReactWidget implements Dialog.IBodyWidget<IMa
 export async function askMapRequest(
   job: string,
   workers: IWorkerInfo[],
-  initial: IMapForm
+  initial: IMapForm,
+  parameters: INotebookParameter[] = []
 ): Promise<{ request: MapRequest; form: IMapForm } | null> {
-  let form = initial;
+  // Values typed for another notebook's parameters (the last form) do not carry over.
+  const names = new Set(parameters.map(p => p.name));
+  let form: IMapForm = { ...initial, grid: Object.fromEntries(Object.entries(initial.grid ?? {}).filter(([name]) => names.has(name))) };
   let error = '';
   for (;;) {
     const result = await showDialog({
       title: `Map ${job}`,
-      body: new MapDialogBody(form, workers, error),
+      body: new MapDialogBody(form, workers, error, parameters),
       buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Map' })],
       focusNodeSelector: 'input'
     });

@@ -1,5 +1,6 @@
 import { ParameterError } from './errors';
 import type { JsonValue, MapParameters } from './types';
+import { gridTaskCount, type GridMode } from './grid-values';
 
 /** What the map dialog accepts, said in every error. */
 export const PARAMETER_HELP =
@@ -86,7 +87,10 @@ export function parseParameters(text: string): MapParameters {
 }
 
 /** How many tasks a map with these parameters makes. */
-export function parameterCount(parameters: MapParameters): number {
+export function parameterCount(parameters: MapParameters & { mode?: GridMode }): number {
+  if ('grid' in parameters) {
+    return gridTaskCount(parameters.grid, parameters.mode ?? 'product');
+  }
   return 'params' in parameters
     ? parameters.params.length
     : rangeLength(parameters.range.start, parameters.range.stop, parameters.range.step);

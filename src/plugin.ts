@@ -6,6 +6,7 @@ import { CommandIDs } from './command-ids';
 import { nbgridIcon } from './icons';
 import { jobName } from './job-name';
 import { askMapRequest, type IMapForm } from './map-dialog';
+import { notebookParameters } from './notebook-parameters';
 import { reportFailure } from './report-failure';
 import { INbgridClient } from './tokens';
 import type { IMapResult, IWorkerInfo } from './types';
@@ -41,7 +42,8 @@ export async function mapNotebook(
     return null;
   }
   const initial = { ...lastForm, require: lastForm.require || settings.defaultRequire };
-  const asked = await askMapRequest(job, workers, initial);
+  const parameters = await notebookParameters(client, job, panel.context.model.toJSON());
+  const asked = await askMapRequest(job, workers, initial, parameters);
   if (!asked) {
     return null;
   }

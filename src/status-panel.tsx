@@ -2,6 +2,7 @@ import { Notification, showDialog, Dialog } from '@jupyterlab/apputils';
 import { Button, ReactWidget, UseSignal, caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { NbgridError } from './errors';
+import { ResultsView } from './results-view';
 import type { StatusModel } from './status-model';
 import { GroupEstimateView, TaskProgressView } from './progress-views';
 import { TaskRowActions } from './task-row-actions';
@@ -161,6 +162,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
 function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: IStatusPanelActions }): JSX.Element {
   const { model, group, actions } = props;
   const [busy, setBusy] = React.useState(false);
+  const [showResults, setShowResults] = React.useState(false);
   const expanded = model.isExpanded(group.task_group);
   const rows = model.rows(group.task_group);
   const progress = model.progress(group.task_group);
@@ -232,9 +234,22 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
           <Button small minimal disabled={busy} onClick={() => void cancel()} title="Revoke queued tasks, interrupt running ones">
             Cancel
           </Button>
+          <Button
+            small
+            minimal
+            className="jp-nbgrid-ResultsToggle"
+            aria-pressed={showResults}
+            onClick={() => setShowResults(!showResults)}
+            title="Parameters, returned and glued values, status: one row per task"
+          >
+            Results
+          </Button>
         </span>
       </div>
       <ProgressBar model={model} taskGroup={group.task_group} />
+      {showResults ? (
+        <ResultsView client={model.client} job={model.job} taskGroup={group.task_group} version={`${progress.done}/${progress.total}`} />
+      ) : null}
       {expanded ? (
         rows ? (
           <TaskTable rows={rows} actions={actions} model={model} taskGroup={group.task_group} />

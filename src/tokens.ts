@@ -12,7 +12,9 @@ import type {
   IStatusRow,
   ITaskGroup,
   IWorkerInfo,
-  MapRequest
+  MapRequest,
+  IParametersResponse,
+  IResultsTable
 } from './types';
 
 /**
@@ -40,6 +42,12 @@ export interface INbgridClient {
   eventsUrl(job: string): string;
   /** A running task's notebook as executed so far (`taskName`: `tasks/<job>/<group>-<i>`). */
   partial?(job: string, taskName: string): Promise<{ name: string; ts: string; content: unknown }>;
+  /** The stored notebook's own parameters (its cell tagged `parameters`). */
+  parameters?(job: string): Promise<IParametersResponse>;
+  /** A group's results as a table (`format=table`). */
+  resultsTable?(job: string, taskGroup: string): Promise<IResultsTable>;
+  /** The same table as CSV text (`format=csv`). */
+  resultsCsv?(job: string, taskGroup: string): Promise<string>;
 }
 
 export const INbgridClient = new Token<INbgridClient>(

@@ -58,8 +58,8 @@ export const LABEL_RULE: typeof CONTRACT_LABEL_RULE = '1-64 characters from A-Z 
 /** Range of parameters, as Python's `range(start, stop, step)`; the extension always sends all three. */
 export type IParameterRange = Required<IRange>;
 
-/** Parameters of a map: an explicit list or a range. */
-export type MapParameters = Required<Pick<IMapBody, 'params'>> | { range: IParameterRange };
+/** Parameters of a map: an explicit list, a range, or a grid expanded by the service. */
+export type MapParameters = Required<Pick<IMapBody, 'params'>> | { range: IParameterRange } | Required<Pick<IMapBody, 'grid'>>;
 
 /** Body of `POST /api/jobs/<name>/map`. */
 export type MapRequest = MapParameters & Omit<IMapBody, 'params' | 'range'>;
@@ -70,3 +70,5 @@ export interface INbgridConfig {
   api_url: string | null;
   message?: string;
 }
+
+export type { INotebookParameter, IParametersResponse, IResultsTable } from '../worker/src/schemas/grid';

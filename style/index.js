@@ -1,2 +1,3 @@
 import './base.css';
 import './row-actions.css';
+import './grid.css';

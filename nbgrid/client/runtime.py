@@ -21,6 +21,7 @@ from .params import map_body
 from .progress import ProgressBar, cells_text
 from .logs import follow_logs
 from .table import status_frame
+from .grid import GridRequest, frame_params, grid_body, is_frame, results_frame
 
 #: Queue states after which a task changes no more until it is restarted.
 FINAL_STATES = frozenset({'SUCCESS', 'FAILURE', 'REVOKED'})
@@ -108,14 +109,15 @@ class TaskGroup(str):
         """
         return self.job.wait(task_group=str(self), **kwargs)
 
-    def results(self):
-        """This group's returned values in parameter order; see :meth:`Job.results`.
+    def results(self, as_frame=False):
+        """This group's returned values in parameter order (``as_frame=True``: a DataFrame);
+        see :meth:`Job.results`.
 
         Example::
 
             >>> group.results()        # doctest: +SKIP
         """
-        return self.job.results(task_group=str(self))
+        return self.job.results(task_group=str(self), as_frame=as_frame)
 
     def restart(self, **kwargs):
         """Restart this group's tasks; see :meth:`Job.restart`.
@@ -192,7 +194,8 @@ class Job:
             started tasks/main/c05ecd89-0.ipynb => 16f2b598-f990-4be3-be16-ee6d1dbaa89a
             ...
         """
-        body = map_body(iterable)
+        body = iterable.body if isinstance(iterable, GridRequest) else map_body(
+            frame_params(iterable) if is_frame(iterable) else iterable)
         label = require if require is not None else self.require
         if label is not None:
             body['require'] = label
@@ -212,6 +215,34 @@ class Job:
         if self._recent is not None:
             self._recent['job'] = self
         return group
+
+    def grid(self, mode='product', require=None, cell_timeout=None, **values):
+        """Map every combination of the values (``itertools.product`` order; ``mode='zip'``: the
+        i-th values together, lists of one length); each task's parameter is a dict
+        ``{'alpha': .., 'n': ..}``. The service expands the grid and checks its size before
+        anything is stored. Returns the TaskGroup, as :meth:`map` does.
+
+        Example::
+
+            >>> group = om.runtime.job('main').grid(alpha=[0.1, 0.5], n=[10, 100])   # doctest: +SKIP
+            >>> group.count                                                          # doctest: +SKIP
+            4
+        """
+        return self.map(GridRequest(grid_body(values, mode)), require=require, cell_timeout=cell_timeout)
+
+    def parameters(self):
+        """The notebook's own parameters, read from its cell tagged ``parameters`` the way
+        papermill's ``inspect_notebook`` does: ``{name: {name, inferred_type_name, default, help,
+        identifier}}`` in the cell's order (``identifier`` is False for names that reach the
+        notebook only as ``job['param'][name]``).
+
+        Example::
+
+            >>> om.runtime.job('main').parameters()      # doctest: +SKIP
+            {'alpha': {'name': 'alpha', 'inferred_type_name': 'float', 'default': '0.5', 'help': 'rate', 'identifier': True}}
+        """
+        answer = self.api.request('GET', job_path(self.name, 'parameters'))
+        return {p['name']: p for p in answer.get('parameters', [])}
 
     def status(self, task_group=None, as_frame=None):
         """One row per task: name, task_id, status, run_status, task_group, job_id, duration, worker,
@@ -340,16 +371,27 @@ class Job:
         names = [r['name'] for r in self._rows('*' if task_group is None else task_group)]
         return [n if n.endswith('.ipynb') else n + '.ipynb' for n in names]
 
-    def results(self, task_group=None):
+    def results(self, task_group=None, as_frame=False):
         """The value each task set as ``job['result']``, in parameter order (default: latest group).
 
         Tasks without an OK run give ``None`` and a warning naming their job ids.
+
+        ``as_frame=True`` returns a pandas DataFrame instead, one row per task in parameter order:
+        the parameter columns (an object parameter's keys, else ``param``), the returned value (an
+        object's keys, else ``result``), values glued with scrapbook's ``sb.glue(name, value)``,
+        then ``status``, ``run_status``, ``duration`` and ``name``.
 
         Example::
 
             >>> om.runtime.job('main').results()         # doctest: +SKIP
             [0, 2, 4]
+            >>> om.runtime.job('main').results(as_frame=True)   # doctest: +SKIP
+               alpha    n  loss   status run_status  duration                   name
+            0    0.1   10  0.52  SUCCESS         OK      1.20  tasks/main/c05ecd89-0
         """
+        if as_frame:
+            return results_frame(self.api.request(
+                'GET', job_path(self.name, 'results'), query={'task_group': task_group, 'format': 'table'}))
         answer = self.api.request('GET', job_path(self.name, 'results'), query={'task_group': task_group})
         missing = answer.get('missing') or []
         if missing:

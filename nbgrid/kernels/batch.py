@@ -97,18 +97,83 @@ def defer_package_init(name, known=None):
     known = dict(known or {})
     lock = threading.RLock()
 
-    def __getattr__(attribute):
-        if attribute in known:
-            return getattr(importlib.import_module(known[attribute]), attribute)
+    def ensure_init():
         with lock:
             if module.__dict__.get('__getattr__') is __getattr__:
                 del module.__dict__['__getattr__']
                 spec.loader.exec_module(module)
+
+    def __getattr__(attribute):
+        if attribute in known:
+            return getattr(importlib.import_module(known[attribute]), attribute)
+        ensure_init()
         return getattr(module, attribute)
 
     module.__getattr__ = __getattr__
     sys.modules[name] = module
+    sys.meta_path.insert(0, _InitBeforeSubmodule(name, ensure_init, lambda: '__getattr__' not in module.__dict__))
     return True
+
+
+def arm_deferred_packages():
+    """From now on (the kernel has started), an import of a deferred package's submodule from
+    outside it runs the package's ``__init__`` first. Before, the kernel's own start-up imports the
+    submodules it needs without it."""
+    # Found by a marker, not a class: a fork server's child may hold this module imported anew.
+    for finder in sys.meta_path:
+        if getattr(finder, 'nbgrid_deferred_package', False):
+            finder.armed = True
+
+
+def _initializing(module):
+    return getattr(getattr(module, '__spec__', None), '_initializing', False)
+
+
+class _ExistingModule:
+    """A loader that hands out a module already in ``sys.modules`` instead of running it again."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module):
+        pass
+
+
+class _InitBeforeSubmodule:
+    """Meta path finder of a deferred package: a submodule import that starts outside the package
+    (a notebook's ``import papermill`` reaching ``jupyter_client.manager``) first runs the package's
+    ``__init__``, as a plain import would have. Without it the ``__init__`` ran in the middle of that
+    submodule's own import (at its first ``from jupyter_client import X``) and met it half-made: an
+    ImportError. Imports from inside the package, and ``known`` submodules, are left as they are.
+    """
+
+    def __init__(self, name, ensure_init, done):
+        self.prefix = name + '.'
+        self.ensure_init = ensure_init
+        self.done = done
+        self.running = False
+        self.armed = False
+        self.nbgrid_deferred_package = True
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not self.armed or self.running or self.done() or not fullname.startswith(self.prefix):
+            return None
+        # Inside an import of the package's own modules: the package's imports stay as they are.
+        if any(_initializing(m) for n, m in list(sys.modules.items()) if n.startswith(self.prefix)):
+            return None
+        self.running = True
+        try:
+            self.ensure_init()
+        finally:
+            self.running = False
+        module = sys.modules.get(fullname)
+        if module is None:
+            return None  # not imported by the __init__: found and loaded as usual
+        return importlib.util.spec_from_loader(fullname, _ExistingModule(module), origin=getattr(module.__spec__, 'origin', None),
+                                               is_package=hasattr(module, '__path__'))
 
 
 def prepare_imports():
@@ -136,6 +201,7 @@ def launch(args, **kwargs):
 
     app = IPKernelApp.instance(**kwargs)  # what IPKernelApp.launch_instance does, then one more step
     app.initialize(kernel_argv(args))
+    arm_deferred_packages()
     app.start()
     finish_control_thread(app)
 

@@ -49,6 +49,12 @@ export class ApiClient {
   }
 
   async request<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const text = await this.requestText(method, route, body);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** `request` answering the body's text (a CSV, or JSON to be read as text). */
+  async requestText(method: string, route: string, body?: unknown): Promise<string> {
     let res: Response;
     try {
       res = await fetch(this.url + route, {
@@ -66,7 +72,7 @@ export class ApiClient {
     if (!res.ok) {
       throw new CliError(`${method} ${route} failed (${res.status}): ${errorAnswerMessage(text)}`);
     }
-    return (text ? JSON.parse(text) : undefined) as T;
+    return text;
   }
 
   putNotebook(name: string, content: unknown): Promise<INotebookInfo> {

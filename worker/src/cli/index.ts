@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config';
 import { CliError } from './api-client';
 import { registerClientCommands } from './commands/client-commands';
+import { registerGridCommands } from './commands/grid-commands';
 import { registerHealthCommand } from './commands/health';
 import { registerStackCommands } from './commands/stack-commands';
 import { registerServeCommand } from './commands/serve';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerClientCommands(program);
+  registerGridCommands(program);
   registerHealthCommand(program);
   registerProgressCommands(program);
   registerGetCommand(program);

@@ -76,6 +76,26 @@ export interface IJobService {
   /** `results` as JSON text, each returned value exactly as stored (not via JavaScript numbers). */
   resultsJson?(job: string, taskGroup?: string): Promise<string>;
   groups(job: string): Promise<ITaskGroup[]>;
+  /** The notebook's own parameters: its cell tagged `parameters`, read as papermill does. */
+  parameters?(job: string): Promise<IJobParameters>;
+  /** The group's results as a table (see jobs/results-table.ts); cells may be stored JSON texts. */
+  resultsTable?(job: string, taskGroup?: string): Promise<IResultsTableAnswer>;
+}
+
+/** What `parameters()` answers (the shape of schemas/grid.ts ParametersResponseSchema). */
+export interface IJobParameters {
+  job: string;
+  has_parameters_cell: boolean;
+  parameters: { name: string; inferred_type_name: string; default: string; help: string; identifier: boolean }[];
+}
+
+/** What `resultsTable()` answers: the columns, where each comes from, one row per task. */
+export interface IResultsTableAnswer {
+  task_group: string;
+  columns: string[];
+  kinds: ('param' | 'result' | 'scrap' | 'status')[];
+  /** Cells are JSON values or `JsonText` (stored text, written as it is by `responseJson`). */
+  rows: unknown[][];
 }
 
 /** What the job service needs of the queue. Implemented by the Celery producer. */

@@ -5,7 +5,7 @@
  * read creates them from the group.
  */
 import type { JsonText } from './json-bytes';
-import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from './types';
+import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, RunStatus } from './types';
 import type { ITaskSummary } from './task-state';
 
 /** A map to store: the group's fixed fields and every parameter. */
@@ -69,6 +69,18 @@ export interface IExactTask {
   param: JsonText;
   /** Absent when the task has no returned value. */
   result?: JsonText;
+  /** Values its last OK run glued with scrapbook, `[[name, value], ...]`; absent when none. */
+  scraps?: JsonText;
+}
+
+/** What a results table needs of a task besides its status row: its values as stored JSON text. */
+export interface ITaskValues {
+  job_id: number;
+  run_status: RunStatus;
+  param: JsonText;
+  result?: JsonText;
+  /** Values its last OK run glued with scrapbook, `[[name, value], ...]`. */
+  scraps?: JsonText;
 }
 
 /** A task notebook rendered from its main notebook and parameter, and its task. */
@@ -110,6 +122,11 @@ export interface ITaskRepository {
   list(job: string, taskGroup: string): Promise<ITask[]>;
   /** `list` with each parameter and returned value also as its stored JSON text. */
   listExact(job: string, taskGroup: string): Promise<IExactTask[]>;
+  /**
+   * The parameter, returned and glued values of one group's tasks in map order, without the run
+   * history (a group read that skips the largest part of each task document).
+   */
+  listValues?(job: string, taskGroup: string): Promise<ITaskValues[]>;
   /**
    * Task notebooks (`tasks/<nb>/<group>-<i>.ipynb`) whose name starts with `prefix`, by name;
    * sha256 and size are those of the main notebook each is rendered from.

@@ -18,7 +18,8 @@ import type {
   IResults,
   ITaskEvent,
   ITaskPublisher,
-  IWorkerInfo
+  IWorkerInfo,
+  IJobParameters
 } from '../domain/ports';
 import { statusRow } from '../domain/status-row';
 import type { IStorage } from '../domain/storage';
@@ -32,6 +33,9 @@ import { checkPapermillParameter } from '../notebooks/papermill-variables';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { cancelSelected, restartSelected, restartWithoutResults, selectTasks, type ITaskSelection } from './restart-selected';
 import { labelWarnings, publishTasks } from './task-queueing';
+import { readNotebookParameters, unknownParameterWarnings } from '../notebooks/parameters-reader';
+import { buildResultsTable, sourceOfTask, type IResultSource, type IResultsTableRows } from './results-table';
+import { ResultsTableCache } from './results-table-cache';
 
 export interface IJobServiceDeps {
   /** Where notebooks, task groups and tasks are stored (an `NbgridStore`). */
@@ -61,6 +65,8 @@ export class JobService implements IJobService {
   private readonly pending = new Set<Promise<void>>();
   private readonly notebooks: INotebookRepository;
   private readonly tasksRepo: ITaskRepository;
+  /** Results tables built lately, by group (see results-table-cache.ts). */
+  private readonly tables = new ResultsTableCache();
 
   constructor(private readonly deps: IJobServiceDeps) {
     this.notebooks = deps.store.notebooks;
@@ -182,8 +188,19 @@ export class JobService implements IJobService {
       count: stored.tasks.length,
       require,
       tasks: stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id })),
-      warnings: await labelWarnings(this.deps.liveWorkers, require)
+      warnings: [...(await labelWarnings(this.deps.liveWorkers, require)), ...(await this.parameterWarnings(job, options.params))]
     };
+  }
+
+  /** papermill's "Passed unknown parameter" for names the notebook's `parameters` cell lacks. */
+  private async parameterWarnings(job: string, params: readonly unknown[]): Promise<string[]> {
+    if (!params.some((p) => typeof p === 'object' && p !== null && !Array.isArray(p))) return [];
+    try {
+      return unknownParameterWarnings(job, readNotebookParameters((await this.notebooks.get(job)).content), params);
+    } catch (err) {
+      this.log(`parameters of '${job}' not read for the map's warnings (${err instanceof Error ? err.message : String(err)})`);
+      return [];
+    }
   }
 
   /** The group `taskGroup` of `job`, or its latest group. @throws NotFoundError */
@@ -289,5 +306,35 @@ export class JobService implements IJobService {
   async groups(job: string): Promise<ITaskGroup[]> {
     validateName(job, 'job name');
     return this.tasksRepo.groups(job);
+  }
+
+  async parameters(job: string): Promise<IJobParameters> {
+    validateName(job, 'job name');
+    return { job, ...readNotebookParameters((await this.notebooks.get(job)).content) };
+  }
+
+  /**
+   * The tasks of a table: their values without the run history (the lighter group read), each
+   * with its row of `statusJson`; the full tasks where the repository cannot, or a row is missing.
+   */
+  private async resultSources(job: string, g: string, statusJson: string): Promise<IResultSource[]> {
+    if (this.tasksRepo.listValues) {
+      const rows = new Map((JSON.parse(statusJson) as IStatusRow[]).map((r) => [r.job_id, r]));
+      const values = await this.tasksRepo.listValues(job, g);
+      if (values.every((v) => rows.has(v.job_id))) return values.map((v) => ({ values: v, row: rows.get(v.job_id) as IStatusRow }));
+    }
+    return (await this.tasksRepo.listExact(job, g)).map(sourceOfTask);
+  }
+
+  async resultsTable(job: string, taskGroup?: string): Promise<IResultsTableRows> {
+    const g = await this.group(job, taskGroup);
+    // The status rows first (one Redis read): an unchanged group is answered without MongoDB.
+    const statusJson = await this.tasksRepo.statusJson(job, g);
+    const fingerprint = ResultsTableCache.fingerprint(statusJson);
+    const cached = this.tables.get(g, fingerprint);
+    if (cached) return cached;
+    const table = buildResultsTable(g, await this.resultSources(job, g, statusJson));
+    this.tables.set(g, fingerprint, table);
+    return table;
   }
 }

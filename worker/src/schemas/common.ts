@@ -118,5 +118,8 @@ export const FIELD_HINTS: Record<string, string> = {
   content: 'give the nbformat v4 notebook as a JSON object',
   reset: 'true or false',
   refresh: 'true or false',
-  prefix: "a relative path prefix such as 'reports/' or 'tasks/'"
+  prefix: "a relative path prefix such as 'reports/' or 'tasks/'",
+  grid: 'give an object of lists, e.g. {"alpha": [0.1, 0.5], "n": [10, 100]}',
+  mode: "'product' (every combination) or 'zip' (pairwise)",
+  format: "'list', 'table' or 'csv'"
 };

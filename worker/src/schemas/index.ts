@@ -5,3 +5,4 @@ export * from './notebooks';
 export * from './jobs';
 export * from './system';
 export * from './progress';
+export * from './grid';

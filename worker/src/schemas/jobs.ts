@@ -15,6 +15,7 @@ import {
 import { NameSchema } from './name';
 import { NotifySchema, ProgressSummarySchema } from './progress';
 import { TaskSelectionSchema, WithResultsSchema } from './task-selection';
+import { GridModeSchema, GridSchema, ResultsFormatSchema, ResultsTableSchema } from './grid';
 
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
@@ -50,9 +51,11 @@ export const MapBodySchema = Type.Object(
     cell_timeout: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'Per-cell timeout in seconds.' })
     ),
-    notify: Type.Optional(NotifySchema)
+    notify: Type.Optional(NotifySchema),
+    grid: Type.Optional(GridSchema),
+    mode: Type.Optional(GridModeSchema)
   },
-  { additionalProperties: false, description: 'Give either params or range, not both.' }
+  { additionalProperties: false, description: 'Give one of params, range or grid (mode only with grid).' }
 );
 export type IMapBody = Static<typeof MapBodySchema>;
 
@@ -79,7 +82,7 @@ export const GroupQuerySchema = Type.Object(
 export type IGroupQuery = Static<typeof GroupQuerySchema>;
 
 export const ResultsQuerySchema = Type.Object(
-  { task_group: Type.Optional(TaskGroupSchema) },
+  { task_group: Type.Optional(TaskGroupSchema), format: Type.Optional(ResultsFormatSchema) },
   { additionalProperties: false }
 );
 export type IResultsQuery = Static<typeof ResultsQuerySchema>;
@@ -223,7 +226,7 @@ export const resultsSchema = {
   params: JobParamsSchema,
   querystring: ResultsQuerySchema,
   response: {
-    200: ResultsResponseSchema,
+    200: Type.Union([ResultsResponseSchema, ResultsTableSchema], { description: 'The list (default), or the table with format=table; format=csv answers text/csv.' }),
     ...errorResponses(400, 401, 404, 503)
   }
 };

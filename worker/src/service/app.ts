@@ -15,6 +15,7 @@ import { registerJobRoutes } from './routes/jobs';
 import { registerNotebookRoutes } from './routes/notebooks';
 import { NO_PROGRESS, registerProgressRoutes } from './routes/progress';
 import { registerSystemRoutes } from './routes/system';
+import { registerGridRoutes } from './routes/grid';
 import { registerUploadBudget, UploadBudget } from './upload-budget';
 
 export type { IAppDeps, IHealthReport } from './app-deps';
@@ -79,6 +80,7 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
     registerSystemRoutes(api, deps);
     registerEventRoutes(api, deps);
     registerProgressRoutes(api, deps.progress ?? NO_PROGRESS);
+    registerGridRoutes(api, deps.jobs);
   });
 
   return app;

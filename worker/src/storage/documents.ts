@@ -70,6 +70,8 @@ export interface ITaskDoc {
   /** The first run recorded, kept when `job_runs` no longer holds it. */
   first_run?: IJobRun;
   result?: Binary;
+  /** Values the last OK run glued with scrapbook: JSON bytes of `[[name, value], ...]` (see notebooks/scraps.ts). */
+  scraps?: Binary;
   /** Worker running the current attempt (set when it starts). */
   worker: string | null;
   /** The group's `seq`, so all-groups listings come out in map order with one index. */
@@ -109,6 +111,7 @@ export function toTask(doc: ITaskDoc): ITask {
 export function toExactTask(doc: ITaskDoc): IExactTask {
   const exact: IExactTask = { task: toTask(doc), param: JsonText.fromBytes(binaryBytes(doc.param)) };
   if (doc.result) exact.result = JsonText.fromBytes(binaryBytes(doc.result));
+  if (doc.scraps) exact.scraps = JsonText.fromBytes(binaryBytes(doc.scraps));
   return exact;
 }
 

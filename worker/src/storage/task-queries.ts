@@ -5,12 +5,13 @@
  */
 import type { Db, Filter } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
-import type { IExactTask } from '../domain/task-repository';
+import { JsonText } from '../domain/json-bytes';
+import type { IExactTask, ITaskValues } from '../domain/task-repository';
 import type { INotebookInfo, ITask, QueueState } from '../domain/types';
 import { stripIpynb, taskName, taskNotebookPath } from '../notebooks/task-names';
 import type { BlobStore } from './blob-store';
 import { Collections } from './collections';
-import { toExactTask, toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
+import { binaryBytes, toExactTask, toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
 import { prefixRegex } from './notebook-store';
 import type { MongoConnection } from './mongo-connection';
 import type { TaskGroups } from './task-groups';
@@ -71,6 +72,27 @@ export class TaskQueries {
   /** `list` with each parameter and returned value also as its stored JSON text. */
   async listExact(job: string, taskGroup: string): Promise<IExactTask[]> {
     return (await this.listDocs(job, taskGroup)).map(toExactTask);
+  }
+
+  /**
+   * The values of one group's tasks in map order, without `job_runs` (FerretDB decodes less: a
+   * 10,000-task read took 4.6 s instead of 11-20 s on a loaded machine); sorted here, not in the query.
+   */
+  async listValues(job: string, taskGroup: string): Promise<ITaskValues[]> {
+    await this.groups.ensureMaterialized(job, taskGroup);
+    const docs = await this.conn.run((db) =>
+      this.tasks(db)
+        .find({ job, task_group: taskGroup }, { projection: { job_id: 1, run_status: 1, param: 1, result: 1, scraps: 1 } })
+        .toArray()
+    );
+    docs.sort((a, b) => a.job_id - b.job_id);
+    return docs.map((d) => ({
+      job_id: d.job_id,
+      run_status: d.run_status,
+      param: JsonText.fromBytes(binaryBytes(d.param)),
+      ...(d.result ? { result: JsonText.fromBytes(binaryBytes(d.result)) } : {}),
+      ...(d.scraps ? { scraps: JsonText.fromBytes(binaryBytes(d.scraps)) } : {})
+    }));
   }
 
   private async listDocs(job: string, taskGroup: string): Promise<ITaskDoc[]> {

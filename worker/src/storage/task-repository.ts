@@ -4,7 +4,7 @@
  * (IndexedStatus), reads (TaskQueries), rendering (TaskRenderer) and bulk updates
  * (TaskBulkUpdates). Here storage documents become domain types.
  */
-import type { IExactTask, IGroupRestart, INamedRestartOptions, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
+import type { IExactTask, ITaskValues, IGroupRestart, INamedRestartOptions, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
 import { newTaskGroup } from '../notebooks/task-names';
@@ -105,6 +105,10 @@ export class TaskRepository implements ITaskRepository {
 
   listExact(job: string, taskGroup: string): Promise<IExactTask[]> {
     return this.queries.listExact(job, taskGroup);
+  }
+
+  listValues(job: string, taskGroup: string): Promise<ITaskValues[]> {
+    return this.queries.listValues(job, taskGroup);
   }
 
   listTaskNotebooks(prefix: string): Promise<INotebookInfo[]> {

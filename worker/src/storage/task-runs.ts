@@ -13,6 +13,7 @@ import type { IRenderedTask } from '../domain/task-repository';
 import { ACTIVE_STATES } from '../domain/task-state';
 import type { IJobRun, ITask, JsonValue } from '../domain/types';
 import { resultName, stripIpynb } from '../notebooks/task-names';
+import { scrapsBytes } from '../notebooks/scraps';
 import { Collections } from './collections';
 import { activityChange, type ActiveTasks } from './active-tasks';
 import { toTask, type ITaskDoc, type ITaskSummaryDoc } from './documents';
@@ -97,12 +98,15 @@ export class TaskRuns implements IRunRecorder {
       };
     }
     const ok = recorded.status === 'OK';
+    // Glued values are taken out now, so a results table never opens the result notebooks.
+    const scraps = ok ? scrapsBytes(resultNotebook) : undefined;
     const key = `${run.task_id}:${run.attempt}`;
     const outcome: Record<string, unknown> = {
       state: ok ? 'SUCCESS' : 'FAILURE',
       run_status: ok ? 'OK' : 'ERROR',
       worker: run.worker,
-      ...(resultBytes ? { result: new Binary(resultBytes) } : {})
+      ...(resultBytes ? { result: new Binary(resultBytes) } : {}),
+      ...(scraps ? { scraps: new Binary(scraps) } : {})
     };
     // Not the current attempt (restarted, revoked or finished since — e.g. a second delivery of
     // the same message that ran alongside the first): kept in the history only, and never as a
@@ -126,6 +130,7 @@ export class TaskRuns implements IRunRecorder {
       if (!current) return { $set: { ...history } };
       const update: UpdateFilter<ITaskDoc> = { $set: { ...outcome, ...history, updated: new Date().toISOString() } };
       if (ok && !resultBytes) update.$unset = { result: '' };
+      if (ok && !scraps) update.$unset = { ...(update.$unset ?? {}), scraps: '' };
       return update;
     });
     return decided ? written : null;

@@ -32,7 +32,8 @@ const ROUTES: [string, string, Record<string, unknown>][] = [
   ['get', '/api/openapi.json', schemas.openapiSchema],
   ['get', '/api/events', schemas.eventsSchema],
   ['get', '/api/jobs/{name}/progress', schemas.progressSchema],
-  ['get', '/api/jobs/{name}/tasks/{task}/partial', schemas.partialSchema]
+  ['get', '/api/jobs/{name}/tasks/{task}/partial', schemas.partialSchema],
+  ['get', '/api/jobs/{name}/parameters', schemas.parametersSchema]
 ];
 
 interface IOperation {

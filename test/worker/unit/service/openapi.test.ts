@@ -29,12 +29,13 @@ describe('/api/openapi.json', () => {
         'GET /api/events',
         'GET /api/openapi.json',
         'GET /api/jobs/{name}/progress',
-        'GET /api/jobs/{name}/tasks/{task}/partial'
+        'GET /api/jobs/{name}/tasks/{task}/partial',
+        'GET /api/jobs/{name}/parameters'
       ].sort()
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;
     expect(Object.keys(map.requestBody.content['application/json'].schema.properties).sort()).toEqual(
-      ['cell_timeout', 'notify', 'params', 'range', 'require']
+      ['cell_timeout', 'notify', 'params', 'range', 'require', 'grid', 'mode'].sort()
     );
     expect(map.responses['201']).toBeDefined();
     expect(doc.paths['/api/health'].get.security).toEqual([]);

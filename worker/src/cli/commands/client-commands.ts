@@ -4,6 +4,8 @@ import type { IWorkerInfo } from '../../domain/ports';
 import type { IStatusRow } from '../../domain/types';
 import { ApiClient, CliError } from '../api-client';
 import { parseParams, parseRange } from '../params';
+import { parseGridOptions } from '../grid-option';
+import { collectGrid, printResultsTable } from './grid-commands';
 import { ProgressBar, progressOf } from '../progress-bar';
 import { formatTable } from '../table';
 import { watchStatus } from './progress-commands';
@@ -75,10 +77,15 @@ export function registerClientCommands(program: Command): void {
     .option('--wait', 'show progress until every task finished, then the status and results')
     .option('--timeout <seconds>', 'with --wait: give up after this long', Number)
     .option('--notify-webhook <url>', 'POST a JSON summary to this http(s) URL when every task has finished')
-    .action(async (name: string, opts: Record<string, string | number | boolean | undefined>) => {
+    .option('--grid <name=values>', 'a grid parameter, repeatable: --grid alpha=0.1,0.5 --grid n=10,100 (values JSON, else strings)', collectGrid)
+    .option('--mode <mode>', "with --grid: 'product' (every combination, default) or 'zip' (pairwise)")
+    .action(async (name: string, opts: Record<string, string | number | boolean | string[] | undefined>) => {
       const body: Record<string, unknown> = {};
-      const given = ['range', 'params', 'paramsFile'].filter((k) => opts[k] !== undefined);
-      if (given.length !== 1) throw new CliError('give exactly one of --range, --params or --params-file');
+      const given = ['range', 'params', 'paramsFile', 'grid'].filter((k) => opts[k] !== undefined);
+      if (given.length !== 1) throw new CliError('give exactly one of --range, --params, --params-file or --grid');
+      if (opts.mode !== undefined && opts.grid === undefined) throw new CliError('--mode goes with --grid');
+      if (opts.grid !== undefined) body.grid = parseGridOptions(opts.grid as string[]);
+      if (opts.mode !== undefined) body.mode = opts.mode;
       if (opts.range !== undefined) body.range = parseRange(String(opts.range));
       if (opts.params !== undefined) body.params = parseParams(String(opts.params));
       if (opts.paramsFile !== undefined) body.params = parseParams(fs.readFileSync(String(opts.paramsFile), 'utf8'));
@@ -159,9 +166,12 @@ export function registerClientCommands(program: Command): void {
 
   program
     .command('results <name>')
-    .description('returned values in parameter order, as JSON')
+    .description('returned values in parameter order, as JSON (--csv, --table: as a table)')
     .option('--group <task_group>', 'a task group (default: latest)')
-    .action(async (name: string, opts: { group?: string }) => {
+    .option('--csv', 'the results table as CSV: parameter, result, glued and status columns')
+    .option('--table', 'the results table, aligned')
+    .action(async (name: string, opts: { group?: string; csv?: boolean; table?: boolean }) => {
+      if (opts.csv || opts.table) return printResultsTable(ApiClient.fromEnv(), name, opts.group, opts.csv ? 'csv' : 'table');
       const res = await ApiClient.fromEnv().results(name, opts.group);
       out(terminalJson(res.results) + '\n');
       if (res.missing.length) err(`no OK result yet for job_id ${res.missing.join(', ')}\n`);

@@ -23,6 +23,8 @@ import {
   type IResultsQuery
 } from '../../schemas';
 import { bodySource } from '../json-body';
+import { gridParams } from '../grid-body';
+import { sendResultsTable } from './grid';
 import { expandRange } from '../range';
 
 const JOB = 'job name';
@@ -82,7 +84,9 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
     async (request, reply) => {
       const name = assertValidName(request.params.name, JOB);
       const body = request.body;
-      const params = mapParams(body);
+      // A grid (or a stray mode) is expanded here, size checked before anything is stored.
+      const grid = body.grid !== undefined || body.mode !== undefined ? gridParams(body) : undefined;
+      const params = grid ? grid.params : mapParams(body);
       const result = await jobs.map(
         name,
         {
@@ -90,7 +94,7 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
           require: body.require == null ? null : assertValidLabel(body.require, 'require'),
           cell_timeout: body.cell_timeout ?? null
         },
-        exactMapParams(body)
+        grid ? grid.exact : exactMapParams(body)
       );
       return reply.code(201).send(result);
     }
@@ -146,6 +150,8 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
     { schema: resultsSchema },
     async (request, reply) => {
       const job = assertValidName(request.params.name, JOB);
+      const format = request.query.format ?? 'list';
+      if (format !== 'list') return sendResultsTable(reply, jobs, job, request.query.task_group, format);
       if (!jobs.resultsJson) return jobs.results(job, request.query.task_group);
       return reply.type(JSON_TYPE).send(await jobs.resultsJson(job, request.query.task_group));
     }

@@ -12,6 +12,8 @@ import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { RedisQueueInspector } from '../queue/queue-inspector';
 import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
+import { reconcileReduce } from '../reduce/reduce-reconciler';
+import { ReduceTrigger } from '../reduce/reduce-trigger';
 import { buildApp, type IAppDeps } from '../service';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
@@ -75,17 +77,21 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       publisher,
       liveWorkers: async () => registry.list(),
       emit: (e) => void bus.publish(e).catch(() => undefined),
-      log
+      log,
+      reduce: store.reduce
     });
     // Maps answer before their task documents are all written: wait for those before closing.
     cleanups.push(() => jobs.settled());
     // Tasks whose message or worker is gone can no longer change by themselves: repair them.
+    const queueInspector = new RedisQueueInspector(redis);
+    const reduceTrigger = new ReduceTrigger({ reduce: store.reduce, tasks: store.tasks, notebooks: store.notebooks, publisher, emit: (e) => bus.publish(e), log });
     const reconciler = new TaskReconciler({
       store: store.stuck,
-      queue: new RedisQueueInspector(redis),
+      queue: queueInspector,
       liveWorkers: async () => registry.list(),
       emit: (e) => bus.publish(e),
-      log
+      log,
+      beforePass: () => reconcileReduce({ trigger: reduceTrigger, reduce: store.reduce, queue: queueInspector, getTask: (n) => store.runs.get(n), log })
     });
     reconciler.start();
     cleanups.push(() => reconciler.close());

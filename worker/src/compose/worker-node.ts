@@ -9,9 +9,10 @@ import { CeleryWorker } from '../celery';
 import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
 import { KernelPool, probeGateway } from '../executor';
-import { TaskEventBus } from '../queue';
+import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
+import { ReduceTrigger } from '../reduce/reduce-trigger';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
@@ -128,6 +129,15 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       intervalMs: options.probeIntervalMs,
       log
     });
+    // A worker that finishes a group's last task queues the group's reduce task (exactly once).
+    const reduceTrigger = new ReduceTrigger({
+      reduce: store.reduce,
+      tasks: store.tasks,
+      notebooks: store.notebooks,
+      publisher: new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout }),
+      emit: (e) => bus.publish(e).catch(() => undefined),
+      log
+    });
     const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.poolSize, log }).start();
     cleanups.push(() => kernelPool.close());
     worker.register(
@@ -144,7 +154,8 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
           raiseHint: "raise NBGRID_MAX_OUTPUT_BYTES / NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES in the worker's environment"
         },
         log,
-        infra: guard
+        infra: guard,
+        onTaskFinal: (task) => reduceTrigger.onTaskFinal(task.task_group)
       })
     );
     // Closed first: running tasks drain while their kernels and the store are still there. The

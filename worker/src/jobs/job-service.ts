@@ -30,6 +30,8 @@ import { RESULTS_PREFIX, TASKS_PREFIX, parseTaskName, taskNotebookPath, validate
 import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
+import type { IReduceStore } from '../domain/reduce';
+import { checkThen, plusCancelled, plusRestarted, reducedJson, reduceRow, reduceToCancel, reduceToRestart, withReduceRowJson } from '../reduce/reduce-jobs';
 
 export interface IJobServiceDeps {
   /** Where notebooks, task groups and tasks are stored (an `NbgridStore`). */
@@ -41,6 +43,8 @@ export interface IJobServiceDeps {
   emit: (e: ITaskEvent) => void;
   /** Where background problems are reported. */
   log?: (line: string) => void;
+  /** Maps' reduce steps (`then`); without it a map with `then` is refused. */
+  reduce?: IReduceStore;
 }
 
 /** The bytes of a parameter as sent, checked like the serialized ones (a number's digits can be many). */
@@ -149,6 +153,8 @@ export class JobService implements IJobService {
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);
     }
+    const then = await checkThen(this.notebooks, options.then, { job, require, cell_timeout: cellTimeout });
+    if (then && !this.deps.reduce) throw new InvalidInputError('then: this service has no reduce step configured');
     // Refused before anything is stored while the queue is down (503 naming Redis, at once).
     await this.deps.publisher.ensureReachable?.();
     // One group document holding every parameter: the map is stored, whatever its size, before
@@ -156,6 +162,8 @@ export class JobService implements IJobService {
     const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes });
     const group = stored.task_group;
     try {
+      // Stored before any task is queued: a worker finishing the last task finds it.
+      if (then && this.deps.reduce) await this.deps.reduce.putSpec({ ...then, task_group: group });
       await publishTasks(
         this.deps.publisher,
         stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id, attempt: 1, task_group: group, queue: require }))
@@ -204,13 +212,18 @@ export class JobService implements IJobService {
       validateName(job, 'job name');
       return (await this.tasksRepo.summaries(job, '*')).map(statusRow);
     }
-    return this.tasksRepo.statusRows(job, await this.group(job, taskGroup));
+    const g = await this.group(job, taskGroup);
+    const rows = await this.tasksRepo.statusRows(job, g);
+    const reduce = this.deps.reduce ? await reduceRow(this.deps.reduce, this.tasksRepo, g) : null;
+    return reduce ? [...rows, reduce] : rows;
   }
 
   /** `status()` as the JSON text of the rows array (what the REST API sends, unparsed). */
   async statusJson(job: string, taskGroup?: string): Promise<string> {
     if (taskGroup === '*') return JSON.stringify(await this.status(job, taskGroup));
-    return this.tasksRepo.statusJson(job, await this.group(job, taskGroup));
+    const g = await this.group(job, taskGroup);
+    const json = await this.tasksRepo.statusJson(job, g);
+    return this.deps.reduce ? withReduceRowJson(json, this.deps.reduce, this.tasksRepo, g) : json;
   }
 
   async tasks(job: string, taskGroup?: string): Promise<ITask[]> {
@@ -234,11 +247,23 @@ export class JobService implements IJobService {
   }
 
   async restart(job: string, options: IRestartOptions = {}): Promise<IRestartResult> {
-    return restartGroup(this.control, job, await this.group(job, options.task_group), options);
+    const g = await this.group(job, options.task_group);
+    const reduce = this.deps.reduce;
+    // reset: the running reduce of the old round is outdated (the new round will reduce again)
+    const stale = reduce && options.reset ? await reduceToCancel(reduce, this.tasksRepo, g) : null;
+    if (stale) await cancelGroup(this.control, stale.notebook, stale.reduce_group as string);
+    const result = await restartGroup(this.control, job, g, options);
+    // No task restarted (all OK) but the reduce failed: run the reduce of this round again.
+    const failed = reduce && result.restarted.length === 0 ? await reduceToRestart(reduce, this.tasksRepo, g) : null;
+    const again = failed ? await restartGroup(this.control, failed.notebook, failed.reduce_group as string, {}) : null;
+    return plusRestarted(result, again);
   }
 
   async cancel(job: string, options: { task_group?: string } = {}): Promise<ICancelResult> {
-    return cancelGroup(this.control, job, await this.group(job, options.task_group));
+    const g = await this.group(job, options.task_group);
+    const result = await cancelGroup(this.control, job, g);
+    const reduce = this.deps.reduce ? await reduceToCancel(this.deps.reduce, this.tasksRepo, g) : null;
+    return plusCancelled(result, reduce ? await cancelGroup(this.control, reduce.notebook, reduce.reduce_group as string) : null);
   }
 
   async results(job: string, taskGroup?: string): Promise<IResults> {
@@ -254,7 +279,8 @@ export class JobService implements IJobService {
         missing.push(t.job_id);
       }
     }
-    return { task_group: g, results, missing };
+    const reduced = this.deps.reduce ? await reducedJson(this.deps.reduce, this.tasksRepo, g) : null;
+    return { task_group: g, results, missing, ...(this.deps.reduce ? { reduced: reduced ? (JSON.parse(reduced.text) as JsonValue) : null } : {}) };
   }
 
   /** `results` with each returned value exactly as stored (JSON text, not JavaScript numbers). */
@@ -270,7 +296,8 @@ export class JobService implements IJobService {
         missing.push(task.job_id);
       }
     }
-    return responseJson({ task_group: g, results, missing });
+    const reduced = this.deps.reduce ? await reducedJson(this.deps.reduce, this.tasksRepo, g) : undefined;
+    return responseJson({ task_group: g, results, missing, ...(reduced !== undefined ? { reduced } : {}) });
   }
 
   async groups(job: string): Promise<ITaskGroup[]> {

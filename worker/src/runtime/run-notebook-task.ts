@@ -5,7 +5,7 @@ import type { IStorage } from '../domain/storage';
 import { JsonText } from '../domain/json-bytes';
 import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
-import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
+import type { IJobRun, IRunNotebookKwargs, ITask, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
 import { retryIfInfraFailure, type IInfraRetryDeps } from './infra-retry';
 import { NotebookFailedError } from './notebook-failed-error';
@@ -33,6 +33,13 @@ export interface IRunNotebookDeps {
   log?: (line: string) => void;
   /** Tells a gateway outage from a task's failure; without it every failure is the task's. */
   infra?: IInfraRetryDeps;
+  /**
+   * Called (before the message is acked) when this handler finds or leaves a task final: the
+   * reduce step's trigger (`reduce/reduce-trigger.ts`). A redelivered message of a final task
+   * calls it again, so a worker killed right after recording the last task misses nothing.
+   * Must not throw.
+   */
+  onTaskFinal?: (task: ITask) => Promise<unknown>;
 }
 
 export type KernelReuseMode = 'off' | 'opt-in' | 'all';
@@ -121,6 +128,7 @@ async function recordStepFailure(deps: IRunNotebookDeps, ctx: ITaskContext, err:
   };
   const recorded = await runs.recordRun(task, run, null, undefined);
   if (recorded) await emitQuietly(deps, taskEvent(recorded));
+  if (recorded) await deps.onTaskFinal?.(recorded);
 }
 
 /** Publish a task event; a lost event must not fail the task (status reads MongoDB). */
@@ -145,6 +153,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     if (task.task_id !== ctx.taskId || !isActive(task.state)) {
       // Restarted (new task id), revoked or finished since this message was queued.
       log(`skip ${task.name} (${ctx.taskId}): task is ${task.state} with current id ${task.task_id}`);
+      if (!isActive(task.state)) await deps.onTaskFinal?.(task);
       return { skipped: `task ${task.name} is ${task.state} with task id ${task.task_id}` };
     }
     if (task.state === 'STARTED') {
@@ -201,6 +210,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     const recorded = await inStep('record', () => runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? returned : undefined));
     const latest = recorded ?? (await runs.get(task.name));
     await emitQuietly(deps, taskEvent(latest));
+    if (!isActive(latest.state)) await deps.onTaskFinal?.(latest);
     const last = latest.job_runs[latest.job_runs.length - 1];
     if (exec.status !== 'ok') {
       throw new NotebookFailedError(exec.message, exec.error?.ename);

@@ -4,3 +4,4 @@ export * from './name';
 export * from './notebooks';
 export * from './jobs';
 export * from './system';
+export * from './reduce';

@@ -13,6 +13,7 @@ import {
   TaskGroupSchema
 } from './common';
 import { NameSchema } from './name';
+import { CacheFlagSchema, CachedFromSchema, ForceFlagSchema, ReducedSchema, ReduceOfSchema, ReduceRowFieldSchema, ThenSchema } from './reduce';
 
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
@@ -47,7 +48,10 @@ export const MapBodySchema = Type.Object(
     require: Type.Optional(LabelSchema),
     cell_timeout: Type.Optional(
       Type.Number({ exclusiveMinimum: 0, description: 'Per-cell timeout in seconds.' })
-    )
+    ),
+    then: Type.Optional(ThenSchema),
+    cache: Type.Optional(CacheFlagSchema),
+    force: Type.Optional(ForceFlagSchema)
   },
   { additionalProperties: false, description: 'Give either params or range, not both.' }
 );
@@ -57,7 +61,10 @@ export type IMapBody = Static<typeof MapBodySchema>;
 export const MapOptionsSchema = Type.Object({
   params: Type.Array(JsonValueSchema),
   require: Type.Optional(Type.Union([Type.String({ description: 'Worker label; queue name. `default` when absent.' }), Type.Null()])),
-  cell_timeout: Type.Optional(Type.Union([Type.Number({ description: 'Per-cell timeout in seconds; none when absent.' }), Type.Null()]))
+  cell_timeout: Type.Optional(Type.Union([Type.Number({ description: 'Per-cell timeout in seconds; none when absent.' }), Type.Null()])),
+  then: Type.Optional(Type.Union([ThenSchema, Type.Null()])),
+  cache: Type.Optional(CacheFlagSchema),
+  force: Type.Optional(ForceFlagSchema)
 });
 
 export const MapResponseSchema = Type.Object({
@@ -92,7 +99,9 @@ export const StatusRowSchema = Type.Object({
   duration: NullableNumberSchema,
   worker: NullableStringSchema,
   message: Type.String(),
-  results: Type.Union([Type.String(), Type.Null()], { description: 'Result notebook of the last run, if any.' })
+  results: Type.Union([Type.String(), Type.Null()], { description: 'Result notebook of the last run, if any.' }),
+  reduce_round: Type.Optional(ReduceRowFieldSchema),
+  cached_from: Type.Optional(CachedFromSchema)
 });
 
 /** One execution of a task notebook, appended to `job_runs`. */
@@ -132,7 +141,9 @@ export const TaskSchema = Type.Object({
   }),
   result: Type.Optional(jsonValue("Value the notebook returned (job['result']), from the last OK run.")),
   created: Type.String(),
-  updated: Type.String()
+  updated: Type.String(),
+  cached_from: Type.Optional(CachedFromSchema),
+  reduce_of: Type.Optional(ReduceOfSchema)
 });
 
 export const RestartBodySchema = Type.Object(
@@ -161,7 +172,8 @@ export const CancelResponseSchema = Type.Object({ task_group: Type.String(), rev
 export const ResultsResponseSchema = Type.Object({
   task_group: Type.String(),
   results: Type.Array(JsonValueSchema, { description: 'One value per parameter, in parameter order; null where no OK run exists.' }),
-  missing: Type.Array(Type.Integer(), { description: 'job_ids without an OK run.' })
+  missing: Type.Array(Type.Integer(), { description: 'job_ids without an OK run.' }),
+  reduced: Type.Optional(ReducedSchema)
 });
 
 export const mapSchema = {

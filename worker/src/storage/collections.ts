@@ -16,5 +16,11 @@ export const Collections = {
    */
   taskLocks: 'task_locks',
   /** Result notebooks: `{_id: result name, task_name, job, task_group, job_id, sha256, size, created}`. */
-  results: 'results'
+  results: 'results',
+  /** Reduce steps of maps: `{_id: task group, job, notebook, when, require, ...}` (see `reduce-rounds.ts`). */
+  reduceSpecs: 'reduce_specs',
+  /** Reduce rounds: `{_id: '<group>:reduce:<round>', ...}`, inserted once per round (the exactly-once transition). */
+  reduceRounds: 'reduce_rounds',
+  /** Input keys with an OK run: `{_id: '<job>:<input key>', task, ...}` (see `task-cache.ts`). */
+  taskCache: 'task_cache'
 } as const;

@@ -78,6 +78,10 @@ export interface ITaskDoc {
   updated: string;
   /** Revision: +1 on every update (absent = 0), so the status index can order its writes. */
   rev?: number;
+  /** Set on a reduce task: the group and round it reduces. */
+  reduce_of?: { job: string; task_group: string; round: number };
+  /** Set on a task recorded from the cache: the task whose OK run it reuses. */
+  cached_from?: string;
 }
 
 /** A task document without its parameter and result bytes (what status listings read). */
@@ -116,6 +120,8 @@ export function toTask(doc: ITaskDoc): ITask {
     updated: doc.updated
   };
   if (doc.result) task.result = decodeJson(binaryBytes(doc.result)) as JsonValue;
+  if (doc.reduce_of) task.reduce_of = doc.reduce_of;
+  if (doc.cached_from) task.cached_from = doc.cached_from;
   return task;
 }
 

@@ -17,6 +17,7 @@ import { TaskRenderer } from './task-renderer';
 import { TaskRepository } from './task-repository';
 import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
+import { ReduceRounds } from './reduce-rounds';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -37,6 +38,8 @@ export class NbgridStore implements IStorage {
   readonly runs: TaskRuns;
   /** Tasks queued or running without change for a while, for the reconciler. */
   readonly stuck: StuckTasks;
+  /** Maps' reduce steps and their rounds (`reduce_specs`, `reduce_rounds`). */
+  readonly reduce: ReduceRounds;
 
   constructor(
     readonly connection: MongoConnection,
@@ -52,6 +55,7 @@ export class NbgridStore implements IStorage {
     this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status));
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs);
+    this.reduce = new ReduceRounds(connection);
   }
 
   /**

@@ -83,6 +83,11 @@ export interface IReduceStore {
   createReduceTask(task: INewReduceTask): Promise<IReduceTaskRef>;
   /** Insert the round; false when it exists already (someone else made the transition). */
   claimRound(round: IReduceRound): Promise<boolean>;
+  /**
+   * Insert the one-off marker `key` (in the rounds collection, outside every round's `_id` range);
+   * false when it exists: who gets true does the one-off thing (re-publishing a round's message).
+   */
+  claimOnce(key: string): Promise<boolean>;
   /** Mark a round's message published. */
   markQueued(id: string): Promise<void>;
   /** Rounds of a group, by round. */

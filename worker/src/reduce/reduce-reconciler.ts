@@ -8,8 +8,8 @@
  * - a round claimed but never marked queued (its claimer died before or after publishing): its
  *   message is published again only when its task never ran and no message for it is queued or
  *   held by a worker, looked at twice `recheckMs` apart like the task reconciler does (a message
- *   popped is registered as unacked a moment later). The Celery id is the round's own, so a
- *   worker's run of it records once whatever happens.
+ *   popped is registered as unacked a moment later), and once per round (a unique marker
+ *   `republish:<round>`). The Celery id is the round's own, so a worker's run of it records once.
  */
 import type { IQueueInspector } from '../domain/queue-inspector';
 import type { IReduceRound, IReduceStore } from '../domain/reduce';
@@ -79,6 +79,13 @@ export async function reconcileReduce(options: IReduceReconcilerOptions): Promis
     await noMessage();
   }
   for (const round of waiting) {
+    // Once per round, whoever else reconciles at the same time: a second message of the same
+    // task id delivered while the first runs would look like a lost run and run it again. A
+    // republished message lost as well is the task reconciler's (the task ends FAILURE, restart() runs it).
+    if (!(await options.reduce.claimOnce(`republish:${round._id}`))) {
+      await options.reduce.markQueued(round._id);
+      continue;
+    }
     await options.trigger.publish(round);
     republished.push(round._id);
     log(`reduce round ${round._id} was claimed but never queued: queued now`);

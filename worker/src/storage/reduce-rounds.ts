@@ -105,6 +105,16 @@ export class ReduceRounds implements IReduceStore {
     }
   }
 
+  async claimOnce(key: string): Promise<boolean> {
+    try {
+      await this.conn.run((db) => db.collection<{ _id: string; created: string }>(Collections.reduceRounds).insertOne({ _id: key, created: new Date().toISOString() }));
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
   async markQueued(id: string): Promise<void> {
     await this.conn.run((db) => this.roundsOf(db).updateOne({ _id: id }, { $set: { queued: true } }));
   }

@@ -78,7 +78,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       liveWorkers: async () => registry.list(),
       emit: (e) => void bus.publish(e).catch(() => undefined),
       log,
-      reduce: store.reduce
+      reduce: store.reduce,
+      cache: store.cache
     });
     // Maps answer before their task documents are all written: wait for those before closing.
     cleanups.push(() => jobs.settled());

@@ -13,6 +13,7 @@ import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
 import { ReduceTrigger } from '../reduce/reduce-trigger';
+import { rememberOkRun } from '../cache/cache-map';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
@@ -155,7 +156,12 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
         },
         log,
         infra: guard,
-        onTaskFinal: (task) => reduceTrigger.onTaskFinal(task.task_group)
+        onTaskFinal: (task) => reduceTrigger.onTaskFinal(task.task_group),
+        // every OK run is remembered by its input key, for later maps with cache=True
+        onRunOk: (task, nb, param, returned) =>
+          rememberOkRun(store.cache, task, nb, param, returned).catch((err: unknown) =>
+            log(`cache entry of ${task.name} not written (${err instanceof Error ? err.message : String(err)})`)
+          )
       })
     );
     // Closed first: running tasks drain while their kernels and the store are still there. The

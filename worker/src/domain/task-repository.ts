@@ -67,6 +67,8 @@ export interface IExactTask {
 export interface IRenderedTask {
   notebook: Record<string, unknown>;
   task: ITask;
+  /** The task's parameter as its stored JSON text (for the cache's input key). */
+  param?: JsonText;
 }
 
 /**

@@ -31,6 +31,9 @@ import { checkMapOptions, MAX_PARAM_BYTES } from './map-options';
 import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and-cancel';
 import { labelWarnings, publishTasks } from './task-queueing';
 import type { IReduceStore } from '../domain/reduce';
+import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
+import { lookupMap } from '../cache/cache-map';
+import { ReduceTrigger } from '../reduce/reduce-trigger';
 import { checkThen, plusCancelled, plusRestarted, reducedJson, reduceRow, reduceToCancel, reduceToRestart, withReduceRowJson } from '../reduce/reduce-jobs';
 
 export interface IJobServiceDeps {
@@ -45,6 +48,8 @@ export interface IJobServiceDeps {
   log?: (line: string) => void;
   /** Maps' reduce steps (`then`); without it a map with `then` is refused. */
   reduce?: IReduceStore;
+  /** The cache of OK runs; without it `cache: true` runs every task. */
+  cache?: ITaskCache;
 }
 
 /** The bytes of a parameter as sent, checked like the serialized ones (a number's digits can be many). */
@@ -64,9 +69,15 @@ export class JobService implements IJobService {
   private readonly notebooks: INotebookRepository;
   private readonly tasksRepo: ITaskRepository;
 
+  /** Queues the reduce of a group whose tasks were all cached. */
+  private readonly reduceTrigger: ReduceTrigger | undefined;
+
   constructor(private readonly deps: IJobServiceDeps) {
     this.notebooks = deps.store.notebooks;
     this.tasksRepo = deps.store.tasks;
+    this.reduceTrigger = deps.reduce
+      ? new ReduceTrigger({ reduce: deps.reduce, tasks: this.tasksRepo, notebooks: this.notebooks, publisher: deps.publisher, emit: deps.emit, log: deps.log })
+      : undefined;
   }
 
   private log(line: string): void {
@@ -157,16 +168,22 @@ export class JobService implements IJobService {
     if (then && !this.deps.reduce) throw new InvalidInputError('then: this service has no reduce step configured');
     // Refused before anything is stored while the queue is down (503 naming Redis, at once).
     await this.deps.publisher.ensureReachable?.();
+    // cache: the tasks whose input key has an OK run in the job, found with one query
+    const cache = options.cache === true && options.force !== true ? this.deps.cache : undefined;
+    const hits = cache ? (await lookupMap(cache, job, (await this.notebooks.get(job)).content, paramBytes)).hits : new Map<number, ICacheEntry>();
     // One group document holding every parameter: the map is stored, whatever its size, before
     // anything is queued. The task documents are written after the messages, in the background.
     const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes });
     const group = stored.task_group;
+    let cached: ITask[] = [];
     try {
       // Stored before any task is queued: a worker finishing the last task finds it.
       if (then && this.deps.reduce) await this.deps.reduce.putSpec({ ...then, task_group: group });
+      // Recorded at once as SUCCESS / OK (before materialize, which keeps them): never queued.
+      cached = cache && hits.size > 0 ? await cache.writeCached(job, group, [...hits].map(([i, entry]) => ({ job_id: i, entry, param: paramBytes[i] }))) : [];
       await publishTasks(
         this.deps.publisher,
-        stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id, attempt: 1, task_group: group, queue: require }))
+        stored.tasks.filter((t) => !hits.has(t.job_id)).map((t) => ({ name: t.name, task_id: t.task_id, attempt: 1, task_group: group, queue: require }))
       );
     } catch (err) {
       // Nothing was queued (or not all of it): take the map back so a rejected map changes nothing.
@@ -179,14 +196,18 @@ export class JobService implements IJobService {
     });
     this.pending.add(settled);
     void settled.finally(() => this.pending.delete(settled));
-    for (const t of stored.tasks) this.deps.emit(taskEvent(t));
+    for (const t of stored.tasks) if (!hits.has(t.job_id)) this.deps.emit(taskEvent(t));
+    for (const t of cached) this.deps.emit(taskEvent(t));
+    // Every task cached: no worker will finish one, so the reduce is triggered here.
+    if (then && cached.length === stored.tasks.length) await this.reduceTrigger?.onTaskFinal(group);
     return {
       task_group: group,
       job,
       count: stored.tasks.length,
       require,
       tasks: stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id })),
-      warnings: await labelWarnings(this.deps.liveWorkers, require)
+      warnings: await labelWarnings(this.deps.liveWorkers, require),
+      ...(options.cache === true ? { cached: cached.length } : {})
     };
   }
 

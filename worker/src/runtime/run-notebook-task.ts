@@ -40,6 +40,12 @@ export interface IRunNotebookDeps {
    * Must not throw.
    */
   onTaskFinal?: (task: ITask) => Promise<unknown>;
+  /**
+   * Called after an OK run was recorded as the task's outcome, with the notebook it ran, its
+   * parameter's JSON text and the returned value: the cache's entry (`cache/cache-map.ts`).
+   * Must not throw.
+   */
+  onRunOk?: (task: ITask, notebook: Record<string, unknown>, param: JsonText | undefined, returned: JsonValue | JsonText | undefined) => Promise<unknown>;
 }
 
 export type KernelReuseMode = 'off' | 'opt-in' | 'all';
@@ -149,7 +155,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     }
     const runs = deps.store.runs;
     // A failure here is recorded only if this message is still the task's current one (see recordStepFailure).
-    const { notebook, task } = await inStep('render', () => runs.renderTask(kwargs.task_name));
+    const { notebook, task, param } = await inStep('render', () => runs.renderTask(kwargs.task_name));
     if (task.task_id !== ctx.taskId || !isActive(task.state)) {
       // Restarted (new task id), revoked or finished since this message was queued.
       log(`skip ${task.name} (${ctx.taskId}): task is ${task.state} with current id ${task.task_id}`);
@@ -210,6 +216,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     const recorded = await inStep('record', () => runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? returned : undefined));
     const latest = recorded ?? (await runs.get(task.name));
     await emitQuietly(deps, taskEvent(latest));
+    if (recorded?.run_status === 'OK') await deps.onRunOk?.(recorded, notebook, param, returned);
     if (!isActive(latest.state)) await deps.onTaskFinal?.(latest);
     const last = latest.job_runs[latest.job_runs.length - 1];
     if (exec.status !== 'ok') {

@@ -73,7 +73,8 @@ export const MapResponseSchema = Type.Object({
   count: Type.Integer(),
   require: Type.String(),
   tasks: Type.Array(TaskRefSchema),
-  warnings: Type.Array(Type.String({ description: 'e.g. no live worker serves the required label.' }))
+  warnings: Type.Array(Type.String({ description: 'e.g. no live worker serves the required label.' })),
+  cached: Type.Optional(Type.Integer({ minimum: 0, description: 'With cache: how many tasks were recorded from the cache (not queued).' }))
 });
 
 export const GroupQuerySchema = Type.Object(

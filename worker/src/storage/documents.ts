@@ -121,7 +121,7 @@ export function toTask(doc: ITaskDoc): ITask {
   };
   if (doc.result) task.result = decodeJson(binaryBytes(doc.result)) as JsonValue;
   if (doc.reduce_of) task.reduce_of = doc.reduce_of;
-  if (doc.cached_from) task.cached_from = doc.cached_from;
+  if (doc.cached_from && (doc.attempt ?? 1) === 1) task.cached_from = doc.cached_from;
   return task;
 }
 
@@ -150,7 +150,9 @@ export function toTaskSummary(doc: ITaskSummaryDoc): ITaskSummary {
     runs_total: runsTotal(doc),
     worker: doc.worker ?? null,
     created: doc.created,
-    updated: doc.updated
+    updated: doc.updated,
+    // a restart gives the next attempt, run for real: the cache no longer speaks for it
+    ...(doc.cached_from && (doc.attempt ?? 1) === 1 ? { cached_from: doc.cached_from } : {})
   };
 }
 

@@ -18,6 +18,7 @@ import { TaskRepository } from './task-repository';
 import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
 import { ReduceRounds } from './reduce-rounds';
+import { TaskCache } from './task-cache';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -40,6 +41,8 @@ export class NbgridStore implements IStorage {
   readonly stuck: StuckTasks;
   /** Maps' reduce steps and their rounds (`reduce_specs`, `reduce_rounds`). */
   readonly reduce: ReduceRounds;
+  /** Input keys with an OK run, per job (`task_cache`), and the documents of cached tasks. */
+  readonly cache: TaskCache;
 
   constructor(
     readonly connection: MongoConnection,
@@ -56,6 +59,7 @@ export class NbgridStore implements IStorage {
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs);
     this.reduce = new ReduceRounds(connection);
+    this.cache = new TaskCache(connection, status);
   }
 
   /**

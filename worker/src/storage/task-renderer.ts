@@ -46,6 +46,6 @@ export class TaskRenderer {
     });
     // A reduce task's `job` is its input itself (job['results'], ...), not {'param': input}.
     const notebook = task.reduce_of ? asReduceNotebook(rendered) : rendered;
-    return { notebook, task };
+    return { notebook, task, param };
   }
 }

@@ -20,6 +20,7 @@ from .http import job_path
 from .params import map_body
 from .progress import ProgressBar
 from .table import status_frame
+from .reduce import Results, then_body
 
 #: Queue states after which a task changes no more until it is restarted.
 FINAL_STATES = frozenset({'SUCCESS', 'FAILURE', 'REVOKED'})
@@ -90,6 +91,15 @@ class TaskGroup(str):
         """
         return self.job.results(task_group=str(self))
 
+    def reduced(self):
+        """The value this group's reduce notebook (``map(..., then=...)``) returned, or ``None``.
+
+        Example::
+
+            >>> group.wait(); group.reduced()        # doctest: +SKIP
+        """
+        return self.results().reduced
+
     def restart(self, **kwargs):
         """Restart this group's tasks; see :meth:`Job.restart`.
 
@@ -145,12 +155,18 @@ class Job:
         for t in tasks:
             self._started[_base(t['name'])] = t['task_id']
 
-    def map(self, iterable, require=None, cell_timeout=None):
+    def map(self, iterable, require=None, cell_timeout=None, then=None, when=None, cache=False, force=False):
         """Make one task notebook per value of ``iterable`` and queue them; return the TaskGroup.
 
         Each task notebook receives ``job = {'param': <value>, 'job_id': i, 'task_group': ..., ...}``.
         ``require`` picks the worker label (wins over ``om.runtime.require(...)``); ``cell_timeout``
         is seconds per cell. Parameters must be JSON values (numpy values are converted).
+
+        ``then='summary'`` runs the stored notebook ``summary`` once every task is final, with
+        ``job = {'task_group', 'params', 'results', 'status', 'failed'}`` (``when='all_ok'``, the
+        default: only if every task ended OK; ``'always'``); its value is ``results().reduced``.
+        ``cache=True`` records a task whose code cells, parameter and kernelspec already ran OK in
+        this job as SUCCESS at once (``cached_from`` in its status row); ``force=True`` runs all.
 
         Example::
 
@@ -167,6 +183,12 @@ class Job:
             body['require'] = label
         if cell_timeout is not None:
             body['cell_timeout'] = cell_timeout
+        if then is not None:
+            body['then'] = then_body(then, when)
+        if cache:
+            body['cache'] = True
+        if force:
+            body['force'] = True
         answer = self.api.request('POST', job_path(self.name, 'map'), body)
         tasks = answer.get('tasks', [])
         _summarised([f'generating task {_base(t["name"])}' for t in tasks], self.out)
@@ -288,7 +310,7 @@ class Job:
                 f'task group {answer.get("task_group")} of {self.name!r}: job_id {missing} have no OK '
                 'result yet (None in their place); see status(), then wait() or restart()',
                 RuntimeWarning, stacklevel=2)
-        return answer.get('results', [])
+        return Results(answer.get('results', []), answer.get('reduced'))
 
     def wait(self, task_group=None, progress=True, timeout=None, poll=1.0, as_frame=None):
         """Block until every task of the group (default: the latest; ``'*'``: all) is final

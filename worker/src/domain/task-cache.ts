@@ -30,10 +30,4 @@ export interface ITaskCache {
   lookup(job: string, keys: string[]): Promise<Map<string, ICacheEntry>>;
   /** Remember an OK run for its input key (a later OK run of the same key replaces it). */
   record(job: string, task: Pick<ITask, 'name'>, key: string, results: string | null, result: JsonValue | JsonText | undefined): Promise<void>;
-  /**
-   * Write the task documents of group `taskGroup` (just stored, not yet materialized or queued)
-   * for `cached` as SUCCESS / OK with `cached_from`, their results and result notebooks those of
-   * the entries (the notebooks are not copied). Returns the tasks written.
-   */
-  writeCached(job: string, taskGroup: string, cached: ICachedTask[]): Promise<ITask[]>;
 }

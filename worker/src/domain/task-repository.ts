@@ -5,6 +5,7 @@
  * read creates them from the group.
  */
 import type { JsonText } from './json-bytes';
+import type { ICachedTask } from './task-cache';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from './types';
 import type { ITaskSummary } from './task-state';
 
@@ -20,6 +21,8 @@ export interface INewMap {
   main_sha256: string;
   /** Each parameter's JSON bytes (see `encodeJson`), in map order. */
   params: Uint8Array[];
+  /** Tasks the cache answers: stored as SUCCESS / OK with `cached_from`, never to be queued. */
+  cached?: ICachedTask[];
 }
 
 /** A stored map: its new group id and its tasks, whose ids are the ones to publish. */

@@ -173,14 +173,14 @@ export class JobService implements IJobService {
     const hits = cache ? (await lookupMap(cache, job, (await this.notebooks.get(job)).content, paramBytes)).hits : new Map<number, ICacheEntry>();
     // One group document holding every parameter: the map is stored, whatever its size, before
     // anything is queued. The task documents are written after the messages, in the background.
-    const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes });
+    const cachedTasks = [...hits].map(([i, entry]) => ({ job_id: i, entry, param: paramBytes[i] }));
+    const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes, ...(cachedTasks.length ? { cached: cachedTasks } : {}) });
     const group = stored.task_group;
-    let cached: ITask[] = [];
+    // Stored as SUCCESS / OK with the group (see storage/cached-tasks.ts): never queued.
+    const cached = stored.tasks.filter((t) => hits.has(t.job_id));
     try {
       // Stored before any task is queued: a worker finishing the last task finds it.
       if (then && this.deps.reduce) await this.deps.reduce.putSpec({ ...then, task_group: group });
-      // Recorded at once as SUCCESS / OK (before materialize, which keeps them): never queued.
-      cached = cache && hits.size > 0 ? await cache.writeCached(job, group, [...hits].map(([i, entry]) => ({ job_id: i, entry, param: paramBytes[i] }))) : [];
       await publishTasks(
         this.deps.publisher,
         stored.tasks.filter((t) => !hits.has(t.job_id)).map((t) => ({ name: t.name, task_id: t.task_id, attempt: 1, task_group: group, queue: require }))

@@ -33,12 +33,11 @@ export type IThen = Static<typeof ThenSchema>;
 
 /** `cache` of a map body. */
 export const CacheFlagSchema = Type.Boolean({
-  description: 'Do not run a task whose input key (code cells, parameter, kernelspec) has an OK run in an earlier group of the job: record it at once as SUCCESS/OK with cached_from.',
-  default: false
+  description: 'Do not run a task whose input key (code cells, parameter, kernelspec) has an OK run in an earlier group of the job: record it at once as SUCCESS/OK with cached_from. Off when absent.'
 });
 
 /** `force` of a map body. */
-export const ForceFlagSchema = Type.Boolean({ description: 'With cache: ignore the cache and run every task.', default: false });
+export const ForceFlagSchema = Type.Boolean({ description: 'With cache: ignore the cache and run every task. Off when absent.' });
 
 /** Marks a status row as the group's reduce task (absent on other rows). */
 export const ReduceRowFieldSchema = Type.Integer({ minimum: 1, description: "Present on the group's reduce row: the reduce round it ran for (1, then +1 per restart of tasks)." });

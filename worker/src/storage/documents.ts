@@ -39,6 +39,8 @@ export interface ITaskGroupDoc {
   params_sha256?: string;
   /** Random hex from which task ids are derived (see `taskDocOf`). */
   task_id_salt?: string;
+  /** The map's cached tasks (see `cached-tasks.ts`), when it had any. */
+  cached_tasks?: Binary;
   /**
    * False until every task document of the group exists; until then a task is created from the
    * group when first read. Absent (older maps) means true.

@@ -59,7 +59,7 @@ export class NbgridStore implements IStorage {
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs);
     this.reduce = new ReduceRounds(connection);
-    this.cache = new TaskCache(connection, status);
+    this.cache = new TaskCache(connection);
   }
 
   /**

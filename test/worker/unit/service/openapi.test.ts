@@ -32,7 +32,7 @@ describe('/api/openapi.json', () => {
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;
     expect(Object.keys(map.requestBody.content['application/json'].schema.properties).sort()).toEqual(
-      ['cell_timeout', 'params', 'range', 'require']
+      ['cache', 'cell_timeout', 'force', 'params', 'range', 'require', 'then']
     );
     expect(map.responses['201']).toBeDefined();
     expect(doc.paths['/api/health'].get.security).toEqual([]);

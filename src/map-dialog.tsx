@@ -3,9 +3,10 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parameterCount, parseParameters, PARAMETER_HELP } from './parameters';
 import { LABEL_PATTERN, LABEL_RULE, type IWorkerInfo, type MapRequest } from './types';
+import { applyReduceCache, ReduceCacheFields, type IReduceCacheForm } from './map-dialog-reduce';
 
 /** What the person typed in the map dialog. */
-export interface IMapForm {
+export interface IMapForm extends IReduceCacheForm {
   parameters: string;
   require: string;
   cellTimeout: string;
@@ -33,6 +34,10 @@ export function validateMapForm(form: IMapForm): { request: MapRequest } | { err
       return { error: `The cell timeout must be a number of seconds above 0, not "${timeout}".` };
     }
     request.cell_timeout = seconds;
+  }
+  const reduceError = applyReduceCache(form, request);
+  if (reduceError) {
+    return { error: reduceError };
   }
   return { request };
 }
@@ -106,6 +111,7 @@ export function MapForm(props: {
           onChange={e => onChange({ ...form, cellTimeout: e.target.value })}
         />
       </label>
+      <ReduceCacheFields form={form} onChange={onChange} />
       {error ? (
         <div className="jp-nbgrid-MapForm-error" role="alert">
           {error}

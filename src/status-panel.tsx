@@ -4,6 +4,7 @@ import React from 'react';
 import { NbgridError } from './errors';
 import type { StatusModel } from './status-model';
 import { QUEUE_STATES, type IStatusRow, type ITaskGroup } from './types';
+import { RowMarks } from './reduce-rows';
 
 /** What the panel asks of its surroundings, so it stays testable without a JupyterLab shell. */
 export interface IStatusPanelActions {
@@ -98,6 +99,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions }):
                   >
                     {row.name.split('/').pop()}
                   </button>
+                  <RowMarks row={row} />
                 </td>
                 <td className="jp-nbgrid-mono jp-nbgrid-TaskId" title={row.task_id}>
                   {row.task_id}

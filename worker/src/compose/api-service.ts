@@ -14,6 +14,7 @@ import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
 import { reconcileReduce } from '../reduce/reduce-reconciler';
 import { ReduceTrigger } from '../reduce/reduce-trigger';
+import { withReduceEcho } from '../reduce/reduce-events';
 import { buildApp, type IAppDeps } from '../service';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
@@ -85,7 +86,7 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     cleanups.push(() => jobs.settled());
     // Tasks whose message or worker is gone can no longer change by themselves: repair them.
     const queueInspector = new RedisQueueInspector(redis);
-    const reduceTrigger = new ReduceTrigger({ reduce: store.reduce, tasks: store.tasks, notebooks: store.notebooks, publisher, emit: (e) => bus.publish(e), log });
+    const reduceTrigger = new ReduceTrigger({ reduce: store.reduce, tasks: store.tasks, notebooks: store.notebooks, publisher, emit: withReduceEcho((e) => bus.publish(e)), log });
     const reconciler = new TaskReconciler({
       store: store.stuck,
       queue: queueInspector,

@@ -14,6 +14,7 @@ import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
 import { ReduceTrigger } from '../reduce/reduce-trigger';
 import { rememberOkRun } from '../cache/cache-map';
+import { withReduceEcho } from '../reduce/reduce-events';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
@@ -108,6 +109,8 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
     const store = await openStore(config, redis, log, options.mongoWaitMs);
     cleanups.push(() => store.close());
     const bus = new TaskEventBus(redis);
+    // a reduce task's events also reach the followers of the job it reduces
+    const publishEvent = withReduceEcho((e) => bus.publish(e));
     const worker = new CeleryWorker(redis, {
       queues: settings.labels,
       labels: settings.labels,
@@ -136,7 +139,7 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       tasks: store.tasks,
       notebooks: store.notebooks,
       publisher: new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout }),
-      emit: (e) => bus.publish(e).catch(() => undefined),
+      emit: (e) => publishEvent(e).catch(() => undefined),
       log
     });
     const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.poolSize, log }).start();
@@ -146,7 +149,7 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       createRunNotebookHandler({
         store,
         gateway: { url: config.gatewayUrl, token: config.gatewayToken },
-        emit: (e) => bus.publish(e).catch(() => undefined),
+        emit: (e) => publishEvent(e).catch(() => undefined),
         kernelPool: settings.poolSize > 0 ? kernelPool : undefined,
         kernelReuse: settings.kernelReuse,
         outputLimits: {

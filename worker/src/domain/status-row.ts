@@ -5,6 +5,7 @@ import type { IJobRun, IStatusRow, ITask } from './types';
 export type TaskRowSource = Pick<ITask, 'name' | 'job' | 'task_group' | 'job_id' | 'task_id' | 'state' | 'run_status' | 'job_runs'> & {
   worker?: string | null;
   cached_from?: string;
+  reduce_of?: ITask['reduce_of'];
 };
 
 /** The task's last run, if it ran. */

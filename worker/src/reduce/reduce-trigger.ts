@@ -136,7 +136,8 @@ export class ReduceTrigger {
           task_id: round.task_id,
           state: 'PENDING',
           run_status: 'unknown',
-          job_runs: []
+          job_runs: [],
+          reduce_of: { job: round.job, task_group: round.task_group, round: round.round }
         })
       );
     } catch {

@@ -19,6 +19,7 @@ import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
 import { ReduceRounds } from './reduce-rounds';
 import { TaskCache } from './task-cache';
+import type { CacheIndex } from './cache-index';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -29,6 +30,8 @@ export interface INbgridStoreOptions extends IMongoConnectionOptions {
   log?: (line: string) => void;
   /** Runs kept per task besides the first (`job_runs`); `runs_total` counts all. @defaultValue 20 */
   runHistory?: number;
+  /** The cache's lookup index in Redis; without it cache lookups query MongoDB. */
+  cacheIndex?: CacheIndex;
 }
 
 export class NbgridStore implements IStorage {
@@ -59,7 +62,7 @@ export class NbgridStore implements IStorage {
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs);
     this.reduce = new ReduceRounds(connection);
-    this.cache = new TaskCache(connection);
+    this.cache = new TaskCache(connection, options.cacheIndex, options.log);
   }
 
   /**

@@ -26,7 +26,7 @@ function summaryNotebook() {
     ],
     metadata: { kernelspec: { display_name: 'Python 3 (ipykernel)', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
     nbformat: 4,
-    nbformat_minor: 5
+    nbformat_minor: 4
   };
 }
 
@@ -74,7 +74,7 @@ async function main() {
     );
     const headers = { Authorization: `token ${stack.token}`, 'Content-Type': 'application/json' };
     const put = await fetch(`${stack.api_url}/api/notebooks/summary`, { method: 'PUT', headers, body: JSON.stringify({ content: summaryNotebook() }) });
-    check(put.ok, 'the reduce notebook summary is stored');
+    check(put.ok, `the reduce notebook summary is stored (${put.status} ${put.ok ? '' : await put.text()})`);
     await waitFor('two live workers', async () => (await (await fetch(`${stack.api_url}/api/workers`, { headers })).json()).workers.length >= 2, 2 * MINUTE);
 
     const base = await startLab(sandbox, TOKEN);

@@ -8,9 +8,28 @@ import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
 import type { ITask, JsonValue } from '../domain/types';
 import { inputKey, notebookDigest } from './input-key';
 
-/** The tasks of a map that the cache answers, by job_id, and every task's input key. */
-export async function lookupMap(cache: ITaskCache, job: string, main: unknown, params: Uint8Array[]): Promise<{ keys: string[]; hits: Map<number, ICacheEntry> }> {
-  const digest = notebookDigest(main);
+/** Notebook digests by the main notebook's content address (a job is mapped again and again). */
+const digests = new Map<string, string>();
+
+/**
+ * The tasks of a map that the cache answers, by job_id, and every task's input key.
+ * @param main the main notebook's content address, and how to read its content when its digest is not known
+ */
+export async function lookupMap(
+  cache: ITaskCache,
+  job: string,
+  main: { sha256: string; content: () => Promise<{ sha256: string; content: unknown }> },
+  params: Uint8Array[]
+): Promise<{ keys: string[]; hits: Map<number, ICacheEntry> }> {
+  let digest = digests.get(main.sha256);
+  if (digest === undefined) {
+    const read = await main.content();
+    // replaced since the map looked it up: its keys would not be those of the tasks it renders
+    if (read.sha256 !== main.sha256) return { keys: [], hits: new Map() };
+    digest = notebookDigest(read.content);
+    digests.set(main.sha256, digest);
+    while (digests.size > 64) digests.delete(digests.keys().next().value as string);
+  }
   const keys = params.map((p) => inputKey(digest, Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('utf8')));
   const found = await cache.lookup(job, keys);
   const hits = new Map<number, ICacheEntry>();

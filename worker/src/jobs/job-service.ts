@@ -170,7 +170,9 @@ export class JobService implements IJobService {
     await this.deps.publisher.ensureReachable?.();
     // cache: the tasks whose input key has an OK run in the job, found with one query
     const cache = options.cache === true && options.force !== true ? this.deps.cache : undefined;
-    const hits = cache ? (await lookupMap(cache, job, (await this.notebooks.get(job)).content, paramBytes)).hits : new Map<number, ICacheEntry>();
+    const hits = cache
+      ? (await lookupMap(cache, job, { sha256: main.sha256, content: () => this.notebooks.get(job) }, paramBytes)).hits
+      : new Map<number, ICacheEntry>();
     // One group document holding every parameter: the map is stored, whatever its size, before
     // anything is queued. The task documents are written after the messages, in the background.
     const cachedTasks = [...hits].map(([i, entry]) => ({ job_id: i, entry, param: paramBytes[i] }));

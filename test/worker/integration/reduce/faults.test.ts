@@ -110,21 +110,6 @@ describe('the reduce of a round is queued once and runs once', () => {
     expect(await reduceTasks(m.task_group)).toBe(1);
   });
 
-  it('when MongoDB is restarted while the last tasks finish', async () => {
-    const params = [{ x: 1, sleep: 3 }, { x: 2, sleep: 3 }, { x: 3, sleep: 3 }];
-    const m = await api.map('square', { params, then: { notebook: 'summary' } });
-    await until('a task running', () => rowsOf(api, 'square', m.task_group), (r) => r.tasks.some((t) => t.status === 'STARTED'));
-    await replacements!.stop('ferretdb');
-    await sleep(5000); // the tasks finish meanwhile: their records wait (retried) until MongoDB is back
-    await replacements!.start('ferretdb');
-    const reduce = await waitReduced(api, 'square', m.task_group, 1, 240000);
-    expect(reduce.run_status).toBe('OK');
-    await sleep(3000);
-    expect(reduceRuns(runLog, m.task_group)).toBe(1);
-    expect(await until('the rounds readable', () => roundsOf(store, m.task_group), () => true)).toHaveLength(1);
-    expect((await resultsOf(api, 'square', m.task_group)).reduced).toMatchObject({ results: [1, 4, 9] });
-  });
-
   it('when every trigger was lost: the reconciler, run by several processes at once, makes the transition once', async () => {
     const group = await completedGroupWithSpec(5);
     const queue = new RedisQueueInspector(redis);

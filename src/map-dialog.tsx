@@ -6,9 +6,10 @@ import { labelError } from './label-rule';
 import { type INotebookParameter, type IWorkerInfo, type MapRequest } from './types';
 import { gridOf, gridTaskCount, type GridMode } from './grid-values';
 import { ParameterGrid } from './parameter-grid';
+import { applyReduceCache, ReduceCacheFields, type IReduceCacheForm } from './map-dialog-reduce';
 
 /** What the person typed in the map dialog. */
-export interface IMapForm {
+export interface IMapForm extends IReduceCacheForm {
   parameters: string;
   require: string;
   cellTimeout: string;
@@ -53,6 +54,10 @@ export function validateMapForm(form: IMapForm): { request: MapRequest } | { err
       return { error: `The cell timeout must be a number of seconds above 0, not "${timeout}".` };
     }
     request.cell_timeout = seconds;
+  }
+  const reduceError = applyReduceCache(form, request);
+  if (reduceError) {
+    return { error: reduceError };
   }
   return { request };
 }
@@ -137,6 +142,7 @@ export function MapForm(props: {
           onChange={e => onChange({ ...form, cellTimeout: e.target.value })}
         />
       </label>
+      <ReduceCacheFields form={form} onChange={onChange} />
       {error ? (
         <div className="jp-nbgrid-MapForm-error" role="alert">
           {error}

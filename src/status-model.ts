@@ -3,6 +3,7 @@ import { NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
 import { estimateGroup, TaskProgressStore, type IGroupEstimate, type IProgressEvent } from './progress-store';
 import { everyMember, QUEUE_STATES, type FinalState, type IStatusRow, type ITaskEvent, type ITaskGroup, type QueueState } from './types';
+import { rowIndexOf, rowOrder } from './reduce-rows';
 
 /** The part of `EventSource` the model uses, so tests can pass a fake. */
 export interface IEventStream {
@@ -153,7 +154,7 @@ export class StatusModel {
       this.taskProgress.drop(event.name);
     }
     if (rows) {
-      const index = rows.findIndex(row => row.name === event.name || row.job_id === event.job_id);
+      const index = rowIndexOf(rows, event);
       const update = {
         task_id: event.task_id,
         status: event.status,
@@ -165,8 +166,8 @@ export class StatusModel {
       if (index >= 0) {
         rows[index] = { ...rows[index], ...update };
       } else {
-        rows.push({ name: event.name, task_group: event.task_group, job_id: event.job_id, results: null, ...update });
-        rows.sort((a, b) => a.job_id - b.job_id);
+        rows.push({ name: event.name, task_group: event.task_group, job_id: event.job_id, results: null, ...update, ...(event.reduce_round !== undefined ? { reduce_round: event.reduce_round } : {}) });
+        rows.sort(rowOrder);
       }
       this._rows.set(event.task_group, [...rows]);
     }
@@ -246,7 +247,7 @@ export class StatusModel {
   private async loadRows(taskGroup: string): Promise<void> {
     const rows = await this.client.status(this.job, taskGroup);
     if (!this._disposed) {
-      this._rows.set(taskGroup, [...rows].sort((a, b) => a.job_id - b.job_id));
+      this._rows.set(taskGroup, [...rows].sort(rowOrder));
     }
   }
 

@@ -7,6 +7,7 @@ import type { StatusModel } from './status-model';
 import { GroupEstimateView, TaskProgressView } from './progress-views';
 import { TaskRowActions } from './task-row-actions';
 import { QUEUE_STATES, type IStatusRow, type ITaskGroup } from './types';
+import { RowMarks } from './reduce-rows';
 
 /** What the panel asks of its surroundings, so it stays testable without a JupyterLab shell. */
 export interface IStatusPanelActions {
@@ -104,6 +105,7 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
                   >
                     {row.name.split('/').pop()}
                   </button>
+                  <RowMarks row={row} />
                 </td>
                 <td className="jp-nbgrid-mono jp-nbgrid-TaskId" title={row.task_id}>
                   {row.task_id}

@@ -1,3 +1,4 @@
 import './base.css';
 import './row-actions.css';
 import './grid.css';
+import './reduce.css';

@@ -22,6 +22,7 @@ from .progress import ProgressBar, cells_text
 from .logs import follow_logs
 from .table import status_frame
 from .grid import GridRequest, frame_params, grid_body, is_frame, results_frame
+from .reduce import Results, then_body
 
 #: Queue states after which a task changes no more until it is restarted.
 FINAL_STATES = frozenset({'SUCCESS', 'FAILURE', 'REVOKED'})
@@ -119,6 +120,15 @@ class TaskGroup(str):
         """
         return self.job.results(task_group=str(self), as_frame=as_frame)
 
+    def reduced(self):
+        """The value this group's reduce notebook (``map(..., then=...)``) returned, or ``None``.
+
+        Example::
+
+            >>> group.wait(); group.reduced()        # doctest: +SKIP
+        """
+        return self.results().reduced
+
     def restart(self, **kwargs):
         """Restart this group's tasks; see :meth:`Job.restart`.
 
@@ -176,7 +186,7 @@ class Job:
         for t in tasks:
             self._started[_base(t['name'])] = t['task_id']
 
-    def map(self, iterable, require=None, cell_timeout=None, notify=None):
+    def map(self, iterable, require=None, cell_timeout=None, notify=None, then=None, when=None, cache=False, force=False):
         """Make one task notebook per value of ``iterable`` and queue them; return the TaskGroup.
 
         Each task notebook receives ``job = {'param': <value>, 'job_id': i, 'task_group': ..., ...}``.
@@ -184,6 +194,12 @@ class Job:
         is seconds per cell. Parameters must be JSON values (numpy values are converted).
         ``notify={'webhook': 'https://...'}`` POSTs a JSON summary (counts, duration, failed tasks)
         to that URL once every task has finished (http/https only; retried on 5xx).
+
+        ``then='summary'`` runs the stored notebook ``summary`` once every task is final, with
+        ``job = {'task_group', 'params', 'results', 'status', 'failed'}`` (``when='all_ok'``, the
+        default: only if every task ended OK; ``'always'``); its value is ``results().reduced``.
+        ``cache=True`` records a task whose code cells, parameter and kernelspec already ran OK in
+        this job as SUCCESS at once (``cached_from`` in its status row); ``force=True`` runs all.
 
         Example::
 
@@ -204,6 +220,12 @@ class Job:
         if notify is not None:
             # {'webhook': 'https://...'}: one POST of a JSON summary when every task has finished
             body['notify'] = dict(notify)
+        if then is not None:
+            body['then'] = then_body(then, when)
+        if cache:
+            body['cache'] = True
+        if force:
+            body['force'] = True
         answer = self.api.request('POST', job_path(self.name, 'map'), body)
         tasks = answer.get('tasks', [])
         _summarised([f'generating task {_base(t["name"])}' for t in tasks], self.out)
@@ -399,7 +421,7 @@ class Job:
                 f'task group {answer.get("task_group")} of {self.name!r}: job_id {missing} have no OK '
                 'result yet (None in their place); see status(), then wait() or restart()',
                 RuntimeWarning, stacklevel=2)
-        return answer.get('results', [])
+        return Results(answer.get('results', []), answer.get('reduced'))
 
     def wait(self, task_group=None, progress=True, timeout=None, poll=1.0, as_frame=None):
         """Block until every task of the group (default: the latest; ``'*'``: all) is final

@@ -14,6 +14,9 @@ import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
 import { ProgressService } from '../progress/progress-service';
 import type { IWebhookOptions } from '../progress/webhook-sender';
+import { reconcileReduce } from '../reduce/reduce-reconciler';
+import { ReduceTrigger } from '../reduce/reduce-trigger';
+import { withReduceEcho } from '../reduce/reduce-events';
 import { buildApp, type IAppDeps } from '../service';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
@@ -81,18 +84,23 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       publisher,
       liveWorkers: async () => registry.list(),
       emit: (e) => void bus.publish(e).catch(() => undefined),
-      log
+      log,
+      reduce: store.reduce,
+      cache: store.cache
     });
     // Maps answer before their task documents are all written: wait for those before closing.
     cleanups.push(() => jobs.settled());
     // Tasks whose message or worker is gone can no longer change by themselves: repair them.
+    const queueInspector = new RedisQueueInspector(redis);
+    const reduceTrigger = new ReduceTrigger({ reduce: store.reduce, tasks: store.tasks, notebooks: store.notebooks, publisher, emit: withReduceEcho((e) => bus.publish(e)), log });
     const reconciler = new TaskReconciler({
       store: store.stuck,
-      queue: new RedisQueueInspector(redis),
+      queue: queueInspector,
       liveWorkers: async () => registry.list(),
       emit: (e) => bus.publish(e),
       log,
-      intervalMs: config.reconcileInterval * 1000
+      intervalMs: config.reconcileInterval * 1000,
+      beforePass: () => reconcileReduce({ trigger: reduceTrigger, reduce: store.reduce, queue: queueInspector, getTask: (n) => store.runs.get(n), log })
     });
     reconciler.start();
     cleanups.push(() => reconciler.close());

@@ -9,10 +9,13 @@ import { CeleryWorker } from '../celery';
 import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
 import { KernelPool, probeGateway } from '../executor';
-import { TaskEventBus } from '../queue';
 import { ProgressPublisher } from '../progress/progress-publisher';
+import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
+import { ReduceTrigger } from '../reduce/reduce-trigger';
+import { rememberOkRun } from '../cache/cache-map';
+import { withReduceEcho } from '../reduce/reduce-events';
 import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
@@ -107,6 +110,8 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
     const store = await openStore(config, redis, log, options.mongoWaitMs);
     cleanups.push(() => store.close());
     const bus = new TaskEventBus(redis);
+    // a reduce task's events also reach the followers of the job it reduces
+    const publishEvent = withReduceEcho((e) => bus.publish(e));
     const worker = new CeleryWorker(redis, {
       queues: settings.labels,
       labels: settings.labels,
@@ -129,6 +134,15 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       intervalMs: options.probeIntervalMs,
       log
     });
+    // A worker that finishes a group's last task queues the group's reduce task (exactly once).
+    const reduceTrigger = new ReduceTrigger({
+      reduce: store.reduce,
+      tasks: store.tasks,
+      notebooks: store.notebooks,
+      publisher: new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout }),
+      emit: (e) => publishEvent(e).catch(() => undefined),
+      log
+    });
     const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.poolSize, log }).start();
     cleanups.push(() => kernelPool.close());
     worker.register(
@@ -136,7 +150,7 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       createRunNotebookHandler({
         store,
         gateway: { url: config.gatewayUrl, token: config.gatewayToken },
-        emit: (e) => bus.publish(e).catch(() => undefined),
+        emit: (e) => publishEvent(e).catch(() => undefined),
         kernelPool: settings.poolSize > 0 ? kernelPool : undefined,
         kernelReuse: settings.kernelReuse,
         outputLimits: {
@@ -146,7 +160,13 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
         },
         log,
         infra: guard,
-        progress: new ProgressPublisher(redis, { log })
+        progress: new ProgressPublisher(redis, { log }),
+        onTaskFinal: (task) => reduceTrigger.onTaskFinal(task.task_group),
+        // every OK run is remembered by its input key, for later maps with cache=True
+        onRunOk: (task, nb, param, returned) =>
+          rememberOkRun(store.cache, task, nb, param, returned).catch((err: unknown) =>
+            log(`cache entry of ${task.name} not written (${err instanceof Error ? err.message : String(err)})`)
+          )
       })
     );
     // Closed first: running tasks drain while their kernels and the store are still there. The

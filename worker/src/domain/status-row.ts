@@ -4,6 +4,8 @@ import type { IJobRun, IStatusRow, ITask } from './types';
 /** What a status row or a task event is made of. */
 export type TaskRowSource = Pick<ITask, 'name' | 'job' | 'task_group' | 'job_id' | 'task_id' | 'state' | 'run_status' | 'job_runs'> & {
   worker?: string | null;
+  cached_from?: string;
+  reduce_of?: ITask['reduce_of'];
 };
 
 /** The task's last run, if it ran. */
@@ -24,6 +26,7 @@ export function statusRow(task: Omit<TaskRowSource, 'job'>): IStatusRow {
     duration: run ? run.duration : null,
     worker: task.worker ?? run?.worker ?? null,
     message: run ? run.message : '',
-    results: run ? run.results : null
+    results: run ? run.results : null,
+    ...(task.cached_from ? { cached_from: task.cached_from } : {})
   };
 }

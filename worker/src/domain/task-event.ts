@@ -15,6 +15,7 @@ export function taskEvent(task: TaskRowSource): ITaskEvent {
     run_status: task.run_status,
     message: run ? run.message : '',
     worker: task.worker ?? run?.worker ?? null,
-    duration: run ? run.duration : null
+    duration: run ? run.duration : null,
+    ...(task.reduce_of ? { reduce_of: task.reduce_of } : {})
   };
 }

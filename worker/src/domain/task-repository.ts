@@ -5,6 +5,7 @@
  * read creates them from the group.
  */
 import type { JsonText } from './json-bytes';
+import type { ICachedTask } from './task-cache';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup, RunStatus } from './types';
 import type { ITaskSummary } from './task-state';
 
@@ -20,6 +21,8 @@ export interface INewMap {
   main_sha256: string;
   /** Each parameter's JSON bytes (see `encodeJson`), in map order. */
   params: Uint8Array[];
+  /** Tasks the cache answers: stored as SUCCESS / OK with `cached_from`, never to be queued. */
+  cached?: ICachedTask[];
 }
 
 /** A stored map: its new group id and its tasks, whose ids are the ones to publish. */
@@ -87,6 +90,8 @@ export interface ITaskValues {
 export interface IRenderedTask {
   notebook: Record<string, unknown>;
   task: ITask;
+  /** The task's parameter as its stored JSON text (for the cache's input key). */
+  param?: JsonText;
 }
 
 /**

@@ -36,6 +36,11 @@ import { labelWarnings, publishTasks } from './task-queueing';
 import { readNotebookParameters, unknownParameterWarnings } from '../notebooks/parameters-reader';
 import { buildResultsTable, sourceOfTask, type IResultSource, type IResultsTableRows } from './results-table';
 import { ResultsTableCache } from './results-table-cache';
+import type { IReduceStore } from '../domain/reduce';
+import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
+import { lookupMap } from '../cache/cache-map';
+import { ReduceTrigger } from '../reduce/reduce-trigger';
+import { checkThen, plusCancelled, plusRestarted, reducedJson, reduceRow, reduceToCancel, reduceToRestart, withReduceRowJson } from '../reduce/reduce-jobs';
 
 export interface IJobServiceDeps {
   /** Where notebooks, task groups and tasks are stored (an `NbgridStore`). */
@@ -47,6 +52,10 @@ export interface IJobServiceDeps {
   emit: (e: ITaskEvent) => void;
   /** Where background problems are reported. */
   log?: (line: string) => void;
+  /** Maps' reduce steps (`then`); without it a map with `then` is refused. */
+  reduce?: IReduceStore;
+  /** The cache of OK runs; without it `cache: true` runs every task. */
+  cache?: ITaskCache;
 }
 
 /** The bytes of a parameter as sent, checked like the serialized ones (a number's digits can be many). */
@@ -68,9 +77,15 @@ export class JobService implements IJobService {
   /** Results tables built lately, by group (see results-table-cache.ts). */
   private readonly tables = new ResultsTableCache();
 
+  /** Queues the reduce of a group whose tasks were all cached. */
+  private readonly reduceTrigger: ReduceTrigger | undefined;
+
   constructor(private readonly deps: IJobServiceDeps) {
     this.notebooks = deps.store.notebooks;
     this.tasksRepo = deps.store.tasks;
+    this.reduceTrigger = deps.reduce
+      ? new ReduceTrigger({ reduce: deps.reduce, tasks: this.tasksRepo, notebooks: this.notebooks, publisher: deps.publisher, emit: deps.emit, log: deps.log })
+      : undefined;
   }
 
   private log(line: string): void {
@@ -159,16 +174,28 @@ export class JobService implements IJobService {
     if (main.language !== 'python') {
       throw new InvalidInputError(`cannot map notebook '${job}': its kernel '${main.kernel}' (language ${main.language}) is not supported; only Python kernels are`);
     }
+    const then = await checkThen(this.notebooks, options.then, { job, require, cell_timeout: cellTimeout });
+    if (then && !this.deps.reduce) throw new InvalidInputError('then: this service has no reduce step configured');
     // Refused before anything is stored while the queue is down (503 naming Redis, at once).
     await this.deps.publisher.ensureReachable?.();
+    // cache: the tasks whose input key has an OK run in the job, found with one query
+    const cache = options.cache === true && options.force !== true ? this.deps.cache : undefined;
+    const hits = cache
+      ? (await lookupMap(cache, job, { sha256: main.sha256, content: () => this.notebooks.get(job) }, paramBytes)).hits
+      : new Map<number, ICacheEntry>();
     // One group document holding every parameter: the map is stored, whatever its size, before
     // anything is queued. The task documents are written after the messages, in the background.
-    const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes });
+    const cachedTasks = [...hits].map(([i, entry]) => ({ job_id: i, entry, param: paramBytes[i] }));
+    const stored = await this.tasksRepo.createMap({ job, require, cell_timeout: cellTimeout, main_sha256: main.sha256, params: paramBytes, ...(cachedTasks.length ? { cached: cachedTasks } : {}) });
     const group = stored.task_group;
+    // Stored as SUCCESS / OK with the group (see storage/cached-tasks.ts): never queued.
+    const cached = stored.tasks.filter((t) => hits.has(t.job_id));
     try {
+      // Stored before any task is queued: a worker finishing the last task finds it.
+      if (then && this.deps.reduce) await this.deps.reduce.putSpec({ ...then, task_group: group });
       await publishTasks(
         this.deps.publisher,
-        stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id, attempt: 1, task_group: group, queue: require }))
+        stored.tasks.filter((t) => !hits.has(t.job_id)).map((t) => ({ name: t.name, task_id: t.task_id, attempt: 1, task_group: group, queue: require }))
       );
     } catch (err) {
       // Nothing was queued (or not all of it): take the map back so a rejected map changes nothing.
@@ -181,14 +208,18 @@ export class JobService implements IJobService {
     });
     this.pending.add(settled);
     void settled.finally(() => this.pending.delete(settled));
-    for (const t of stored.tasks) this.deps.emit(taskEvent(t));
+    for (const t of stored.tasks) if (!hits.has(t.job_id)) this.deps.emit(taskEvent(t));
+    for (const t of cached) this.deps.emit(taskEvent(t));
+    // Every task cached: no worker will finish one, so the reduce is triggered here.
+    if (then && cached.length === stored.tasks.length) await this.reduceTrigger?.onTaskFinal(group);
     return {
       task_group: group,
       job,
       count: stored.tasks.length,
       require,
       tasks: stored.tasks.map((t) => ({ name: t.name, task_id: t.task_id })),
-      warnings: [...(await labelWarnings(this.deps.liveWorkers, require)), ...(await this.parameterWarnings(job, options.params))]
+      warnings: [...(await labelWarnings(this.deps.liveWorkers, require)), ...(await this.parameterWarnings(job, options.params))],
+      ...(options.cache === true ? { cached: cached.length } : {})
     };
   }
 
@@ -225,13 +256,18 @@ export class JobService implements IJobService {
       validateName(job, 'job name');
       return (await this.tasksRepo.summaries(job, '*')).map(statusRow);
     }
-    return this.tasksRepo.statusRows(job, await this.group(job, taskGroup));
+    const g = await this.group(job, taskGroup);
+    const rows = await this.tasksRepo.statusRows(job, g);
+    const reduce = this.deps.reduce ? await reduceRow(this.deps.reduce, this.tasksRepo, g) : null;
+    return reduce ? [...rows, reduce] : rows;
   }
 
   /** `status()` as the JSON text of the rows array (what the REST API sends, unparsed). */
   async statusJson(job: string, taskGroup?: string): Promise<string> {
     if (taskGroup === '*') return JSON.stringify(await this.status(job, taskGroup));
-    return this.tasksRepo.statusJson(job, await this.group(job, taskGroup));
+    const g = await this.group(job, taskGroup);
+    const json = await this.tasksRepo.statusJson(job, g);
+    return this.deps.reduce ? withReduceRowJson(json, this.deps.reduce, this.tasksRepo, g) : json;
   }
 
   async tasks(job: string, taskGroup?: string): Promise<ITask[]> {
@@ -256,13 +292,25 @@ export class JobService implements IJobService {
 
   async restart(job: string, options: IRestartOptions = {}): Promise<IRestartResult> {
     if (options.tasks) return restartSelected(this.control, job, await this.selection(job, options.tasks, options.task_group), options);
-    if (!options.reset) return restartWithoutResults(this.control, job, await this.group(job, options.task_group), options);
-    return restartGroup(this.control, job, await this.group(job, options.task_group), options);
+    const g = await this.group(job, options.task_group);
+    const reduce = this.deps.reduce;
+    // reset: the running reduce of the old round is outdated (the new round will reduce again)
+    const stale = reduce && options.reset ? await reduceToCancel(reduce, this.tasksRepo, g) : null;
+    if (stale) await cancelGroup(this.control, stale.notebook, stale.reduce_group as string);
+    // Without reset: failed tasks, and OK tasks whose result notebook was deleted (omega|ml's restart).
+    const result = options.reset ? await restartGroup(this.control, job, g, options) : await restartWithoutResults(this.control, job, g, options);
+    // No task restarted (all OK) but the reduce failed: run the reduce of this round again.
+    const failed = reduce && result.restarted.length === 0 ? await reduceToRestart(reduce, this.tasksRepo, g) : null;
+    const again = failed ? await restartGroup(this.control, failed.notebook, failed.reduce_group as string, {}) : null;
+    return plusRestarted(result, again);
   }
 
   async cancel(job: string, options: { task_group?: string; tasks?: string[] } = {}): Promise<ICancelResult> {
     if (options.tasks) return cancelSelected(this.control, job, await this.selection(job, options.tasks, options.task_group));
-    return cancelGroup(this.control, job, await this.group(job, options.task_group));
+    const g = await this.group(job, options.task_group);
+    const result = await cancelGroup(this.control, job, g);
+    const reduce = this.deps.reduce ? await reduceToCancel(this.deps.reduce, this.tasksRepo, g) : null;
+    return plusCancelled(result, reduce ? await cancelGroup(this.control, reduce.notebook, reduce.reduce_group as string) : null);
   }
 
   /** The named tasks (`tasks` of restart and cancel) of one group. */
@@ -284,7 +332,8 @@ export class JobService implements IJobService {
         missing.push(t.job_id);
       }
     }
-    return { task_group: g, results, missing };
+    const reduced = this.deps.reduce ? await reducedJson(this.deps.reduce, this.tasksRepo, g) : null;
+    return { task_group: g, results, missing, ...(this.deps.reduce ? { reduced: reduced ? (JSON.parse(reduced.text) as JsonValue) : null } : {}) };
   }
 
   /** `results` with each returned value exactly as stored (JSON text, not JavaScript numbers). */
@@ -300,7 +349,8 @@ export class JobService implements IJobService {
         missing.push(task.job_id);
       }
     }
-    return responseJson({ task_group: g, results, missing });
+    const reduced = this.deps.reduce ? await reducedJson(this.deps.reduce, this.tasksRepo, g) : undefined;
+    return responseJson({ task_group: g, results, missing, ...(reduced !== undefined ? { reduced } : {}) });
   }
 
   async groups(job: string): Promise<ITaskGroup[]> {

@@ -5,7 +5,7 @@ import type { IStorage } from '../domain/storage';
 import { JsonText } from '../domain/json-bytes';
 import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
-import type { IJobRun, IRunNotebookKwargs, JsonValue } from '../domain/types';
+import type { IJobRun, IRunNotebookKwargs, ITask, JsonValue } from '../domain/types';
 import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
 import type { ProgressPublisher } from '../progress/progress-publisher';
 import { retryIfInfraFailure, type IInfraRetryDeps } from './infra-retry';
@@ -36,6 +36,19 @@ export interface IRunNotebookDeps {
   infra?: IInfraRetryDeps;
   /** Publishes each run's live progress and partial notebook (Redis, never MongoDB); none = no progress. */
   progress?: Pick<ProgressPublisher, 'forTask'>;
+  /**
+   * Called (before the message is acked) when this handler finds or leaves a task final: the
+   * reduce step's trigger (`reduce/reduce-trigger.ts`). A redelivered message of a final task
+   * calls it again, so a worker killed right after recording the last task misses nothing.
+   * Must not throw.
+   */
+  onTaskFinal?: (task: ITask) => Promise<unknown>;
+  /**
+   * Called after an OK run was recorded as the task's outcome, with the notebook it ran, its
+   * parameter's JSON text and the returned value: the cache's entry (`cache/cache-map.ts`).
+   * Must not throw.
+   */
+  onRunOk?: (task: ITask, notebook: Record<string, unknown>, param: JsonText | undefined, returned: JsonValue | JsonText | undefined) => Promise<unknown>;
 }
 
 export type KernelReuseMode = 'off' | 'opt-in' | 'all';
@@ -124,6 +137,7 @@ async function recordStepFailure(deps: IRunNotebookDeps, ctx: ITaskContext, err:
   };
   const recorded = await runs.recordRun(task, run, null, undefined);
   if (recorded) await emitQuietly(deps, taskEvent(recorded));
+  if (recorded) await deps.onTaskFinal?.(recorded);
 }
 
 /** Publish a task event; a lost event must not fail the task (status reads MongoDB). */
@@ -144,10 +158,11 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     }
     const runs = deps.store.runs;
     // A failure here is recorded only if this message is still the task's current one (see recordStepFailure).
-    const { notebook, task } = await inStep('render', () => runs.renderTask(kwargs.task_name));
+    const { notebook, task, param } = await inStep('render', () => runs.renderTask(kwargs.task_name));
     if (task.task_id !== ctx.taskId || !isActive(task.state)) {
       // Restarted (new task id), revoked or finished since this message was queued.
       log(`skip ${task.name} (${ctx.taskId}): task is ${task.state} with current id ${task.task_id}`);
+      if (!isActive(task.state)) await deps.onTaskFinal?.(task);
       return { skipped: `task ${task.name} is ${task.state} with task id ${task.task_id}` };
     }
     if (task.state === 'STARTED') {
@@ -208,6 +223,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     const recorded = await inStep('record', () => runs.recordRun(started, run, exec.notebook, exec.status === 'ok' ? returned : undefined));
     const latest = recorded ?? (await runs.get(task.name));
     await emitQuietly(deps, taskEvent(latest));
+    if (recorded?.run_status === 'OK') await deps.onRunOk?.(recorded, notebook, param, returned);
+    if (!isActive(latest.state)) await deps.onTaskFinal?.(latest);
     const last = latest.job_runs[latest.job_runs.length - 1];
     if (exec.status !== 'ok') {
       throw new NotebookFailedError(exec.message, exec.error?.ename);

@@ -44,6 +44,12 @@ export interface ITaskReconcilerOptions {
   /** Interval of the periodic pass started by `start()`. @defaultValue 60000 */
   intervalMs?: number;
   log?: (line: string) => void;
+  /**
+   * Runs at the start of every pass, before stuck tasks are looked for (the reduce step's repair,
+   * `reduce/reduce-reconciler.ts`: it queues a reduce task a crash left unqueued before that task
+   * could look lost). Its failure is logged; the pass goes on.
+   */
+  beforePass?: () => Promise<unknown>;
 }
 
 /** A task a pass repaired. */
@@ -101,6 +107,7 @@ export class TaskReconciler {
   }
 
   private async pass(): Promise<IReconcileReport> {
+    await this.options.beforePass?.().catch((err: unknown) => this.log(`reduce reconciliation failed: ${err instanceof Error ? err.message : String(err)}`));
     const { store, queue } = this.options;
     const before = new Date(Date.now() - (this.options.minAgeMs ?? 120000)).toISOString();
     const batch = this.options.batch ?? 1000;

@@ -6,3 +6,4 @@ export * from './jobs';
 export * from './system';
 export * from './progress';
 export * from './grid';
+export * from './reduce';

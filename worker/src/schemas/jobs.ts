@@ -16,6 +16,7 @@ import { NameSchema } from './name';
 import { NotifySchema, ProgressSummarySchema } from './progress';
 import { TaskSelectionSchema, WithResultsSchema } from './task-selection';
 import { GridModeSchema, GridSchema, ResultsFormatSchema, ResultsTableSchema } from './grid';
+import { CacheFlagSchema, CachedFromSchema, ForceFlagSchema, ReducedSchema, ReduceOfSchema, ReduceRowFieldSchema, ThenSchema } from './reduce';
 
 /** Most parameters one map may expand to. */
 export const MAX_MAP_PARAMS = 100_000;
@@ -53,7 +54,10 @@ export const MapBodySchema = Type.Object(
     ),
     notify: Type.Optional(NotifySchema),
     grid: Type.Optional(GridSchema),
-    mode: Type.Optional(GridModeSchema)
+    mode: Type.Optional(GridModeSchema),
+    then: Type.Optional(ThenSchema),
+    cache: Type.Optional(CacheFlagSchema),
+    force: Type.Optional(ForceFlagSchema)
   },
   { additionalProperties: false, description: 'Give one of params, range or grid (mode only with grid).' }
 );
@@ -63,7 +67,10 @@ export type IMapBody = Static<typeof MapBodySchema>;
 export const MapOptionsSchema = Type.Object({
   params: Type.Array(JsonValueSchema),
   require: Type.Optional(Type.Union([Type.String({ description: 'Worker label; queue name. `default` when absent.' }), Type.Null()])),
-  cell_timeout: Type.Optional(Type.Union([Type.Number({ description: 'Per-cell timeout in seconds; none when absent.' }), Type.Null()]))
+  cell_timeout: Type.Optional(Type.Union([Type.Number({ description: 'Per-cell timeout in seconds; none when absent.' }), Type.Null()])),
+  then: Type.Optional(Type.Union([ThenSchema, Type.Null()])),
+  cache: Type.Optional(CacheFlagSchema),
+  force: Type.Optional(ForceFlagSchema)
 });
 
 export const MapResponseSchema = Type.Object({
@@ -72,7 +79,8 @@ export const MapResponseSchema = Type.Object({
   count: Type.Integer(),
   require: Type.String(),
   tasks: Type.Array(TaskRefSchema),
-  warnings: Type.Array(Type.String({ description: 'e.g. no live worker serves the required label.' }))
+  warnings: Type.Array(Type.String({ description: 'e.g. no live worker serves the required label.' })),
+  cached: Type.Optional(Type.Integer({ minimum: 0, description: 'With cache: how many tasks were recorded from the cache (not queued).' }))
 });
 
 export const GroupQuerySchema = Type.Object(
@@ -101,7 +109,9 @@ export const StatusRowSchema = Type.Object({
   results: Type.Union([Type.String(), Type.Null()], { description: 'Result notebook of the last run, if any.' }),
   progress: Type.Optional(
     Type.Union([ProgressSummarySchema, Type.Null()], { description: 'Cells done / to run and the running cell while the task runs; null or absent otherwise.' })
-  )
+  ),
+  reduce_round: Type.Optional(ReduceRowFieldSchema),
+  cached_from: Type.Optional(CachedFromSchema)
 });
 
 /** One execution of a task notebook, appended to `job_runs`. */
@@ -141,7 +151,9 @@ export const TaskSchema = Type.Object({
   }),
   result: Type.Optional(jsonValue("Value the notebook returned (job['result']), from the last OK run.")),
   created: Type.String(),
-  updated: Type.String()
+  updated: Type.String(),
+  cached_from: Type.Optional(CachedFromSchema),
+  reduce_of: Type.Optional(ReduceOfSchema)
 });
 
 export const RestartBodySchema = Type.Object(
@@ -171,7 +183,8 @@ export const CancelResponseSchema = Type.Object({ task_group: Type.String(), rev
 export const ResultsResponseSchema = Type.Object({
   task_group: Type.String(),
   results: Type.Array(JsonValueSchema, { description: 'One value per parameter, in parameter order; null where no OK run exists.' }),
-  missing: Type.Array(Type.Integer(), { description: 'job_ids without an OK run.' })
+  missing: Type.Array(Type.Integer(), { description: 'job_ids without an OK run.' }),
+  reduced: Type.Optional(ReducedSchema)
 });
 
 export const mapSchema = {

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { errorResponses, NullableNumberSchema, NullableStringSchema, QueueStateSchema, RunStatusSchema } from './common';
 import { NameSchema } from './name';
 import { GroupDoneEventSchema, ProgressEventSchema } from './progress';
+import { ReduceOfSchema, ReduceRowFieldSchema } from './reduce';
 
 /** A live worker as reported by its heartbeats. */
 export const WorkerSchema = Type.Object({
@@ -54,7 +55,9 @@ export const TaskEventSchema = Type.Object({
   run_status: RunStatusSchema,
   message: Type.String(),
   worker: NullableStringSchema,
-  duration: NullableNumberSchema
+  duration: NullableNumberSchema,
+  reduce_of: Type.Optional(ReduceOfSchema),
+  reduce_round: Type.Optional(ReduceRowFieldSchema)
 });
 
 export const eventsSchema = {

@@ -23,5 +23,11 @@ export const Collections = {
    */
   activeTasks: 'active_tasks',
   /** One-time changes of the stored data done: `{_id: name, at}`. */
-  migrations: 'migrations'
+  migrations: 'migrations',
+  /** Reduce steps of maps: `{_id: task group, job, notebook, when, require, ...}` (see `reduce-rounds.ts`). */
+  reduceSpecs: 'reduce_specs',
+  /** Reduce rounds: `{_id: '<group>:reduce:<round>', ...}`, inserted once per round (the exactly-once transition). */
+  reduceRounds: 'reduce_rounds',
+  /** Input keys with an OK run: `{_id: '<job>:<input key>', task, ...}` (see `task-cache.ts`). */
+  taskCache: 'task_cache'
 } as const;

@@ -39,6 +39,8 @@ export interface ITaskGroupDoc {
   params_sha256?: string;
   /** Random hex from which task ids are derived (see `taskDocOf`). */
   task_id_salt?: string;
+  /** The map's cached tasks (see `cached-tasks.ts`), when it had any. */
+  cached_tasks?: Binary;
   /**
    * False until every task document of the group exists; until then a task is created from the
    * group when first read. Absent (older maps) means true.
@@ -80,6 +82,10 @@ export interface ITaskDoc {
   updated: string;
   /** Revision: +1 on every update (absent = 0), so the status index can order its writes. */
   rev?: number;
+  /** Set on a reduce task: the group and round it reduces. */
+  reduce_of?: { job: string; task_group: string; round: number };
+  /** Set on a task recorded from the cache: the task whose OK run it reuses. */
+  cached_from?: string;
 }
 
 /** A task document without its parameter and result bytes (what status listings read). */
@@ -104,6 +110,8 @@ export function toTask(doc: ITaskDoc): ITask {
   const { attempt: _attempt, name, job, task_group, job_id, ...rest } = toTaskSummary(doc);
   const task: ITask = { name, job, task_group, job_id, param: decodeJson(binaryBytes(doc.param)) as JsonValue, ...rest };
   if (doc.result) task.result = decodeJson(binaryBytes(doc.result)) as JsonValue;
+  if (doc.reduce_of) task.reduce_of = doc.reduce_of;
+  if (doc.cached_from && (doc.attempt ?? 1) === 1) task.cached_from = doc.cached_from;
   return task;
 }
 
@@ -133,7 +141,9 @@ export function toTaskSummary(doc: ITaskSummaryDoc): ITaskSummary {
     runs_total: runsTotal(doc),
     worker: doc.worker ?? null,
     created: doc.created,
-    updated: doc.updated
+    updated: doc.updated,
+    // a restart gives the next attempt, run for real: the cache no longer speaks for it
+    ...(doc.cached_from && (doc.attempt ?? 1) === 1 ? { cached_from: doc.cached_from } : {})
   };
 }
 

@@ -19,6 +19,9 @@ import { TaskRepository } from './task-repository';
 import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
 import { TaskSelectedUpdates } from './task-selected-updates';
+import { ReduceRounds } from './reduce-rounds';
+import { TaskCache } from './task-cache';
+import type { CacheIndex } from './cache-index';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -29,6 +32,8 @@ export interface INbgridStoreOptions extends IMongoConnectionOptions {
   log?: (line: string) => void;
   /** Runs kept per task besides the first (`job_runs`); `runs_total` counts all. @defaultValue 20 */
   runHistory?: number;
+  /** The cache's lookup index in Redis; without it cache lookups query MongoDB. */
+  cacheIndex?: CacheIndex;
 }
 
 export class NbgridStore implements IStorage {
@@ -41,6 +46,10 @@ export class NbgridStore implements IStorage {
   readonly stuck: StuckTasks;
   /** The queued or running task attempts (what the reconciler reads instead of every task). */
   readonly active: ActiveTasks;
+  /** Maps' reduce steps and their rounds (`reduce_specs`, `reduce_rounds`). */
+  readonly reduce: ReduceRounds;
+  /** Input keys with an OK run, per job (`task_cache`), and the documents of cached tasks. */
+  readonly cache: TaskCache;
 
   constructor(
     readonly connection: MongoConnection,
@@ -57,6 +66,8 @@ export class NbgridStore implements IStorage {
     this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status, this.active), new TaskSelectedUpdates(connection, groups, status, this.active));
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, this.active, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs, this.active, groups);
+    this.reduce = new ReduceRounds(connection);
+    this.cache = new TaskCache(connection, options.cacheIndex, options.log);
   }
 
   /**

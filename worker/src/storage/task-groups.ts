@@ -14,6 +14,7 @@ import { entryOf, type ActiveTasks } from './active-tasks';
 import { Collections } from './collections';
 import { INLINE_PARAMS_LIMIT, binaryBytes, taskDocOf, type ITaskDoc, type ITaskGroupDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
+import { applyCached } from './cached-tasks';
 import type { MongoConnection } from './mongo-connection';
 
 /** Group reads without the parameters (up to INLINE_PARAMS_LIMIT bytes). */
@@ -55,7 +56,7 @@ export class TaskGroups {
     params.forEach((p, i) => parts.push(...(i > 0 ? [Buffer.from(','), Buffer.from(p)] : [Buffer.from(p)])));
     parts.push(Buffer.from(']'));
     const withParams = { ...group, task_id_salt: group.task_id_salt ?? randomSalt(), materialized: false };
-    const docs = params.map((p, i) => taskDocOf(withParams, i, p));
+    const docs = applyCached(withParams, params.map((p, i) => taskDocOf(withParams, i, p)));
     const packed = Buffer.concat(parts);
     try {
       if (packed.byteLength <= INLINE_PARAMS_LIMIT) withParams.params = new Binary(packed);
@@ -139,7 +140,7 @@ export class TaskGroups {
     const salt = group.task_id_salt;
     if (!salt) throw new Error(`task group ${group._id} has no task id salt`);
     const params = await this.groupParams(group);
-    return params.map((p, i) => taskDocOf({ ...group, task_id_salt: salt }, i, p));
+    return applyCached(group, params.map((p, i) => taskDocOf({ ...group, task_id_salt: salt }, i, p)));
   }
 
   /**
@@ -155,7 +156,7 @@ export class TaskGroups {
     // Materialized since the caller looked: the document exists now, look again.
     if (group.materialized !== false || !group.task_id_salt) return true;
     const params = await this.groupParams(group);
-    const doc = taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id]);
+    const [doc] = applyCached(group, [taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id])]);
     if (ACTIVE_STATES.includes(doc.state)) await this.active.add([entryOf(doc)]);
     await this.conn.run((db) => this.tasks(db).insertOne(doc)).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;

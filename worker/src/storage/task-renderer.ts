@@ -5,6 +5,7 @@
 import { decodeJson } from '../domain/json-bytes';
 import type { IRenderedTask } from '../domain/task-repository';
 import { renderTaskNotebook } from '../notebooks/inject-parameters';
+import { asReduceNotebook } from '../notebooks/reduce-injection';
 import type { BlobStore } from './blob-store';
 import type { TaskQueries } from './task-queries';
 
@@ -36,13 +37,15 @@ export class TaskRenderer {
   async renderTask(taskName: string): Promise<IRenderedTask> {
     const { task, param } = await this.queries.getExact(taskName);
     const main = decodeJson(await this.mainBytes(task.main_sha256));
-    const notebook = renderTaskNotebook(main, {
+    const rendered = renderTaskNotebook(main, {
       // the parameter's stored text, so the kernel's json.loads reads exactly what was sent
       param,
       job_id: task.job_id,
       task_group: task.task_group,
       task_name: task.name
     });
-    return { notebook, task };
+    // A reduce task's `job` is its input itself (job['results'], ...), not {'param': input}.
+    const notebook = task.reduce_of ? asReduceNotebook(rendered) : rendered;
+    return { notebook, task, param };
   }
 }

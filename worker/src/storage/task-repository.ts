@@ -4,6 +4,7 @@
  * (IndexedStatus), reads (TaskQueries), rendering (TaskRenderer) and bulk updates
  * (TaskBulkUpdates). Here storage documents become domain types.
  */
+import { packCached } from './cached-tasks';
 import type { IExactTask, ITaskValues, IGroupRestart, INamedRestartOptions, INewMap, IRenderedTask, IStoredMap, ITaskRepository, ITaskRestart } from '../domain/task-repository';
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
@@ -43,7 +44,8 @@ export class TaskRepository implements ITaskRepository {
       cell_timeout: map.cell_timeout,
       main_sha256: map.main_sha256,
       created,
-      seq
+      seq,
+      ...(map.cached?.length ? { cached_tasks: packCached(map.cached) } : {})
     };
     const docs = await this.groupStore.createMap(group, map.params);
     this.unwritten.set(id, { group, docs });

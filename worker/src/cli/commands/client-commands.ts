@@ -46,7 +46,10 @@ export async function waitForGroup(
 }
 
 function printStatus(rows: IStatusRow[]): void {
-  out(formatTable(rows as unknown as Record<string, unknown>[], STATUS_COLUMNS) + '\n');
+  // the reduce row and cached tasks say so in a column of their own (only when a row has one)
+  const noted = rows.map((r) => ({ ...r, note: rowNote(r) }));
+  const columns = noted.some((r) => r.note) ? [...STATUS_COLUMNS, 'note'] : STATUS_COLUMNS;
+  out(formatTable(noted as unknown as Record<string, unknown>[], columns as string[]) + '\n');
 }
 
 /** Collects a repeated option's values (`--task a --task b`). */
@@ -75,6 +78,10 @@ export function registerClientCommands(program: Command): void {
     .option('--require <label>', 'only workers with this label run the tasks')
     .option('--cell-timeout <seconds>', 'interrupt a cell that runs longer', Number)
     .option('--wait', 'show progress until every task finished, then the status and results')
+    .option('--then <notebook>', 'run this stored notebook once every task is final (reduce), with all results')
+    .option('--then-when <when>', "with --then: all_ok (default: only if every task ended OK) or always")
+    .option('--cache', 'do not run tasks whose code cells, parameter and kernelspec already ran OK in this job')
+    .option('--force', 'with --cache: run every task anyway')
     .option('--timeout <seconds>', 'with --wait: give up after this long', Number)
     .option('--notify-webhook <url>', 'POST a JSON summary to this http(s) URL when every task has finished')
     .option('--grid <name=values>', 'a grid parameter, repeatable: --grid alpha=0.1,0.5 --grid n=10,100 (values JSON, else strings)', collectGrid)
@@ -92,6 +99,10 @@ export function registerClientCommands(program: Command): void {
       if (opts.require) body.require = opts.require;
       if (opts.cellTimeout !== undefined) body.cell_timeout = opts.cellTimeout;
       if (opts.notifyWebhook !== undefined) body.notify = { webhook: String(opts.notifyWebhook) };
+      if (opts.thenWhen !== undefined && opts.then === undefined) throw new CliError('--then-when needs --then <notebook>');
+      if (opts.then !== undefined) body.then = { notebook: String(opts.then), ...(opts.thenWhen !== undefined ? { when: String(opts.thenWhen) } : {}) };
+      if (opts.cache) body.cache = true;
+      if (opts.force) body.force = true;
       const api = ApiClient.fromEnv();
       const res = await api.map(name, body);
       for (const w of res.warnings) err(`warning: ${w}\n`);
@@ -100,11 +111,13 @@ export function registerClientCommands(program: Command): void {
         out(t ? `started ${t.name}.ipynb => ${t.task_id}\n` : `... ${res.tasks.length - 8} more\n`);
       }
       out(`task group ${res.task_group}: ${res.count} tasks on queue '${res.require}'\n`);
+      if (res.cached !== undefined) out(`${res.cached} of ${res.count} tasks cached (not run)\n`);
       if (opts.wait) {
         const rows = await waitForGroup(api, name, res.task_group, { timeoutS: Number(opts.timeout ?? 0) });
         printStatus(rows);
         const results = await api.results(name, res.task_group);
         out(`results: ${terminalJson(results.results)}\n`);
+        if (results.reduced !== undefined) out(`reduced: ${terminalJson(results.reduced)}\n`);
         if (!allOk(rows)) process.exitCode = 1;
       }
     });
@@ -185,4 +198,11 @@ export function registerClientCommands(program: Command): void {
       const rows = workers.map((w) => ({ ...w, labels: w.labels.join(',') }));
       out(formatTable(rows, WORKER_COLUMNS) + '\n');
     });
+}
+
+/** What the status table's note column says of a row: the reduce row, or a cached task. */
+export function rowNote(r: IStatusRow): string {
+  if (r.reduce_round !== undefined) return `reduce (round ${r.reduce_round})`;
+  if (r.cached_from) return `cached from ${r.cached_from}`;
+  return '';
 }

@@ -92,7 +92,10 @@ export function registerJobRoutes(app: FastifyInstance, jobs: IJobService): void
         {
           params,
           require: body.require == null ? null : assertValidLabel(body.require, 'require'),
-          cell_timeout: body.cell_timeout ?? null
+          cell_timeout: body.cell_timeout ?? null,
+          ...(body.then ? { then: body.then } : {}),
+          ...(body.cache !== undefined ? { cache: body.cache } : {}),
+          ...(body.force !== undefined ? { force: body.force } : {})
         },
         grid ? grid.exact : exactMapParams(body)
       );

@@ -1,0 +1,133 @@
+/**
+ * The cache of OK runs: the record in MongoDB (`task_cache`, `_id` = `<job>:<input key>`, written
+ * by `_id` alone) and the lookup index in Redis (`cache-index.ts`): one HMGET per map. Without the
+ * index (or while Redis is unreachable) a lookup is one `$in` on `_id` per 1,000 keys. A map's
+ * cached tasks are stored with its group (`cached-tasks.ts`). A lookup is one `find` on `_id` with `$in` per 1,000 keys (FerretDB v1
+ * pushes only `_id` filters down to SQLite); an entry is written by `_id` alone.
+ */
+import { Binary, type Db } from 'mongodb';
+import { encodeJson, type JsonText } from '../domain/json-bytes';
+import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
+import type { ITask, JsonValue } from '../domain/types';
+import { Collections } from './collections';
+import { binaryBytes } from './documents';
+import type { CacheIndex } from './cache-index';
+import type { MongoConnection } from './mongo-connection';
+
+interface ICacheDoc {
+  _id: string;
+  job: string;
+  key: string;
+  task: string;
+  results: string | null;
+  result?: Binary;
+  updated: string;
+}
+
+/** Keys per lookup query. */
+const LOOKUP_BATCH = 1000;
+
+/** Returned values up to this size travel in the Redis index; larger ones are read from MongoDB. */
+const INDEXED_RESULT_BYTES = 64 * 1024;
+
+/** An entry as the Redis index holds it: task, result notebook, and the value's JSON or `big`. */
+interface IIndexed {
+  t: string;
+  r: string | null;
+  v?: string;
+  big?: true;
+}
+
+export class TaskCache implements ITaskCache {
+  constructor(
+    private readonly conn: MongoConnection,
+    /** The Redis lookup index; without it every lookup is a MongoDB `$in` query. */
+    private readonly index?: CacheIndex,
+    private readonly log: (line: string) => void = () => undefined
+  ) {}
+
+  private entries(db: Db) {
+    return db.collection<ICacheDoc>(Collections.taskCache);
+  }
+
+  async lookup(job: string, keys: string[]): Promise<Map<string, ICacheEntry>> {
+    if (this.index) {
+      try {
+        return await this.lookupIndexed(job, keys, this.index);
+      } catch (err) {
+        this.log(`cache index unreadable (${err instanceof Error ? err.message : String(err)}); reading MongoDB`);
+      }
+    }
+    return this.lookupMongo(job, keys);
+  }
+
+  private async lookupIndexed(job: string, keys: string[], index: CacheIndex): Promise<Map<string, ICacheEntry>> {
+    let values = await index.get(job, keys);
+    if (values === null) {
+      // not built (new job, or Redis lost it): fill it from the record once
+      const docs = await this.conn.run((db) => this.entries(db).find({ job }).toArray());
+      await index.fill(job, docs.map((d) => [d.key, indexed(d)]));
+      values = await index.get(job, keys);
+      if (values === null) throw new Error('the cache index was dropped while it was filled');
+    }
+    const out = new Map<string, ICacheEntry>();
+    const big: string[] = [];
+    keys.forEach((key, i) => {
+      const value = values?.[i];
+      if (!value) return;
+      const e = JSON.parse(value) as IIndexed;
+      if (e.big) big.push(key);
+      else out.set(key, { key, task: e.t, results: e.r, ...(e.v !== undefined ? { result: Buffer.from(e.v, 'utf8') } : {}) });
+    });
+    // Large returned values stay in MongoDB: read by `_id`, one at a time (pushed down).
+    for (const key of big) {
+      const d = await this.conn.run((db) => this.entries(db).findOne({ _id: `${job}:${key}` }));
+      if (d) out.set(key, entryOf(d));
+    }
+    return out;
+  }
+
+  private async lookupMongo(job: string, keys: string[]): Promise<Map<string, ICacheEntry>> {
+    const out = new Map<string, ICacheEntry>();
+    const ids = [...new Set(keys)].map((k) => `${job}:${k}`);
+    for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
+      const docs = await this.conn.run((db) => this.entries(db).find({ _id: { $in: ids.slice(i, i + LOOKUP_BATCH) } }).toArray());
+      for (const d of docs) out.set(d.key, entryOf(d));
+    }
+    return out;
+  }
+
+  async record(job: string, task: Pick<ITask, 'name'>, key: string, results: string | null, result: JsonValue | JsonText | undefined): Promise<void> {
+    const doc: ICacheDoc = {
+      _id: `${job}:${key}`,
+      job,
+      key,
+      task: task.name,
+      results,
+      ...(result !== undefined ? { result: new Binary(encodeJson(result, 'the returned value')) } : {}),
+      updated: new Date().toISOString()
+    };
+    await this.conn.run((db) => this.entries(db).replaceOne({ _id: doc._id }, doc, { upsert: true }));
+    if (this.index) {
+      const index = this.index;
+      await index.put(job, key, indexed(doc)).catch(async () => {
+        // not in the index: make the next lookup fill it from MongoDB (or read MongoDB)
+        await index.drop(job).catch(() => undefined);
+      });
+    }
+  }
+}
+
+function entryOf(d: ICacheDoc): ICacheEntry {
+  return { key: d.key, task: d.task, results: d.results, ...(d.result ? { result: binaryBytes(d.result) } : {}) };
+}
+
+function indexed(d: ICacheDoc): string {
+  const e: IIndexed = { t: d.task, r: d.results };
+  if (d.result) {
+    const bytes = binaryBytes(d.result);
+    if (bytes.byteLength > INDEXED_RESULT_BYTES) e.big = true;
+    else e.v = Buffer.from(bytes).toString('utf8');
+  }
+  return JSON.stringify(e);
+}

@@ -126,6 +126,11 @@ export const EnvSchema = Type.Object({
   NBGRID_URL: Type.Optional(url(['http', 'https'], {
     description: 'the API service the CLI and the Python client talk to, instead of the one in stack.json',
     readBy: 'CLI, Python client, server extension'
+  })),
+  NBGRID_RETENTION_DAYS: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'the days a finished task group is kept: the API service deletes older ones (and the blobs nothing references any more) every hour; unset keeps them',
+    readBy: 'serve'
   }))
 });
 
@@ -256,6 +261,8 @@ export interface INbgridConfig {
   maxOutputBytes: number;
   /** `NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES`: the most output bytes kept in one result notebook. */
   maxNotebookOutputBytes: number;
+  /** `NBGRID_RETENTION_DAYS`: days a finished group is kept; undefined keeps groups. */
+  retentionDays?: number;
 }
 
 /** @throws ConfigError when a variable does not fit the schema */
@@ -279,7 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     kernelReuse: e.NBGRID_KERNEL_REUSE,
     kernelLaunch: e.NBGRID_KERNEL_LAUNCH,
     maxOutputBytes: e.NBGRID_MAX_OUTPUT_BYTES,
-    maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES
+    maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES,
+    retentionDays: e.NBGRID_RETENTION_DAYS
   };
 }
 

@@ -17,6 +17,7 @@ import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
 import { openStore } from './open-store';
+import { composeScheduling, type ISchedulingOptions, type IScheduling } from './scheduling';
 
 export interface IApiServiceOverrides {
   /**
@@ -34,6 +35,8 @@ export interface IApiServiceOverrides {
    * `config.logLevel`), `version` (default: the package's), `heartbeatMs`, `bodyLimit`, ...
    */
   app?: Partial<Omit<IAppDeps, 'jobs' | 'workers' | 'health' | 'subscribeEvents' | 'token' | 'corsOrigins'>>;
+  /** Clock and intervals of the schedules and retention loops (`retentionDays` defaults to the config's). */
+  scheduling?: ISchedulingOptions;
 }
 
 export interface IApiService {
@@ -42,6 +45,8 @@ export interface IApiService {
   jobs: JobService;
   /** Closes the app, waits for maps' writes, then closes the registry, MongoDB and Redis. Idempotent. */
   close(): Promise<void>;
+  /** The schedules and retention services and their loops. */
+  scheduling: IScheduling;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -89,6 +94,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     });
     reconciler.start();
     cleanups.push(() => reconciler.close());
+    const scheduling = await composeScheduling(store, redis, { retentionDays: config.retentionDays, ...overrides.scheduling }, log);
+    cleanups.push(() => scheduling.close());
     const app = buildApp({
       jobs,
       workers: async () => registry.list(),
@@ -101,10 +108,13 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       corsOrigins: config.corsOrigins,
       logger: { level: config.logLevel },
       version: require('../../package.json').version as string,
-      ...overrides.app
+      ...overrides.app,
+      schedules: scheduling.schedules,
+      retention: scheduling.retention
     });
     cleanups.push(() => app.close());
-    return { app, jobs, close: closeOnce(cleanUp) };
+    scheduling.start(app, config.token);
+    return { app, jobs, close: closeOnce(cleanUp), scheduling };
   } catch (err) {
     await cleanUp();
     throw err;

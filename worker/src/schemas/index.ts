@@ -4,3 +4,5 @@ export * from './name';
 export * from './notebooks';
 export * from './jobs';
 export * from './system';
+export * from './schedules';
+export * from './retention';

@@ -1,6 +1,8 @@
 /** What `buildApp()` needs; `compose/api-service.ts` wires the real implementations. */
 import type { IJobService, ITaskEvent, IWorkerInfo } from '../domain/ports';
 import type { UploadBudget } from './upload-budget';
+import type { IScheduleService } from '../domain/schedule-service';
+import type { IRetentionService } from '../domain/retention-service';
 
 export interface IHealthReport {
   mongo: 'ok' | string;
@@ -50,6 +52,10 @@ export interface IAppDeps {
    * @defaultValue 5000
    */
   healthTimeoutMs?: number;
+  /** Schedules (`/api/schedules`); without it those routes answer 503. */
+  schedules?: IScheduleService;
+  /** Clean-up of task groups and blobs (`/api/gc`); without it that route answers 503. */
+  retention?: IRetentionService;
 }
 
 /** Default `bodyLimit`: 64 MB. */

@@ -15,6 +15,9 @@ import { registerJobRoutes } from './routes/jobs';
 import { registerNotebookRoutes } from './routes/notebooks';
 import { registerSystemRoutes } from './routes/system';
 import { registerUploadBudget, UploadBudget } from './upload-budget';
+import { registerScheduleRoutes } from './routes/schedules';
+import { registerRetentionRoutes } from './routes/retention';
+import { missingPart } from './missing-part';
 
 export type { IAppDeps, IHealthReport } from './app-deps';
 
@@ -77,6 +80,8 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
     registerJobRoutes(api, deps.jobs);
     registerSystemRoutes(api, deps);
     registerEventRoutes(api, deps);
+    registerScheduleRoutes(api, deps.schedules ?? missingPart('schedules'));
+    registerRetentionRoutes(api, deps.retention ?? missingPart('clean-up'));
   });
 
   return app;

@@ -16,5 +16,12 @@ export const Collections = {
    */
   taskLocks: 'task_locks',
   /** Result notebooks: `{_id: result name, task_name, job, task_group, job_id, sha256, size, created}`. */
-  results: 'results'
+  results: 'results',
+  /** Schedules: `{_id: id, job, cron, tz, body: Binary (the map body's JSON), catchup, keep_last, paused, ...}`. */
+  schedules: 'schedules',
+  /**
+   * One claim per schedule occurrence `{_id: '<schedule>:<occurrence ISO>', task_group, state}`:
+   * its unique `_id` is what makes one API service, not two, submit the occurrence's map.
+   */
+  scheduleRuns: 'schedule_runs'
 } as const;

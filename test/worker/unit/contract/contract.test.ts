@@ -30,7 +30,15 @@ const ROUTES: [string, string, Record<string, unknown>][] = [
   ['get', '/api/workers', schemas.workersSchema],
   ['get', '/api/health', schemas.healthSchema],
   ['get', '/api/openapi.json', schemas.openapiSchema],
-  ['get', '/api/events', schemas.eventsSchema]
+  ['get', '/api/events', schemas.eventsSchema],
+  ['post', '/api/schedules', schemas.createScheduleSchema],
+  ['get', '/api/schedules', schemas.listSchedulesSchema],
+  ['get', '/api/schedules/{id}', schemas.getScheduleSchema],
+  ['post', '/api/schedules/{id}/pause', schemas.pauseScheduleSchema],
+  ['post', '/api/schedules/{id}/resume', schemas.resumeScheduleSchema],
+  ['delete', '/api/schedules/{id}', schemas.deleteScheduleSchema],
+  ['post', '/api/schedules/{id}/run', schemas.runScheduleSchema],
+  ['post', '/api/gc', schemas.cleanupSchema]
 ];
 
 interface IOperation {
@@ -173,7 +181,9 @@ describe('docs/api.md', () => {
     ['GET /api/workers', schemas.WorkerSchema],
     ['GET /api/events?job=<name>', schemas.TaskEventSchema],
     ['PUT /api/notebooks/<name>', schemas.NotebookInfoSchema],
-    ['GET /api/notebooks/<name>', schemas.NotebookWithContentSchema]
+    ['GET /api/notebooks/<name>', schemas.NotebookWithContentSchema],
+    ['GET /api/schedules', schemas.ScheduleSchema],
+    ['POST /api/gc', schemas.CleanupReportSchema]
   ])('lists the fields %s answers', (route, schema) => {
     const line = api.split('\n').find((l) => l.startsWith(`| \`${route}\``));
     expect(line).toBeDefined();

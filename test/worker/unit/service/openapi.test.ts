@@ -27,7 +27,15 @@ describe('/api/openapi.json', () => {
         'GET /api/workers',
         'GET /api/health',
         'GET /api/events',
-        'GET /api/openapi.json'
+        'GET /api/openapi.json',
+        'POST /api/schedules',
+        'GET /api/schedules',
+        'GET /api/schedules/{id}',
+        'POST /api/schedules/{id}/pause',
+        'POST /api/schedules/{id}/resume',
+        'DELETE /api/schedules/{id}',
+        'POST /api/schedules/{id}/run',
+        'POST /api/gc'
       ].sort()
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;

@@ -38,6 +38,8 @@ export interface ISchedulingOptions {
   retentionDays?: number;
   /** Who claims occurrences. @defaultValue host:pid */
   instance?: string;
+  /** Called by each blob sweep between marking and sweeping (tests widen the race window with it). */
+  blobSweepAfterMark?: () => Promise<void>;
   /** Run neither loop (the routes still work). @defaultValue false */
   loopsOff?: boolean;
 }
@@ -77,7 +79,7 @@ export async function composeScheduling(store: NbgridStore, redis: Redis, option
     );
   const retention = new RetentionService({
     groups: new GroupCleaner(store.connection, (g) => store.tasks.deleteGroup(g)),
-    blobs: new BlobCollector(store.connection, options.blobGraceMs, options.now),
+    blobs: new BlobCollector(store.connection, options.blobGraceMs, options.now, options.blobSweepAfterMark),
     trimRevoked: () => trimRevoked(redis, (options.now ?? Date.now)()),
     now: options.now
   });

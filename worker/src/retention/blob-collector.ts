@@ -55,7 +55,12 @@ export class BlobCollector {
     private readonly conn: MongoConnection,
     /** Blobs created or touched this recently are kept even when unreferenced. @defaultValue 10 minutes */
     private readonly graceMs = 10 * 60_000,
-    private readonly now: () => number = Date.now
+    private readonly now: () => number = Date.now,
+    /**
+     * Called between reading the references and deleting: tests widen the window in which a
+     * writer races the sweep, to show the writers' refresh is what keeps their blobs.
+     */
+    private readonly afterMark: () => Promise<void> = async () => undefined
   ) {}
 
   async sweep(options: ISweepOptions = {}): Promise<ISweepReport> {
@@ -68,6 +73,7 @@ export class BlobCollector {
         .find({}, { projection: { _id: 1, size: 1, created: 1, touched: 1, gridfs: 1 } })
         .toArray()
     );
+    await this.afterMark();
     const report: ISweepReport = { blobs: 0, bytes: 0 };
     for (const blob of candidates) {
       if (referenced.has(blob._id) || !olderThan(blob, cutoff)) continue;

@@ -6,6 +6,7 @@ import { registerHealthCommand } from './commands/health';
 import { registerStackCommands } from './commands/stack-commands';
 import { registerServeCommand } from './commands/serve';
 import { registerWorkerCommand } from './commands/worker';
+import { registerScheduleCommands } from './commands/schedule';
 import { terminalSafe } from './terminal-text';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerClientCommands(program);
   registerHealthCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 

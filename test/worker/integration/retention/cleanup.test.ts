@@ -17,6 +17,8 @@ import { startTestRedis, type ITestRedis } from '../celery/support/redis-server'
 import { startTestGateway, type ITestGateway } from '../executor/gateway';
 import { startFerretDb } from '../storage/ferretdb';
 import Redis from 'ioredis';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 
 jest.setTimeout(180000);
 
@@ -181,5 +183,40 @@ describe('clean-up', () => {
     expect(await r.zscore(key, 'still')).not.toBeNull();
     expect(await r.zscore(key, 'gone-1')).toBeNull();
     r.disconnect();
+  });
+});
+
+describe('the CLI', () => {
+  /** Runs `nbgrid ...` against this test's service (asynchronously: the service runs in this process). */
+  const nbgrid = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [path.resolve(__dirname, '../../../../worker/bin/nbgrid.js'), ...args],
+        { env: { ...process.env, NBGRID_URL: server.url, NBGRID_TOKEN: TOKEN }, timeout: 60000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
+      );
+    });
+
+  it('creates, lists, pauses, runs and deletes schedules, and names a bad cron', async () => {
+    const created = await nbgrid('schedule', 'create', 'keep', '0 2 * * *', '--params', '[1]', '--tz', 'Europe/Berlin', '--keep-last', '3');
+    expect(created.stdout).toMatch(/^schedule [0-9a-f]{8}: keep at '0 2 \* \* \*' \(Europe\/Berlin\), next run 20\d\d-/);
+    const id = /schedule ([0-9a-f]{8})/.exec(created.stdout)?.[1] as string;
+    expect((await nbgrid('schedule', 'list')).stdout).toContain(id);
+    expect((await nbgrid('schedule', 'pause', id)).stdout).toBe(`schedule ${id} paused\n`);
+    const run = await nbgrid('schedule', 'run', id);
+    expect(run.stdout).toMatch(/ manual submitted group [0-9a-f]{8}/);
+    const group = /group ([0-9a-f]{8})/.exec(run.stdout)?.[1] as string;
+    await api.waitDone('keep', group);
+    expect((await nbgrid('schedule', 'show', id)).stdout).toContain(group);
+    expect((await nbgrid('schedule', 'delete', id)).stdout).toBe(`schedule ${id} deleted\n`);
+    const bad = await nbgrid('schedule', 'create', 'keep', '0 2 * *', '--params', '[1]');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('has 4 fields; give 5');
+
+    const dry = await nbgrid('gc', '--older-than', '30d', '--dry-run');
+    expect(dry.stdout).toMatch(/^would remove 0 groups, 0 tasks/);
+    const deleted = await nbgrid('delete-group', 'keep', group);
+    expect(deleted.stdout).toMatch(/^removed 1 groups, 1 tasks, 1 result notebooks, \d+ blobs, \d+ bytes/);
   });
 });

@@ -67,6 +67,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
   try {
     const store = await openStore(config, redis, log, overrides.mongoWaitMs);
     cleanups.push(() => store.close());
+    // Bound once the retention service exists (it is composed after the job service).
+    let deleteJobGroups = async (job: string): Promise<void> => void job;
     const publisher = new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout });
     const registry = new WorkerRegistry(redis);
     await registry.start();
@@ -80,7 +82,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       publisher,
       liveWorkers: async () => registry.list(),
       emit: (e) => void bus.publish(e).catch(() => undefined),
-      log
+      log,
+      deleteJobGroups: (job) => deleteJobGroups(job)
     });
     // Maps answer before their task documents are all written: wait for those before closing.
     cleanups.push(() => jobs.settled());
@@ -95,6 +98,7 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     reconciler.start();
     cleanups.push(() => reconciler.close());
     const scheduling = await composeScheduling(store, redis, { retentionDays: config.retentionDays, ...overrides.scheduling }, log);
+    deleteJobGroups = async (job) => void (await scheduling.retention.deleteJobGroups(job));
     cleanups.push(() => scheduling.close());
     const app = buildApp({
       jobs,

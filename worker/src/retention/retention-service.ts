@@ -56,6 +56,19 @@ export class RetentionService implements IRetentionService {
     return this.remove(await this.deps.groups.select({ created_before: new Date(this.now() - days * 86_400_000).toISOString() }), false);
   }
 
+  /**
+   * Every group of `job` (for deleting its notebook). @throws InvalidInputError naming the groups
+   * still queued or running, before anything is deleted
+   */
+  async deleteJobGroups(job: string): Promise<ICleanupReport> {
+    const found = await this.deps.groups.select({ job });
+    const running = found.filter((g) => g.blocked);
+    if (running.length > 0) {
+      throw new InvalidInputError(`notebook '${job}' was not deleted: its groups ${running.map((g) => g.task_group).join(', ')} have queued or running tasks; cancel them first`);
+    }
+    return this.remove(found, false);
+  }
+
   /** Only the blob sweep and the revoke trim. */
   async cleanupBlobs(): Promise<ICleanupReport> {
     return this.remove([], false);

@@ -220,3 +220,23 @@ describe('the CLI', () => {
     expect(deleted.stdout).toMatch(/^removed 1 groups, 1 tasks, 1 result notebooks, \d+ blobs, \d+ bytes/);
   });
 });
+
+describe('deleting a main notebook', () => {
+  it('is refused while groups reference it; delete_groups deletes them (never a running one)', async () => {
+    await api.put('owner', notebook([PARAM_CELL, "job['result'] = 1"]));
+    const done = await api.map('owner', { params: [1] });
+    await api.waitDone('owner', done.task_group);
+    const refused = await api.call<{ message: string }>('DELETE', '/api/notebooks/owner');
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain("notebook 'owner' has task groups");
+    const queued = await api.map('owner', { params: [2], require: 'nobody-serves-this' });
+    const running = await api.call<{ message: string }>('DELETE', '/api/notebooks/owner?delete_groups=true');
+    expect(running.status).toBe(400);
+    expect(running.body.message).toContain(queued.task_group);
+    expect((await api.call<{ groups: unknown[] }>('GET', '/api/jobs/owner/groups')).body.groups).toHaveLength(2);
+    await api.call('POST', '/api/jobs/owner/cancel', { task_group: queued.task_group });
+    expect((await api.call('DELETE', '/api/notebooks/owner?delete_groups=true')).status).toBe(204);
+    expect((await api.call('GET', '/api/notebooks/owner')).status).toBe(404);
+    expect((await api.call('GET', `/api/jobs/owner/status?task_group=${done.task_group}`)).status).toBe(404);
+  });
+});

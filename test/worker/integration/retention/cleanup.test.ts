@@ -240,3 +240,33 @@ describe('deleting a main notebook', () => {
     expect((await api.call('GET', `/api/jobs/owner/status?task_group=${done.task_group}`)).status).toBe(404);
   });
 });
+
+describe('automatic retention', () => {
+  it("keeps a schedule's keep_last newest groups, and deletes groups older than NBGRID_RETENTION_DAYS", async () => {
+    await api.put('kept', notebook([PARAM_CELL, "job['result'] = job['param']"]));
+    const s = await api.call<{ id: string }>('POST', '/api/schedules', { job: 'kept', cron: '@yearly', map: { params: [1] }, keep_last: 2, paused: true });
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const run = await api.call<{ task_group: string; state: string }>('POST', `/api/schedules/${s.body.id}/run`);
+      expect(run.body.state).toBe('submitted');
+      made.push(run.body.task_group);
+      await api.waitDone('kept', run.body.task_group);
+    }
+    const left = (await api.call<{ groups: { task_group: string }[] }>('GET', '/api/jobs/kept/groups')).body.groups.map((g) => g.task_group);
+    expect(left).toEqual([made[2], made[1]]);
+
+    // A service whose clock is two days ahead, with NBGRID_RETENTION_DAYS=1: every finished group is too old.
+    const later = await composeApiService(
+      loadConfig({ NBGRID_REDIS_URL: redis.url, NBGRID_MONGO_URL: mongo.url, NBGRID_DB: DB, NBGRID_TOKEN: TOKEN, NBGRID_LOG_LEVEL: 'silent', NBGRID_RETENTION_DAYS: '1' }),
+      { log: quiet, scheduling: { loopsOff: true, now: () => Date.now() + 2 * 86_400_000 } }
+    );
+    try {
+      const reports = await later.scheduling.retentionLoop.once();
+      const deleted = reports.flatMap((r) => r.groups.map((g) => g.task_group));
+      expect(deleted).toEqual(expect.arrayContaining(made.slice(1)));
+      expect((await api.call<{ groups: unknown[] }>('GET', '/api/jobs/kept/groups')).body.groups).toEqual([]);
+    } finally {
+      await later.close();
+    }
+  });
+});

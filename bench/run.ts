@@ -2,17 +2,18 @@
  * `make bench`: every benchmark in one run, each on its own private stack, printing nbgrid's
  * figure, the peer's figure measured in the same run on the same machine, and the ratio.
  *
- *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage,bulk]
+ *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage,bulk,gc]
  *
  * Sizes: BENCH_N (tasks of benchmark 1, default 100), BENCH_N_SLOW (1 s-cell notebook, default 20),
  * BENCH_MAP (benchmark 2, default 10000), BENCH_QUEUE (benchmark 3, default 2000), BENCH_STORED
  * (task documents stored before the storage row's second map, default 100000), BENCH_BULK (tasks of
- * the bulk row's cancel/restart/reset, default 10000).
+ * the bulk row's cancel/restart/reset, default 10000), BENCH_GC (tasks of the clean-up row's group, default 10000).
  * Needs the compiled worker (`npm run build -w worker`): workers run worker/dist.
  */
 import * as os from 'os';
 import * as path from 'path';
 import { bulkBench } from './bulk/run';
+import { gcBench } from './gc/run';
 import { floorBench } from './floor';
 import { storedBench } from './storage/stored';
 import { REPO, run, table } from './lib';
@@ -23,7 +24,7 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--only');
-  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage', 'bulk'];
+  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage', 'bulk', 'gc'];
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`nbgrid benchmarks on ${os.hostname()}: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, node ${process.version}`);
   console.log('Numbers are noisy on a shared machine; read the ratios, measured in this run.');
@@ -79,6 +80,12 @@ async function main(): Promise<void> {
     targets.push([`cancel of ${n} queued tasks (s)`, b.cancel.toFixed(2), '<= 10 s', 'end to end through the API']);
     targets.push([`restart of those ${n} tasks (s)`, b.restart.toFixed(2), '<= 10 s', 'every task, after the cancel']);
     targets.push([`restart with reset of ${n} tasks (s)`, b.reset.toFixed(2), '<= 10 s', '']);
+  }
+  if (only.includes('gc')) {
+    const n = env('BENCH_GC', 10000);
+    const g = await gcBench(n);
+    targets.push([`stored bytes per task of a ${n}-task group, before -> after gc`, `${g.perTaskBefore.toFixed(0)} -> ${g.perTaskAfter.toFixed(1)}`, '-', 'queued then cancelled, no result notebooks']);
+    targets.push([`gc of that ${n}-task group (s)`, g.seconds.toFixed(2), '-', 'through the API, local default MongoDB']);
   }
   table('Targets (ratios measured in this run)', ['measure', 'nbgrid', 'target', 'detail'], targets);
 }

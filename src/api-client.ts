@@ -3,6 +3,10 @@ import { ServerConnection } from '@jupyterlab/services';
 import { hintOf, NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
 import type {
+  ICleanupBody,
+  ICleanupReport,
+  ICreateScheduleBody,
+  ISchedule,
   ICancelOptions,
   ICancelResult,
   IMapResult,
@@ -81,6 +85,19 @@ export class NbgridClient implements INbgridClient {
     // EventSource cannot send headers: pass Jupyter's token the way Jupyter accepts it in URLs.
     const token = this.serverSettings.token;
     return token ? `${url}&token=${encodeURIComponent(token)}` : url;
+  }
+
+  async schedules(job?: string): Promise<ISchedule[]> {
+    const query = job ? `?job=${encodeURIComponent(job)}` : '';
+    return (await this.api<{ schedules: ISchedule[] }>('schedules' + query)).schedules;
+  }
+
+  createSchedule(body: ICreateScheduleBody): Promise<ISchedule> {
+    return this.api<ISchedule>('schedules', { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  cleanup(body: ICleanupBody): Promise<ICleanupReport> {
+    return this.api<ICleanupReport>('gc', { method: 'POST', body: JSON.stringify(body) });
   }
 
   private api<T>(path: string, init: RequestInit = {}): Promise<T> {

@@ -3,9 +3,10 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import { parameterCount, parseParameters, PARAMETER_HELP } from './parameters';
 import { LABEL_PATTERN, LABEL_RULE, type IWorkerInfo, type MapRequest } from './types';
+import { ScheduleFields, SAVE_AS_SCHEDULE, scheduleOfForm, type IScheduleChoice, type IScheduleForm } from './schedule-fields';
 
 /** What the person typed in the map dialog. */
-export interface IMapForm {
+export interface IMapForm extends IScheduleForm {
   parameters: string;
   require: string;
   cellTimeout: string;
@@ -106,6 +107,7 @@ export function MapForm(props: {
           onChange={e => onChange({ ...form, cellTimeout: e.target.value })}
         />
       </label>
+      <ScheduleFields form={form} onChange={onChange} />
       {error ? (
         <div className="jp-nbgrid-MapForm-error" role="alert">
           {error}
@@ -157,14 +159,14 @@ export async function askMapRequest(
   job: string,
   workers: IWorkerInfo[],
   initial: IMapForm
-): Promise<{ request: MapRequest; form: IMapForm } | null> {
+): Promise<{ request: MapRequest; form: IMapForm; schedule?: IScheduleChoice } | null> {
   let form = initial;
   let error = '';
   for (;;) {
     const result = await showDialog({
       title: `Map ${job}`,
       body: new MapDialogBody(form, workers, error),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Map' })],
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: SAVE_AS_SCHEDULE, displayType: 'default' }), Dialog.okButton({ label: 'Map' })],
       focusNodeSelector: 'input'
     });
     if (!result.button.accept || !result.value) {
@@ -172,8 +174,13 @@ export async function askMapRequest(
     }
     form = result.value;
     const checked = validateMapForm(form);
+    const schedule = result.button.label === SAVE_AS_SCHEDULE ? scheduleOfForm(form) : null;
+    if (schedule && 'error' in schedule) {
+      error = schedule.error;
+      continue;
+    }
     if ('request' in checked) {
-      return { request: checked.request, form };
+      return schedule ? { request: checked.request, form, schedule } : { request: checked.request, form };
     }
     error = checked.error;
   }

@@ -166,7 +166,9 @@ export async function askMapRequest(
     const result = await showDialog({
       title: `Map ${job}`,
       body: new MapDialogBody(form, workers, error),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: SAVE_AS_SCHEDULE, displayType: 'default' }), Dialog.okButton({ label: 'Map' })],
+      // Map stays the first accepting button and the one Enter presses.
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Map' }), Dialog.okButton({ label: SAVE_AS_SCHEDULE, displayType: 'default' })],
+      defaultButton: 1,
       focusNodeSelector: 'input'
     });
     if (!result.button.accept || !result.value) {

@@ -7,7 +7,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
-import { withMapOrigin } from '../domain/map-origin';
+import { InvalidInputError, ServiceUnavailableError } from '../domain/errors';
+import { validateMapOnly, withMapOrigin } from '../domain/map-origin';
 import { BlobCollector } from '../retention/blob-collector';
 import { GroupCleaner } from '../retention/group-cleaner';
 import { RetentionLoop } from '../retention/retention-loop';
@@ -58,20 +59,33 @@ export async function composeScheduling(store: NbgridStore, redis: Redis, option
   const schedulesStore = new ScheduleStore(store.connection);
   await schedulesStore.ensureIndexes();
   let target: { app: FastifyInstance; token: string } | null = null;
-  const submit = async (job: string, body: string, origin: Parameters<typeof withMapOrigin>[0]): Promise<SubmitOutcome> => {
-    if (!target) return { ok: false, message: 'the API service is not started yet' };
+  /** POST the map body to the app's own map route: the same validation and expansion as any map. */
+  const postMap = async (job: string, body: string): Promise<{ status: number; task_group?: string; message: string }> => {
+    if (!target) return { status: 503, message: 'the API service is not started yet' };
     const { app, token } = target;
-    return withMapOrigin(origin, async () => {
-      const res = await app.inject({
-        method: 'POST',
-        url: `/api/jobs/${encodeURIComponent(job)}/map`,
-        headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
-        payload: body
-      });
-      const answer = res.json() as { task_group?: string; message?: string };
-      if (res.statusCode === 201 && answer.task_group) return { ok: true, task_group: answer.task_group };
-      return { ok: false, message: `${res.statusCode}: ${answer.message ?? res.body}` };
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/jobs/${encodeURIComponent(job)}/map`,
+      headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
+      payload: body
     });
+    const answer = res.json() as { task_group?: string; message?: string };
+    return { status: res.statusCode, task_group: answer.task_group, message: answer.message ?? res.body };
+  };
+  const submit = async (job: string, body: string, origin: Parameters<typeof withMapOrigin>[0]): Promise<SubmitOutcome> =>
+    withMapOrigin(origin, async () => {
+      const res = await postMap(job, body);
+      if (res.status === 201 && res.task_group) return { ok: true, task_group: res.task_group };
+      return { ok: false, message: `${res.status}: ${res.message}` };
+    });
+  const validateMap = async (job: string, body: string): Promise<void> => {
+    let answer = { status: 0, message: '' };
+    const valid = await validateMapOnly(async () => {
+      answer = await postMap(job, body);
+    });
+    if (valid) return;
+    if (answer.status === 503) throw new ServiceUnavailableError(answer.message);
+    throw new InvalidInputError(`map: ${answer.message}`);
   };
   const groupOrigin = async (taskGroup: string) =>
     store.connection.run((db) =>
@@ -101,6 +115,7 @@ export async function composeScheduling(store: NbgridStore, redis: Redis, option
     store: schedulesStore,
     scheduler,
     notebookExists: async (job) => void (await store.notebooks.describe(job)),
+    validateMap,
     now: options.now
   });
   const retentionLoop = new RetentionLoop({

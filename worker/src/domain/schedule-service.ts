@@ -1,6 +1,5 @@
 /** The schedules port the REST API uses (implemented by `schedules/schedule-service.ts`). */
 import type { ISchedule, IScheduleRun } from '../schemas/schedules';
-import type { IMapOptions } from './ports';
 
 /** A schedule to create: the map body as its JSON text, already checked by the map's validation. */
 export interface INewSchedule {
@@ -10,8 +9,6 @@ export interface INewSchedule {
   tz?: string;
   /** The map body's JSON text, exactly as sent. */
   body: string;
-  /** The body as the options of a map, checked like a map's before the schedule is stored. */
-  options: IMapOptions;
   /** @defaultValue 'latest' */
   catchup?: 'none' | 'latest';
   /** @defaultValue null (keep every group) */

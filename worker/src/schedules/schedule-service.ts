@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { InvalidInputError, NotFoundError } from '../domain/errors';
 import type { ISchedule, IScheduleRun } from '../schemas/schedules';
 import type { INewSchedule, IScheduleService } from '../domain/schedule-service';
-import { checkMapOptions } from '../jobs/map-options';
 import { CronSchedule } from './cron-schedule';
 import { bodyBinary, bodyText, type IScheduleDoc, type IScheduleRunDoc, type ScheduleStore } from './schedule-store';
 import type { Scheduler } from './scheduler';
@@ -17,6 +16,11 @@ export interface IScheduleServiceDeps {
   scheduler: Scheduler;
   /** Resolves when notebook `job` exists. @throws NotFoundError naming it */
   notebookExists: (job: string) => Promise<void>;
+  /**
+   * Checks a map body (JSON text) of `job` exactly as a map would, storing nothing.
+   * @throws InvalidInputError (or another API error) saying what a map would refuse
+   */
+  validateMap: (job: string, body: string) => Promise<void>;
   /** @defaultValue Date.now */
   now?: () => number;
 }
@@ -35,7 +39,6 @@ export class ScheduleService implements IScheduleService {
   async create(input: INewSchedule): Promise<ISchedule> {
     const tz = input.tz ?? 'UTC';
     new CronSchedule(input.cron, tz);
-    checkMapOptions(input.options);
     const catchup = input.catchup ?? 'latest';
     if (catchup !== 'none' && catchup !== 'latest') throw new InvalidInputError(`catchup must be 'none' or 'latest', got ${JSON.stringify(catchup)}`);
     const keepLast = input.keep_last ?? null;
@@ -48,6 +51,7 @@ export class ScheduleService implements IScheduleService {
       if (err instanceof NotFoundError) throw new InvalidInputError(`cannot schedule '${input.job}': ${err.message}; put the notebook first`);
       throw err;
     }
+    await this.deps.validateMap(input.job, input.body);
     const at = new Date(this.now()).toISOString();
     for (;;) {
       const doc: IScheduleDoc = {

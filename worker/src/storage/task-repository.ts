@@ -8,7 +8,7 @@ import type { IExactTask, IGroupRestart, INewMap, IRenderedTask, IStoredMap, ITa
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
 import { newTaskGroup } from '../notebooks/task-names';
-import { currentMapOrigin } from '../domain/map-origin';
+import { currentMapOrigin, stopIfValidatingOnly } from '../domain/map-origin';
 import { nextSeq, toTaskSummary, type ITaskDoc, type ITaskGroupDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
 import type { TaskBulkUpdates } from './task-bulk-updates';
@@ -29,6 +29,7 @@ export class TaskRepository implements ITaskRepository {
   ) {}
 
   async createMap(map: INewMap): Promise<IStoredMap> {
+    stopIfValidatingOnly();
     const created = new Date().toISOString();
     const seq = nextSeq();
     // A schedule's map has its group id fixed by the occurrence (see domain/map-origin.ts): the

@@ -1,6 +1,5 @@
 /** `/api/schedules`: create, list, get, pause, resume, delete and run now. */
 import type { FastifyInstance } from 'fastify';
-import { assertValidLabel } from '../../domain/names';
 import { jsonMemberText } from '../../domain/json-spans';
 import type { IScheduleService } from '../../domain/schedule-service';
 import {
@@ -17,19 +16,12 @@ import {
   type IScheduleParams
 } from '../../schemas';
 import { bodySource } from '../json-body';
-import { mapParams } from './jobs';
 
 export function registerScheduleRoutes(app: FastifyInstance, schedules: IScheduleService): void {
   app.post<{ Body: ICreateScheduleBody }>('/api/schedules', { schema: createScheduleSchema }, async (request, reply) => {
     const body = request.body;
     const job = assertValidName(body.job, 'job name');
-    // The map body is checked now as a map checks it, so a schedule never stores one that fails.
     const map = body.map;
-    const options = {
-      params: mapParams(map),
-      require: map.require == null ? null : assertValidLabel(map.require, 'map.require'),
-      cell_timeout: map.cell_timeout ?? null
-    };
     const source = bodySource(body);
     const text = (source !== undefined ? jsonMemberText(source, 'map') : undefined) ?? JSON.stringify(map);
     const created = await schedules.create({
@@ -37,7 +29,6 @@ export function registerScheduleRoutes(app: FastifyInstance, schedules: ISchedul
       cron: body.cron,
       tz: body.tz,
       body: text,
-      options,
       catchup: body.catchup,
       keep_last: body.keep_last,
       paused: body.paused

@@ -95,8 +95,19 @@ async function main() {
     await page.click('.jp-Dialog .jp-Dialog-button:has-text("Save as schedule")');
     await page.waitForSelector('.jp-nbgrid-MapForm-error', { timeout: MINUTE });
     check(/Give a cron expression/.test((await page.textContent('.jp-nbgrid-MapForm-error')) ?? ''), 'Save as schedule without a cron says to give one');
+    // The dialog is shown again with the message: wait until the first one is gone.
+    // and until it has put the focus in its first field, as it does once shown (typing earlier
+    // would land there).
+    await page.waitForFunction(
+      () => document.querySelectorAll('.jp-Dialog').length === 1 && document.activeElement?.classList.contains('jp-nbgrid-MapForm-parameters'),
+      null,
+      { timeout: MINUTE }
+    );
+    await page.waitForTimeout(1000); // a person's pace: the dialog's own focus handling is done
+    await page.click('.jp-Dialog .jp-nbgrid-MapForm-cron');
     await page.fill('.jp-Dialog .jp-nbgrid-MapForm-cron', '30 2 * * *');
     await page.fill('.jp-Dialog .jp-nbgrid-MapForm-tz', 'Europe/Berlin');
+    check((await page.inputValue('.jp-Dialog .jp-nbgrid-MapForm-parameters')) === 'range(3)', 'the parameters are kept when the dialog asks again');
     await page.locator('.jp-Dialog').screenshot({ path: path.join(RESULTS, 'schedules-dialog.png') });
     await page.click('.jp-Dialog .jp-Dialog-button:has-text("Save as schedule")');
     const schedule = await waitFor(

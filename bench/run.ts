@@ -2,14 +2,15 @@
  * `make bench`: every benchmark in one run, each on its own private stack, printing nbgrid's
  * figure, the peer's figure measured in the same run on the same machine, and the ratio.
  *
- *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage,bulk,progress,results,cache]
+ *   node -r ./scripts/ts-hook.js bench/run.ts [--only floor,throughput,submit,queue,storage,bulk,progress,results,cache,gc]
  *
  * Sizes: BENCH_N (tasks of benchmark 1, default 100), BENCH_N_SLOW (1 s-cell notebook, default 20),
  * BENCH_MAP (benchmark 2, default 10000), BENCH_QUEUE (benchmark 3, default 2000), BENCH_STORED
  * (task documents stored before the storage row's second map, default 100000), BENCH_BULK (tasks of
  * the bulk row's cancel/restart/reset, default 10000), BENCH_PROGRESS_S (seconds each task of the
  * progress row prints, default 20), BENCH_RESULTS (tasks of the results-table row, default 10000),
- * BENCH_CACHE (tasks of the cache row's map, 90% cached, default 1000).
+ * BENCH_CACHE (tasks of the cache row's map, 90% cached, default 1000), BENCH_GC (tasks of the
+ * clean-up row's group, default 10000).
  * Needs the compiled worker (`npm run build -w worker`): workers run worker/dist.
  */
 import * as os from 'os';
@@ -18,6 +19,7 @@ import { bulkBench } from './bulk/run';
 import { progressBench } from './progress';
 import { resultsBench } from './results/run';
 import { cacheBench } from './cache';
+import { gcBench } from './gc/run';
 import { floorBench } from './floor';
 import { storedBench } from './storage/stored';
 import { REPO, run, table } from './lib';
@@ -28,7 +30,7 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--only');
-  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage', 'bulk', 'progress', 'results', 'cache'];
+  const only = i >= 0 ? process.argv[i + 1].split(',') : ['floor', 'throughput', 'submit', 'queue', 'storage', 'bulk', 'progress', 'results', 'cache', 'gc'];
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(`nbgrid benchmarks on ${os.hostname()}: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, node ${process.version}`);
   console.log('Numbers are noisy on a shared machine; read the ratios, measured in this run.');
@@ -102,6 +104,12 @@ async function main(): Promise<void> {
     const c = await cacheBench(n, cached);
     targets.push([`map of ${n}, no cache: accepted (s)`, c.plain.toFixed(2), '<= 1 s', 'beside the cached map below']);
     targets.push([`map of ${n} with ${cached} cached: accepted, ${cached} final (s)`, c.final.toFixed(2), '<= 1 s', `answered in ${c.accepted.toFixed(2)} s; one cache query per map`]);
+  }
+  if (only.includes('gc')) {
+    const n = env('BENCH_GC', 10000);
+    const g = await gcBench(n);
+    targets.push([`stored bytes per task of a ${n}-task group, before -> after gc`, `${g.perTaskBefore.toFixed(0)} -> ${g.perTaskAfter.toFixed(1)}`, '-', 'queued then cancelled, no result notebooks']);
+    targets.push([`gc of that ${n}-task group (s)`, g.seconds.toFixed(2), '-', 'through the API, local default MongoDB']);
   }
   table('Targets (ratios measured in this run)', ['measure', 'nbgrid', 'target', 'detail'], targets);
 }

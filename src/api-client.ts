@@ -3,6 +3,10 @@ import { ServerConnection } from '@jupyterlab/services';
 import { hintOf, NbgridError } from './errors';
 import type { INbgridClient } from './tokens';
 import type {
+  ICleanupBody,
+  ICleanupReport,
+  ICreateScheduleBody,
+  ISchedule,
   ICancelOptions,
   ICancelResult,
   IMapResult,
@@ -100,6 +104,19 @@ export class NbgridClient implements INbgridClient {
 
   partial(job: string, taskName: string): Promise<{ name: string; ts: string; content: unknown }> {
     return this.api(jobPath(job, `tasks/${encodeURIComponent(taskName)}/partial`));
+  }
+
+  async schedules(job?: string): Promise<ISchedule[]> {
+    const query = job ? `?job=${encodeURIComponent(job)}` : '';
+    return (await this.api<{ schedules: ISchedule[] }>('schedules' + query)).schedules;
+  }
+
+  createSchedule(body: ICreateScheduleBody): Promise<ISchedule> {
+    return this.api<ISchedule>('schedules', { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  cleanup(body: ICleanupBody): Promise<ICleanupReport> {
+    return this.api<ICleanupReport>('gc', { method: 'POST', body: JSON.stringify(body) });
   }
 
   private api<T>(path: string, init: RequestInit = {}): Promise<T> {

@@ -7,9 +7,10 @@ import { type INotebookParameter, type IWorkerInfo, type MapRequest } from './ty
 import { gridOf, gridTaskCount, type GridMode } from './grid-values';
 import { ParameterGrid } from './parameter-grid';
 import { applyReduceCache, ReduceCacheFields, type IReduceCacheForm } from './map-dialog-reduce';
+import { ScheduleFields, SAVE_AS_SCHEDULE, scheduleOfForm, type IScheduleChoice, type IScheduleForm } from './schedule-fields';
 
 /** What the person typed in the map dialog. */
-export interface IMapForm extends IReduceCacheForm {
+export interface IMapForm extends IReduceCacheForm, IScheduleForm {
   parameters: string;
   require: string;
   cellTimeout: string;
@@ -143,6 +144,7 @@ export function MapForm(props: {
         />
       </label>
       <ReduceCacheFields form={form} onChange={onChange} />
+      <ScheduleFields form={form} onChange={onChange} />
       {error ? (
         <div className="jp-nbgrid-MapForm-error" role="alert">
           {error}
@@ -197,7 +199,7 @@ export async function askMapRequest(
   workers: IWorkerInfo[],
   initial: IMapForm,
   parameters: INotebookParameter[] = []
-): Promise<{ request: MapRequest; form: IMapForm } | null> {
+): Promise<{ request: MapRequest; form: IMapForm; schedule?: IScheduleChoice } | null> {
   // Values typed for another notebook's parameters (the last form) do not carry over.
   const names = new Set(parameters.map(p => p.name));
   let form: IMapForm = { ...initial, grid: Object.fromEntries(Object.entries(initial.grid ?? {}).filter(([name]) => names.has(name))) };
@@ -206,7 +208,9 @@ export async function askMapRequest(
     const result = await showDialog({
       title: `Map ${job}`,
       body: new MapDialogBody(form, workers, error, parameters),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Map' })],
+      // Map stays the first accepting button and the one Enter presses.
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Map' }), Dialog.okButton({ label: SAVE_AS_SCHEDULE, displayType: 'default' })],
+      defaultButton: 1,
       focusNodeSelector: 'input'
     });
     if (!result.button.accept || !result.value) {
@@ -214,8 +218,13 @@ export async function askMapRequest(
     }
     form = result.value;
     const checked = validateMapForm(form);
+    const schedule = result.button.label === SAVE_AS_SCHEDULE ? scheduleOfForm(form) : null;
+    if (schedule && 'error' in schedule) {
+      error = schedule.error;
+      continue;
+    }
     if ('request' in checked) {
-      return { request: checked.request, form };
+      return schedule ? { request: checked.request, form, schedule } : { request: checked.request, form };
     }
     error = checked.error;
   }

@@ -8,6 +8,7 @@ import { jobName } from './job-name';
 import { askMapRequest, type IMapForm } from './map-dialog';
 import { notebookParameters } from './notebook-parameters';
 import { reportFailure } from './report-failure';
+import { saveSchedule } from './schedule-save';
 import { INbgridClient } from './tokens';
 import type { IMapResult, IWorkerInfo } from './types';
 import { watchMap } from './done-notifier';
@@ -51,6 +52,10 @@ export async function mapNotebook(
   try {
     await panel.context.save();
     await client.putNotebook(job, panel.context.model.toJSON());
+    if (asked.schedule) {
+      await saveSchedule(client, job, request, asked.schedule);
+      return null;
+    }
     const result = await client.map(job, request);
     return { result, form };
   } catch (error) {

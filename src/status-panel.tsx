@@ -8,6 +8,8 @@ import { GroupEstimateView, TaskProgressView } from './progress-views';
 import { TaskRowActions } from './task-row-actions';
 import { QUEUE_STATES, type IStatusRow, type ITaskGroup } from './types';
 import { RowMarks } from './reduce-rows';
+import { SchedulesView } from './schedules-view';
+import { DeleteSelectedButton, GroupCheckbox, useGroupSelection } from './group-delete';
 
 /** What the panel asks of its surroundings, so it stays testable without a JupyterLab shell. */
 export interface IStatusPanelActions {
@@ -161,8 +163,13 @@ function TaskTable(props: { rows: IStatusRow[]; actions: IStatusPanelActions; mo
   );
 }
 
-function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: IStatusPanelActions }): JSX.Element {
-  const { model, group, actions } = props;
+function GroupView(props: {
+  model: StatusModel;
+  group: ITaskGroup;
+  actions: IStatusPanelActions;
+  selection?: ReturnType<typeof useGroupSelection>;
+}): JSX.Element {
+  const { model, group, actions, selection } = props;
   const [busy, setBusy] = React.useState(false);
   const [showResults, setShowResults] = React.useState(false);
   const expanded = model.isExpanded(group.task_group);
@@ -204,6 +211,13 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
   return (
     <section className="jp-nbgrid-Group" data-task-group={group.task_group}>
       <div className="jp-nbgrid-Group-header">
+        {selection ? (
+          <GroupCheckbox
+            taskGroup={group.task_group}
+            checked={selection.selected.has(group.task_group)}
+            onChange={() => selection.toggle(group.task_group)}
+          />
+        ) : null}
         <button
           className="jp-nbgrid-Group-toggle"
           aria-expanded={expanded}
@@ -266,6 +280,7 @@ function GroupView(props: { model: StatusModel; group: ITaskGroup; actions: ISta
 /** The whole panel of one job; re-renders on every model change. */
 export function StatusPanelView(props: { model: StatusModel; actions: IStatusPanelActions }): JSX.Element {
   const { model, actions } = props;
+  const selection = useGroupSelection();
   return (
     <div className="jp-nbgrid-StatusPanel">
       <header className="jp-nbgrid-StatusPanel-header">
@@ -276,13 +291,15 @@ export function StatusPanelView(props: { model: StatusModel; actions: IStatusPan
         >
           {model.live ? 'live' : 'offline'}
         </span>
+        {model.groups.length > 0 ? <DeleteSelectedButton model={model} selected={selection.selected} onDone={selection.clear} /> : null}
       </header>
+      <SchedulesView model={model} />
       {model.error ? <div className="jp-nbgrid-Error">{model.error.message}</div> : null}
       {model.groups.length === 0 && !model.error ? (
         <div className="jp-nbgrid-Empty">No map of {model.job} yet.</div>
       ) : null}
       {model.groups.map(group => (
-        <GroupView key={group.task_group} model={model} group={group} actions={actions} />
+        <GroupView key={group.task_group} model={model} group={group} actions={actions} selection={selection} />
       ))}
     </div>
   );

@@ -1,6 +1,10 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { Token } from '@lumino/coreutils';
 import type {
+  ICleanupBody,
+  ICleanupReport,
+  ICreateScheduleBody,
+  ISchedule,
   ICancelOptions,
   ICancelResult,
   IMapResult,
@@ -48,6 +52,12 @@ export interface INbgridClient {
   resultsTable?(job: string, taskGroup: string): Promise<IResultsTable>;
   /** The same table as CSV text (`format=csv`). */
   resultsCsv?(job: string, taskGroup: string): Promise<string>;
+  /** Schedules (of `job`, when given), with their next and last runs. */
+  schedules(job?: string): Promise<ISchedule[]>;
+  /** Save a map as a schedule: the same map at each occurrence of a cron expression. */
+  createSchedule(body: ICreateScheduleBody): Promise<ISchedule>;
+  /** Delete task groups (or, with `dry_run`, say what would go). */
+  cleanup(body: ICleanupBody): Promise<ICleanupReport>;
 }
 
 export const INbgridClient = new Token<INbgridClient>(

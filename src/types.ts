@@ -27,6 +27,8 @@ export type {
   IWorkerInfo
 } from '../worker/src/domain/ports';
 export type { FinalState } from '../worker/src/domain/queue-states';
+export type { ICreateScheduleBody, ISchedule, IScheduleRun } from '../worker/src/schemas/schedules';
+export type { ICleanupBody, ICleanupReport } from '../worker/src/schemas/retention';
 
 /**
  * `list` itself, typed so that it compiles only when it names every member of `T` (the contract's

@@ -145,8 +145,11 @@ class Jobs:
             names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
         return names
 
-    def drop(self, name, force=False):
+    def drop(self, name, force=False, groups=False):
         """Delete the notebook ``name``; with ``force=True`` a missing notebook is not an error.
+
+        A main notebook that has task groups is refused unless ``groups=True`` deletes them too
+        (refused while any of them has queued or running tasks).
 
         Example::
 
@@ -154,7 +157,7 @@ class Jobs:
             True
         """
         try:
-            self.api.request('DELETE', notebook_path(name))
+            self.api.request('DELETE', notebook_path(name), query={'delete_groups': 'true'} if groups else None)
         except NbgridNotFound:
             if not force:
                 raise

@@ -23,6 +23,8 @@ from .logs import follow_logs
 from .table import status_frame
 from .grid import GridRequest, frame_params, grid_body, is_frame, results_frame
 from .reduce import Results, then_body
+from .cleanup import run_cleanup
+from .schedules import Schedules, schedule_body
 
 #: Queue states after which a task changes no more until it is restarted.
 FINAL_STATES = frozenset({'SUCCESS', 'FAILURE', 'REVOKED'})
@@ -463,6 +465,42 @@ class Job:
             if bar:
                 bar.close()
 
+    def schedule(self, cron, iterable, require=None, tz=None, catchup=None, keep_last=None,
+                 cell_timeout=None, paused=None, **map_fields):
+        """Run this map at each occurrence of ``cron`` (5 fields or ``@daily``...), in ``tz`` (UTC).
+
+        ``catchup='latest'`` (default) runs an occurrence missed while no service ran once when one
+        is back; ``'none'`` skips it. ``keep_last=N`` keeps the schedule's N newest groups. Other
+        keyword arguments go into the map body as given. Returns the schedule (a dict).
+
+        Example::
+
+            >>> job.schedule('0 2 * * *', range(10), require='gpu', tz='Europe/Berlin')   # doctest: +SKIP
+            {'id': '5e0c9a12', 'job': 'main', 'cron': '0 2 * * *', 'next_run': '2026-12-02T01:00:00.000Z', ...}
+        """
+        label = require if require is not None else self.require
+        body = schedule_body(self.name, cron, iterable, require=label, tz=tz, catchup=catchup,
+                             keep_last=keep_last, cell_timeout=cell_timeout, paused=paused, **map_fields)
+        answer = self.api.request('POST', '/api/schedules', body)
+        print(f'schedule {answer["id"]}: {cron} ({answer["tz"]}), next run {answer["next_run"]}', file=self.out)
+        return answer
+
+    def delete(self, task_group=None, older_than=None, states=None, dry_run=False):
+        """Delete a task group of this job (or its groups older than ``older_than``, e.g. '30d').
+
+        Its tasks, run history and result notebooks go; a group with queued or running tasks is
+        refused (cancel it first). Returns what was removed.
+
+        Example::
+
+            >>> job.delete(task_group='3fa2c1d0')   # doctest: +SKIP
+            removed 1 groups, 100 tasks, 100 blobs, 1048576 bytes
+        """
+        if task_group is None and older_than is None and states is None:
+            raise ValueError('say which groups to delete: task_group=..., older_than=\'30d\' or states=[...]')
+        return run_cleanup(self.api, self.out, job=self.name, task_group=task_group,
+                           older_than=older_than, states=states, dry_run=dry_run)
+
 
 class Runtime:
     """``om.runtime``: gives :class:`Job` objects, optionally bound to a worker label.
@@ -529,3 +567,26 @@ class Runtime:
             raise NbgridError('no job has been mapped here yet: call om.runtime.job(<name>).restart(...), '
                               'or om.restart(<name>, ...)')
         return job
+    def schedules(self, job=None):
+        """The schedules (of ``job``, when given): list, pause, resume, delete, run now.
+
+        Example::
+
+            >>> om.runtime.schedules().list()   # doctest: +SKIP
+            [{'id': '5e0c9a12', 'job': 'main', 'cron': '0 2 * * *', ...}]
+        """
+        return Schedules(self.api, job)
+
+    def cleanup(self, older_than=None, job=None, task_group=None, states=None, schedule=None, dry_run=False):
+        """Delete task groups by age (``'30d'``), job, group, state or schedule; returns what went.
+
+        Groups with queued or running tasks are kept; blobs nothing references are removed too.
+
+        Example::
+
+            >>> om.runtime.cleanup(older_than='30d', dry_run=True)   # doctest: +SKIP
+            would remove 3 groups, 3000 tasks, 3000 blobs, 52428800 bytes
+        """
+        out = self._out or sys.stdout
+        return run_cleanup(self.api, out, job=job, task_group=task_group, older_than=older_than,
+                           states=states, schedule=schedule, dry_run=dry_run)

@@ -15,7 +15,10 @@ export function fakeClient(groups: ITaskGroup[], rows: Record<string, IStatusRow
     groups: jest.fn(async () => groups.map(g => ({ ...g }))),
     restart: jest.fn(async (_job, options) => ({ task_group: options.task_group ?? '', restarted: [{ name: 'x', task_id: 'y' }] })),
     cancel: jest.fn(async (_job, options) => ({ task_group: options.task_group ?? '', revoked: 2 })),
-    eventsUrl: jest.fn((job: string) => `http://localhost:8888/nbgrid/api/events?job=${job}`)
+    eventsUrl: jest.fn((job: string) => `http://localhost:8888/nbgrid/api/events?job=${job}`),
+    schedules: jest.fn(async () => []),
+    createSchedule: jest.fn(),
+    cleanup: jest.fn()
   } as unknown as jest.Mocked<INbgridClient>;
 }
 

@@ -7,9 +7,11 @@ import pytest
 import nbgrid.client
 from nbgrid.client import config, entry, errors, http, jobs, params, progress, runtime, table
 from nbgrid.client import logs
+from nbgrid.client import cleanup, schedules
 import nbgrid.magics
 
-MODULES = [config, entry, errors, http, jobs, params, progress, runtime, table, nbgrid.client, nbgrid.magics, logs]
+MODULES = [config, entry, errors, http, jobs, params, progress, runtime, table, nbgrid.client, nbgrid.magics, logs,
+           cleanup, schedules]
 
 
 @pytest.mark.parametrize('module', MODULES, ids=lambda m: m.__name__)

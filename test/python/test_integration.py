@@ -5,7 +5,7 @@ import nbformat
 import pytest
 
 from nbgrid.client import Om
-from nbgrid.client.errors import NbgridAuthError, NbgridNotFound
+from nbgrid.client.errors import NbgridAuthError, NbgridBadRequest, NbgridNotFound
 
 WAIT = 300
 
@@ -57,7 +57,9 @@ def test_name_with_a_slash_round_trips_percent_encoded(om_live, main_notebook, l
     group = job.map([5, 0.5])
     group.wait(timeout=WAIT, progress=False)
     assert job.results() == [10, 1.0]
-    assert om_live.jobs.drop('team a/main') is True
+    with pytest.raises(NbgridBadRequest, match='has task groups'):
+        om_live.jobs.drop('team a/main')
+    assert om_live.jobs.drop('team a/main', groups=True) is True
     with pytest.raises(NbgridNotFound):
         om_live.jobs.get('team a/main')
 

@@ -138,6 +138,11 @@ export const EnvSchema = Type.Object({
   NBGRID_URL: Type.Optional(url(['http', 'https'], {
     description: 'the API service the CLI and the Python client talk to, instead of the one in stack.json',
     readBy: 'CLI, Python client, server extension'
+  })),
+  NBGRID_RETENTION_DAYS: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'the days a finished task group is kept: the API service deletes older ones (and the blobs nothing references any more) every hour; unset keeps them',
+    readBy: 'serve'
   }))
 });
 
@@ -272,6 +277,8 @@ export interface INbgridConfig {
   runHistory: number;
   /** `NBGRID_RECONCILE_INTERVAL` seconds between the reconciler's passes. */
   reconcileInterval: number;
+  /** `NBGRID_RETENTION_DAYS`: days a finished group is kept; undefined keeps groups. */
+  retentionDays?: number;
 }
 
 /** @throws ConfigError when a variable does not fit the schema */
@@ -297,7 +304,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     maxOutputBytes: e.NBGRID_MAX_OUTPUT_BYTES,
     maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES,
     runHistory: e.NBGRID_RUN_HISTORY,
-    reconcileInterval: e.NBGRID_RECONCILE_INTERVAL
+    reconcileInterval: e.NBGRID_RECONCILE_INTERVAL,
+    retentionDays: e.NBGRID_RETENTION_DAYS
   };
 }
 

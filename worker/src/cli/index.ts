@@ -9,6 +9,7 @@ import { registerServeCommand } from './commands/serve';
 import { registerWorkerCommand } from './commands/worker';
 import { registerProgressCommands } from './commands/progress-commands';
 import { registerGetCommand } from './commands/get';
+import { registerScheduleCommands } from './commands/schedule';
 import { terminalSafe } from './terminal-text';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerHealthCommand(program);
   registerProgressCommands(program);
   registerGetCommand(program);
+  registerScheduleCommands(program);
   return program;
 }
 

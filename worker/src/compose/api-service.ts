@@ -22,6 +22,7 @@ import { writeLogLine } from '../cli/terminal-text';
 import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
 import { openStore } from './open-store';
+import { composeScheduling, type ISchedulingOptions, type IScheduling } from './scheduling';
 
 export interface IApiServiceOverrides {
   /**
@@ -41,6 +42,8 @@ export interface IApiServiceOverrides {
   app?: Partial<Omit<IAppDeps, 'jobs' | 'workers' | 'health' | 'subscribeEvents' | 'token' | 'corsOrigins'>>;
   /** Retries of a map's webhook POST. @defaultValue 5 attempts, 1 s backoff doubling */
   webhook?: IWebhookOptions;
+  /** Clock and intervals of the schedules and retention loops (`retentionDays` defaults to the config's). */
+  scheduling?: ISchedulingOptions;
 }
 
 export interface IApiService {
@@ -51,6 +54,8 @@ export interface IApiService {
   progress: ProgressService;
   /** Closes the app, waits for maps' writes, then closes the registry, MongoDB and Redis. Idempotent. */
   close(): Promise<void>;
+  /** The schedules and retention services and their loops. */
+  scheduling: IScheduling;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -71,6 +76,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
   try {
     const store = await openStore(config, redis, log, overrides.mongoWaitMs);
     cleanups.push(() => store.close());
+    // Bound once the retention service exists (it is composed after the job service).
+    let deleteJobGroups = async (job: string): Promise<void> => void job;
     const publisher = new NbgridTaskPublisher(redis, { visibilityTimeout: config.visibilityTimeout });
     const registry = new WorkerRegistry(redis);
     await registry.start();
@@ -86,7 +93,8 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       emit: (e) => void bus.publish(e).catch(() => undefined),
       log,
       reduce: store.reduce,
-      cache: store.cache
+      cache: store.cache,
+      deleteJobGroups: (job) => deleteJobGroups(job)
     });
     // Maps answer before their task documents are all written: wait for those before closing.
     cleanups.push(() => jobs.settled());
@@ -109,6 +117,9 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     await progress.start();
     cleanups.push(() => progress.close());
     cleanups.push(fanout.subscribe(progress.onTaskEvent));
+    const scheduling = await composeScheduling(store, redis, { retentionDays: config.retentionDays, ...overrides.scheduling }, log);
+    deleteJobGroups = async (job) => void (await scheduling.retention.deleteJobGroups(job));
+    cleanups.push(() => scheduling.close());
     const app = buildApp({
       progress,
       jobs,
@@ -122,10 +133,13 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       corsOrigins: config.corsOrigins,
       logger: { level: config.logLevel },
       version: require('../../package.json').version as string,
-      ...overrides.app
+      ...overrides.app,
+      schedules: scheduling.schedules,
+      retention: scheduling.retention
     });
     cleanups.push(() => app.close());
-    return { app, jobs, progress, close: closeOnce(cleanUp) };
+    scheduling.start(app, config.token);
+    return { app, jobs, progress, close: closeOnce(cleanUp), scheduling };
   } catch (err) {
     await cleanUp();
     throw err;

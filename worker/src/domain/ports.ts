@@ -53,7 +53,8 @@ export interface IJobService {
   /** Main notebooks, task notebooks (`tasks/...ipynb`, rendered) and result notebooks (`results/...`). */
   getNotebook(name: string): Promise<INotebookWithContent>;
   listNotebooks(prefix: string): Promise<INotebookInfo[]>;
-  deleteNotebook(name: string): Promise<void>;
+  /** A main notebook with task groups is refused unless `delete_groups` deletes them too. */
+  deleteNotebook(name: string, options?: { delete_groups?: boolean }): Promise<void>;
   /**
    * @param exactParams each parameter's JSON text exactly as sent (same order and length as
    *   `options.params`): stored and injected instead of `params` serialized again, so numbers and

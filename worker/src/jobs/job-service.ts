@@ -56,6 +56,11 @@ export interface IJobServiceDeps {
   reduce?: IReduceStore;
   /** The cache of OK runs; without it `cache: true` runs every task. */
   cache?: ITaskCache;
+  /**
+   * Deletes every task group of a job (refusing running ones), for `deleteNotebook` with
+   * `delete_groups`; without it such a delete is refused.
+   */
+  deleteJobGroups?: (job: string) => Promise<void>;
 }
 
 /** The bytes of a parameter as sent, checked like the serialized ones (a number's digits can be many). */
@@ -149,11 +154,20 @@ export class JobService implements IJobService {
     return out;
   }
 
-  async deleteNotebook(name: string): Promise<void> {
+  async deleteNotebook(name: string, options: { delete_groups?: boolean } = {}): Promise<void> {
     validateName(name);
     if (name.startsWith(RESULTS_PREFIX)) return this.notebooks.deleteResult(name);
     if (name.startsWith(TASKS_PREFIX)) {
       throw new InvalidInputError(`task notebooks are rendered from their main notebook and cannot be deleted ('${name}')`);
+    }
+    // Its groups' task notebooks are rendered from it: they go first, or the notebook stays.
+    if (await this.tasksRepo.latestGroup(name)) {
+      if (!options.delete_groups || !this.deps.deleteJobGroups) {
+        throw new InvalidInputError(
+          `notebook '${name}' has task groups; delete them first (om.runtime.cleanup(job='${name}'), nbgrid gc --job '${name}') or delete the notebook with delete_groups=true`
+        );
+      }
+      await this.deps.deleteJobGroups(name);
     }
     return this.notebooks.delete(name);
   }

@@ -7,3 +7,5 @@ export * from './system';
 export * from './progress';
 export * from './grid';
 export * from './reduce';
+export * from './schedules';
+export * from './retention';

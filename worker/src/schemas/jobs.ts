@@ -251,7 +251,9 @@ export const GroupSchema = Type.Object({
   count: Type.Integer(),
   require: Type.String(),
   created: Type.String(),
-  states: Type.Partial(Type.Record(QueueStateSchema, Type.Integer()), { description: 'Counts by queue state.' })
+  states: Type.Partial(Type.Record(QueueStateSchema, Type.Integer()), { description: 'Counts by queue state.' }),
+  schedule: Type.Optional(Type.String({ description: 'The schedule that made this group, if one did.' })),
+  occurrence: Type.Optional(Type.String({ description: "ISO time of the schedule's occurrence this group is the map of." }))
 });
 
 export const groupsSchema = {

@@ -66,10 +66,24 @@ export const getNotebookSchema = {
   response: { 200: NotebookWithContentSchema, ...errorResponses(400, 401, 404, 503) }
 };
 
+/** `?delete_groups=true`: also delete the task groups of a main notebook. */
+export const DeleteNotebookQuerySchema = Type.Object(
+  {
+    delete_groups: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: "'true': delete the main notebook's task groups too (refused while any runs); without it a notebook with groups is not deleted."
+      })
+    )
+  },
+  { additionalProperties: false }
+);
+export type IDeleteNotebookQuery = Static<typeof DeleteNotebookQuerySchema>;
+
 export const deleteNotebookSchema = {
   summary: 'Delete a notebook',
   tags: ['notebooks'],
   params: NotebookParamsSchema,
+  querystring: DeleteNotebookQuerySchema,
   response: { 204: Type.Null({ description: 'Deleted.' }), ...errorResponses(400, 401, 404, 503) }
 };
 

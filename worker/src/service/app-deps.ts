@@ -2,6 +2,8 @@
 import type { IJobService, ITaskEvent, IWorkerInfo } from '../domain/ports';
 import type { IProgressSource } from '../domain/progress-source';
 import type { UploadBudget } from './upload-budget';
+import type { IScheduleService } from '../domain/schedule-service';
+import type { IRetentionService } from '../domain/retention-service';
 
 export interface IHealthReport {
   mongo: 'ok' | string;
@@ -53,6 +55,10 @@ export interface IAppDeps {
   healthTimeoutMs?: number;
   /** Live progress, partial notebooks and done announcements; without it none of them is served. */
   progress?: IProgressSource;
+  /** Schedules (`/api/schedules`); without it those routes answer 503. */
+  schedules?: IScheduleService;
+  /** Clean-up of task groups and blobs (`/api/gc`); without it that route answers 503. */
+  retention?: IRetentionService;
 }
 
 /** Default `bodyLimit`: 64 MB. */

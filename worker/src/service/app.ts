@@ -17,6 +17,9 @@ import { NO_PROGRESS, registerProgressRoutes } from './routes/progress';
 import { registerSystemRoutes } from './routes/system';
 import { registerGridRoutes } from './routes/grid';
 import { registerUploadBudget, UploadBudget } from './upload-budget';
+import { registerScheduleRoutes } from './routes/schedules';
+import { registerRetentionRoutes } from './routes/retention';
+import { missingPart } from './missing-part';
 
 export type { IAppDeps, IHealthReport } from './app-deps';
 
@@ -81,6 +84,8 @@ export function buildApp(deps: IAppDeps): FastifyInstance {
     registerEventRoutes(api, deps);
     registerProgressRoutes(api, deps.progress ?? NO_PROGRESS);
     registerGridRoutes(api, deps.jobs);
+    registerScheduleRoutes(api, deps.schedules ?? missingPart('schedules'));
+    registerRetentionRoutes(api, deps.retention ?? missingPart('clean-up'));
   });
 
   return app;

@@ -19,6 +19,11 @@ interface IBlobDoc {
   data?: Binary;
   gridfs?: boolean;
   created: string;
+  /**
+   * Last time a writer referenced this blob again (a put of the same bytes, a new group of its
+   * notebook); a collection sweeps only blobs neither created nor touched within its grace period.
+   */
+  touched?: string;
 }
 
 /** True for E11000 (the document is already there). */
@@ -57,7 +62,7 @@ export class BlobStore {
     const size = bytes.byteLength;
     await this.conn.run(async (db) => {
       if (size > this.inlineLimit) {
-        if (await this.blobs(db).findOne({ _id: id }, { projection: { _id: 1 } })) return;
+        if (await this.touchIn(db, id)) return;
         await this.upload(db, id, bytes);
       }
       const doc: IBlobDoc =
@@ -68,9 +73,27 @@ export class BlobStore {
         await this.blobs(db).insertOne(doc);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        // Already stored: this is a new reference to it. Refresh it, or store it again if a
+        // garbage collection removed it between the insert and now.
+        if (!(await this.touchIn(db, id))) await this.blobs(db).insertOne(doc);
       }
     });
     return { sha256: id, size };
+  }
+
+  /**
+   * Mark blob `id` as referenced now (see `touched`); call it before writing a new reference to
+   * a blob that is already stored. @throws NotFoundError when it is no longer stored
+   */
+  async touch(id: string): Promise<void> {
+    if (!(await this.conn.run((db) => this.touchIn(db, id)))) {
+      throw new NotFoundError(`blob ${id} is no longer stored (removed as unreferenced): put the notebook again`);
+    }
+  }
+
+  private async touchIn(db: Db, id: string): Promise<boolean> {
+    const res = await this.blobs(db).updateOne({ _id: id }, { $set: { touched: new Date().toISOString() } });
+    return res.matchedCount > 0;
   }
 
   private async upload(db: Db, id: string, bytes: Buffer): Promise<void> {

@@ -29,5 +29,12 @@ export const Collections = {
   /** Reduce rounds: `{_id: '<group>:reduce:<round>', ...}`, inserted once per round (the exactly-once transition). */
   reduceRounds: 'reduce_rounds',
   /** Input keys with an OK run: `{_id: '<job>:<input key>', task, ...}` (see `task-cache.ts`). */
-  taskCache: 'task_cache'
+  taskCache: 'task_cache',
+  /** Schedules: `{_id: id, job, cron, tz, body: Binary (the map body's JSON), catchup, keep_last, paused, ...}`. */
+  schedules: 'schedules',
+  /**
+   * One claim per schedule occurrence `{_id: '<schedule>:<occurrence ISO>', task_group, state}`:
+   * its unique `_id` is what makes one API service, not two, submit the occurrence's map.
+   */
+  scheduleRuns: 'schedule_runs'
 } as const;

@@ -46,6 +46,10 @@ export interface ITaskGroupDoc {
    * group when first read. Absent (older maps) means true.
    */
   materialized?: boolean;
+  /** The schedule that made this group, if one did (see domain/map-origin.ts). */
+  schedule?: string;
+  /** ISO time of the schedule's occurrence this group is the map of. */
+  occurrence?: string;
 }
 
 export interface ITaskDoc {

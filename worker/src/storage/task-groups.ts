@@ -61,9 +61,13 @@ export class TaskGroups {
     try {
       if (packed.byteLength <= INLINE_PARAMS_LIMIT) withParams.params = new Binary(packed);
       else withParams.params_sha256 = (await this.blobs.put(packed)).sha256;
+      // The group is a new reference to the main notebook's blob: refresh it before writing the
+      // reference, so a concurrent garbage collection keeps it (retention/blob-collector.ts).
+      await this.blobs.touch(group.main_sha256);
       await this.conn.run((db) => this.groups(db).insertOne(withParams));
     } catch (err) {
-      await this.deleteGroup(group._id).catch(() => undefined);
+      // A duplicate `_id` is another map's group (a schedule's fixed id): never delete that one.
+      if (!isDuplicateKey(err)) await this.deleteGroup(group._id).catch(() => undefined);
       throw err;
     }
     this.paramsCache.set(paramsKey(withParams), params);

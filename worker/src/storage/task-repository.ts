@@ -9,6 +9,7 @@ import type { IExactTask, ITaskValues, IGroupRestart, INamedRestartOptions, INew
 import type { ITaskSummary } from '../domain/task-state';
 import type { INotebookInfo, IStatusRow, ITask, ITaskGroup } from '../domain/types';
 import { newTaskGroup } from '../notebooks/task-names';
+import { currentMapOrigin, stopIfValidatingOnly } from '../domain/map-origin';
 import { nextSeq, toTaskSummary, type ITaskDoc, type ITaskGroupDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
 import type { TaskBulkUpdates } from './task-bulk-updates';
@@ -32,10 +33,14 @@ export class TaskRepository implements ITaskRepository {
   ) {}
 
   async createMap(map: INewMap): Promise<IStoredMap> {
+    stopIfValidatingOnly();
     const created = new Date().toISOString();
     const seq = nextSeq();
-    let id = newTaskGroup();
-    while (await this.groupStore.groupIdTaken(id)) id = newTaskGroup();
+    // A schedule's map has its group id fixed by the occurrence (see domain/map-origin.ts): the
+    // group's unique `_id` is what makes a second submission of that occurrence fail.
+    const origin = currentMapOrigin();
+    let id = origin?.task_group ?? newTaskGroup();
+    while (!origin && (await this.groupStore.groupIdTaken(id))) id = newTaskGroup();
     const group: ITaskGroupDoc = {
       _id: id,
       job: map.job,
@@ -45,7 +50,8 @@ export class TaskRepository implements ITaskRepository {
       main_sha256: map.main_sha256,
       created,
       seq,
-      ...(map.cached?.length ? { cached_tasks: packCached(map.cached) } : {})
+      ...(map.cached?.length ? { cached_tasks: packCached(map.cached) } : {}),
+      ...(origin ? { schedule: origin.schedule, occurrence: origin.occurrence } : {})
     };
     const docs = await this.groupStore.createMap(group, map.params);
     this.unwritten.set(id, { group, docs });
@@ -85,7 +91,8 @@ export class TaskRepository implements ITaskRepository {
       count: g.count,
       require: g.require,
       created: g.created,
-      states: counts.get(g._id) ?? {}
+      states: counts.get(g._id) ?? {},
+      ...(g.schedule ? { schedule: g.schedule, occurrence: g.occurrence } : {})
     }));
   }
 

@@ -33,7 +33,15 @@ const ROUTES: [string, string, Record<string, unknown>][] = [
   ['get', '/api/events', schemas.eventsSchema],
   ['get', '/api/jobs/{name}/progress', schemas.progressSchema],
   ['get', '/api/jobs/{name}/tasks/{task}/partial', schemas.partialSchema],
-  ['get', '/api/jobs/{name}/parameters', schemas.parametersSchema]
+  ['get', '/api/jobs/{name}/parameters', schemas.parametersSchema],
+  ['post', '/api/schedules', schemas.createScheduleSchema],
+  ['get', '/api/schedules', schemas.listSchedulesSchema],
+  ['get', '/api/schedules/{id}', schemas.getScheduleSchema],
+  ['post', '/api/schedules/{id}/pause', schemas.pauseScheduleSchema],
+  ['post', '/api/schedules/{id}/resume', schemas.resumeScheduleSchema],
+  ['delete', '/api/schedules/{id}', schemas.deleteScheduleSchema],
+  ['post', '/api/schedules/{id}/run', schemas.runScheduleSchema],
+  ['post', '/api/gc', schemas.cleanupSchema]
 ];
 
 interface IOperation {
@@ -176,7 +184,9 @@ describe('docs/api.md', () => {
     ['GET /api/workers', schemas.WorkerSchema],
     ['GET /api/events?job=<name>', schemas.TaskEventSchema],
     ['PUT /api/notebooks/<name>', schemas.NotebookInfoSchema],
-    ['GET /api/notebooks/<name>', schemas.NotebookWithContentSchema]
+    ['GET /api/notebooks/<name>', schemas.NotebookWithContentSchema],
+    ['GET /api/schedules', schemas.ScheduleSchema],
+    ['POST /api/gc', schemas.CleanupReportSchema]
   ])('lists the fields %s answers', (route, schema) => {
     const line = api.split('\n').find((l) => l.startsWith(`| \`${route}\``));
     expect(line).toBeDefined();

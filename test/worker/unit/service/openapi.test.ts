@@ -30,7 +30,15 @@ describe('/api/openapi.json', () => {
         'GET /api/openapi.json',
         'GET /api/jobs/{name}/progress',
         'GET /api/jobs/{name}/tasks/{task}/partial',
-        'GET /api/jobs/{name}/parameters'
+        'GET /api/jobs/{name}/parameters',
+        'POST /api/schedules',
+        'GET /api/schedules',
+        'GET /api/schedules/{id}',
+        'POST /api/schedules/{id}/pause',
+        'POST /api/schedules/{id}/resume',
+        'DELETE /api/schedules/{id}',
+        'POST /api/schedules/{id}/run',
+        'POST /api/gc'
       ].sort()
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;

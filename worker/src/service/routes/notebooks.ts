@@ -4,6 +4,7 @@ import type { IJobService } from '../../domain/ports';
 import {
   assertValidName,
   deleteNotebookSchema,
+  type IDeleteNotebookQuery,
   getNotebookSchema,
   listNotebooksSchema,
   putNotebookSchema,
@@ -29,11 +30,11 @@ export function registerNotebookRoutes(app: FastifyInstance, jobs: IJobService):
     jobs.getNotebook(assertValidName(request.params['*'], NOTEBOOK))
   );
 
-  app.delete<{ Params: INotebookParams }>(
+  app.delete<{ Params: INotebookParams; Querystring: IDeleteNotebookQuery }>(
     '/api/notebooks/*',
     { schema: deleteNotebookSchema },
     async (request, reply) => {
-      await jobs.deleteNotebook(assertValidName(request.params['*'], NOTEBOOK));
+      await jobs.deleteNotebook(assertValidName(request.params['*'], NOTEBOOK), { delete_groups: request.query.delete_groups === 'true' });
       return reply.code(204).send();
     }
   );

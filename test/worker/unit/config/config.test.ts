@@ -35,7 +35,8 @@ describe('loadConfig', () => {
       kernelPool: undefined,
       prefetch: 1,
       kernelReuse: 'off',
-      kernelLaunch: 'spawn',
+      kernelLaunch: 'fork',
+      preload: [],
       maxOutputBytes: 20 * 1024 * 1024,
       maxNotebookOutputBytes: 50 * 1024 * 1024
     });
@@ -58,7 +59,8 @@ describe('loadConfig', () => {
       NBGRID_KERNEL_POOL: '0',
       NBGRID_PREFETCH: '3',
       NBGRID_KERNEL_REUSE: 'opt-in',
-      NBGRID_KERNEL_LAUNCH: 'fork',
+      NBGRID_KERNEL_LAUNCH: 'spawn',
+      NBGRID_PRELOAD: ' numpy, pandas ,matplotlib.pyplot',
       NBGRID_MAX_OUTPUT_BYTES: '1000',
       NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES: '5000'
     });
@@ -78,7 +80,8 @@ describe('loadConfig', () => {
       kernelPool: 0,
       prefetch: 3,
       kernelReuse: 'opt-in',
-      kernelLaunch: 'fork',
+      kernelLaunch: 'spawn',
+      preload: ['numpy', 'pandas', 'matplotlib.pyplot'],
       maxOutputBytes: 1000,
       maxNotebookOutputBytes: 5000
     });

@@ -7,6 +7,11 @@ does: it creates no zmq context, no thread and no event loop, which :func:`check
 verifies before every fork (a thread or an event loop would be copied into every kernel
 half-alive; a zmq context would share its sockets).
 
+Modules an operator adds (``nbgrid up --preload numpy,pandas``) go through :func:`preload_modules`,
+which refuses one that leaves a thread or an open descriptor behind; the random generators any
+loaded module holds at module level (:func:`find_random_states`) are reseeded in every forked
+child (:func:`reseed`). bench/README.md lists what a preloaded kernel shares.
+
 Example::
 
     >>> 'ipykernel.kernelapp' in KERNEL_MODULES
@@ -22,8 +27,9 @@ import time
 
 # Roots of the modules a started batch kernel has loaded (ipykernel.debugger, imported without
 # debugpy as the batch kernel does, comes first). numpy and other libraries a notebook may import
-# are deliberately absent: their import-time state (a random generator seeded once, a thread pool)
-# would be shared by every kernel, and a fresh kernel does not load them either.
+# are absent: their import-time state (a random generator seeded once, a thread pool) would be
+# shared by every kernel, and a fresh kernel does not load them either. An operator may still
+# preload them (`nbgrid up --preload`, :func:`preload_modules`), checked and reseeded per kernel.
 KERNEL_MODULES = (
     'ipykernel.kernelapp',
     'ipykernel.ipkernel',

@@ -12,7 +12,9 @@
  * after its cells); nbgrid's parts from /proc of each process of the stack before and after the
  * map (bench/lib.ts `stackCpu`): "kernel other" is what the kernel processes used besides start,
  * imports and cells (messages, shutdown). The ceiling of a side is cores / (imports + cells): the
- * rate if nothing but the notebook's own work were done.
+ * rate if nothing but the notebook's own work were done. Before the map the stack idles 5 s: what
+ * its parts use idle (heartbeats, the reconciler), scaled to the map's wall time per task, is
+ * printed beside nbgrid's own CPU per task.
  *
  *   node -r ./scripts/ts-hook.js bench/data-science.ts [datascience|sklearn] [N]
  */
@@ -38,7 +40,14 @@ export interface IDataScienceRow {
   /** CPU seconds per task: the notebook's parts, and (nbgrid) the stack's parts from /proc. */
   notebook: INotebookCpu | null;
   cpu: Record<string, number> | null;
+  /**
+   * (nbgrid) CPU seconds per task the stack's parts would have used idle for as long as the map
+   * took: heartbeats, the reconciler, polls — time, not tasks, drives them.
+   */
+  idle?: Record<string, number>;
 }
+
+const IDLE_SECONDS = 5;
 
 const NOTEBOOKS: Record<DataScienceNotebook, { file: string; title: string; preload: string[] }> = {
   datascience: { file: 'data-science.ipynb', title: 'data-science notebook', preload: ['numpy', 'pandas', 'matplotlib', 'matplotlib.pyplot'] },
@@ -75,6 +84,8 @@ async function nbgrid(side: string, nb: unknown, n: number, kernelLaunch: Kernel
     const warm = await api.map('bench', [0, 1]);
     await api.waitDone('bench', warm.task_group, 200);
     await new Promise((r) => setTimeout(r, 1500));
+    const idle0 = stackCpu(stack);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const cpu0 = stackCpu(stack);
     const t0 = process.hrtime.bigint();
     const group = await api.map('bench', Array.from({ length: n }, (_, i) => i));
@@ -85,8 +96,10 @@ async function nbgrid(side: string, nb: unknown, n: number, kernelLaunch: Kernel
     const cpu: Record<string, number> = {};
     for (const k of Object.keys(cpu1)) cpu[k] = (cpu1[k] - cpu0[k]) / n;
     cpu.total = Object.values(cpu).reduce((a, b) => a + b, 0);
+    const idle: Record<string, number> = {};
+    for (const k of Object.keys(cpu0)) idle[k] = ((cpu0[k] - idle0[k]) / IDLE_SECONDS) * (wall / n);
     const { results } = await api.request<{ results: { cpu: INotebookCpu }[] }>('GET', `/api/jobs/bench/results?task_group=${group.task_group}`);
-    return { side, n, wall, notebook: mean(results.map((r) => r.cpu)), cpu };
+    return { side, n, wall, notebook: mean(results.map((r) => r.cpu)), cpu, idle };
   } finally {
     await stack.stop();
   }
@@ -120,6 +133,10 @@ export async function dataScienceBench(which: DataScienceNotebook, n = 60): Prom
     })
   );
   const parts = ['kernel start', 'imports', 'cells', 'kernel other', 'launchers', 'fork server', 'gateway', 'workers', 'service', 'mongodb', 'redis', 'other', 'total'];
+  const idleRows = rows.filter((r) => r.idle).map((r) => {
+    const stackParts = ['launchers', 'fork server', 'gateway', 'workers', 'service', 'mongodb', 'redis'];
+    return [`  ${r.side}: the same stack idle for as long`, '-', '-', '-', '-', ...stackParts.map((k) => (k in r.idle! ? r.idle![k] : '-')), '-', '-'];
+  });
   table(
     `  CPU seconds per task by part (kernel start/imports/cells: measured in the notebook; the rest: /proc of each process; papermill's "other" is papermill, nbclient and its processes)`,
     ['side', ...parts],
@@ -139,7 +156,7 @@ export async function dataScienceBench(which: DataScienceNotebook, n = 60): Prom
         isNbgrid ? '-' : (c.total ?? NaN) - inNotebook,
         c.total ?? '-'
       ];
-    })
+    }).concat(idleRows)
   );
   return { title: spec.title, rows };
 }

@@ -2,9 +2,9 @@
  * Benchmark 5, the floor: CPU seconds (and wall seconds until `kernel_info` answers) for one fresh
  * ipykernel to start on this machine, started by jupyter_client as the Kernel Gateway starts it:
  * the installed kernelspec (the kernel papermill runs), and nbgrid's batch kernel (ipykernel
- * without debugger support or history database), which the gateway spawns by default.
+ * without debugger support or history database), which the gateway spawns in spawn mode.
  * With C cores, no map that starts a fresh kernel per task can exceed C / cpu tasks per second.
- * Next to them, the same for a batch kernel of the opt-in fork launch mode (a new process forked
+ * Next to them, the same for a batch kernel of the fork launch mode, the default (a new process forked
  * from a server that imported the kernel stack once): launcher, forked kernel and the server's forking.
  *
  *   node -r ./scripts/ts-hook.js bench/floor.ts [N]
@@ -22,9 +22,9 @@ export interface IKernelCost {
 }
 
 export interface IFloor extends IKernelCost {
-  /** nbgrid's batch kernel, spawned (the default launch mode); the top level is the installed ipykernel spec. */
+  /** nbgrid's batch kernel, spawned (spawn launch mode); the top level is the installed ipykernel spec. */
   batch: IKernelCost;
-  /** A forked batch kernel (fork launch mode); `serverStartCpu` is the fork server's one-time import. */
+  /** A forked batch kernel (fork launch mode, the default); `serverStartCpu` is the fork server's one-time import. */
   forked: IKernelCost & { launcherPerKernel: number; serverStartCpu: number };
 }
 
@@ -65,7 +65,7 @@ export async function floorBench(n = 10): Promise<IFloor> {
       serverStartCpu: forked.server_start_cpu ?? 0
     }
   };
-  const columns = ['measure', 'fresh ipykernel (installed spec, papermill\'s)', 'fresh batch kernel (nbgrid default)', 'forked batch kernel (fork launch mode)'];
+  const columns = ['measure', 'fresh ipykernel (installed spec, papermill\'s)', 'fresh batch kernel (spawn mode)', 'forked batch kernel (fork mode, default)'];
   table(`Benchmark 5, the floor: one kernel (CPU: mean of ${n}; wall: median), ${cores} cores`, columns, [
     ['CPU seconds to start, answer kernel_info, shut down', floor.cpuPerKernel, floor.batch.cpuPerKernel, floor.forked.cpuPerKernel],
     ['  of which the launcher process', '-', '-', floor.forked.launcherPerKernel],

@@ -14,13 +14,14 @@ export const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 
 /**
  * Starts a stack in a temp dir with `workers` workers (concurrency 1 each); `env` is passed to the
- * workers and the service (e.g. NBGRID_KERNEL_POOL), `kernelLaunch` to its gateway. Workers run
- * the compiled worker/dist.
+ * workers and the service (e.g. NBGRID_KERNEL_POOL), `kernelLaunch` and `preload` to its gateway.
+ * Workers run the compiled worker/dist.
  */
 export async function benchStack(
   workers: number,
   env: Record<string, string> = {},
-  kernelLaunch: KernelLaunchMode = 'spawn'
+  kernelLaunch: KernelLaunchMode = 'fork',
+  preload: string[] = []
 ): Promise<IRunningStack & { home: string; stop(): Promise<void> }> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-bench-'));
   const saved: Record<string, string | undefined> = {};
@@ -30,7 +31,7 @@ export async function benchStack(
   }
   let stack: IRunningStack;
   try {
-    stack = await upStack({ home, workers, concurrency: 1, detached: false, kernelLaunch });
+    stack = await upStack({ home, workers, concurrency: 1, detached: false, kernelLaunch, preload });
   } catch (err) {
     fs.rmSync(home, { recursive: true, force: true }); // upStack stopped what it started
     throw err;

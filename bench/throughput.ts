@@ -1,10 +1,10 @@
 /**
  * Benchmark 1 (and 4 for it): throughput and per-task overhead of a map over range(N) on 2 workers
  * (concurrency 1 each, 2 cores), against papermill from PyPI on the same notebook and kernel —
- * a sequential loop, and 2 parallel processes. Modes of nbgrid: fresh kernel per task without a
- * pool (the baseline), with the warm pool (default), the opt-in fork launcher (a new kernel process
- * per task, forked from a server that imported ipykernel once; with the pool), and the opt-in
- * kernel reuse. Then a notebook
+ * a sequential loop, and 2 parallel processes. Modes of nbgrid: a spawned kernel (a fresh Python)
+ * per task without a pool (the baseline) and with the warm pool, the default fork launch mode (a
+ * new kernel process per task, forked from a server that imported ipykernel once; with the pool),
+ * and the opt-in kernel reuse. Then a notebook
  * whose 3 cells sleep 1 s each, to show overhead as a share of useful work.
  *
  *   node -r ./scripts/ts-hook.js bench/throughput.ts [N] [N_SLOW]
@@ -25,14 +25,14 @@ export interface IMeasure {
 }
 
 const MODES: { side: string; env: Record<string, string>; metadata?: Record<string, unknown>; kernelLaunch?: KernelLaunchMode }[] = [
-  { side: 'nbgrid, no pool (fresh kernel started per task)', env: { NBGRID_KERNEL_POOL: '0', NBGRID_PREFETCH: '0' } },
-  { side: 'nbgrid, warm pool (default: fresh kernel per task)', env: {} },
-  { side: 'nbgrid, opt-in fork launcher (new process per task, pre-imported)', env: {}, kernelLaunch: 'fork' },
+  { side: 'nbgrid, spawn, no pool (fresh Python started per task)', env: { NBGRID_KERNEL_POOL: '0', NBGRID_PREFETCH: '0' }, kernelLaunch: 'spawn' },
+  { side: 'nbgrid, spawn + warm pool (fresh Python per task)', env: {}, kernelLaunch: 'spawn' },
+  { side: 'nbgrid, default: fork + warm pool (new process per task, forked)', env: {}, kernelLaunch: 'fork' },
   { side: 'nbgrid, opt-in kernel reuse (reset between tasks)', env: { NBGRID_KERNEL_REUSE: 'opt-in' }, metadata: { nbgrid: { reuse_kernel: true } } }
 ];
 
 /** One map of `nb` over range(n) on a fresh 2-worker stack, timed from the map call to the last result. */
-async function nbgrid(side: string, nb: Record<string, unknown>, n: number, env: Record<string, string>, kernelLaunch: KernelLaunchMode = 'spawn'): Promise<IMeasure> {
+async function nbgrid(side: string, nb: Record<string, unknown>, n: number, env: Record<string, string>, kernelLaunch: KernelLaunchMode = 'fork'): Promise<IMeasure> {
   const stack = await benchStack(2, env, kernelLaunch);
   try {
     const api = Api.of(stack);

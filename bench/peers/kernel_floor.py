@@ -2,12 +2,12 @@
 kernel_info, then shut down, started the way the Kernel Gateway starts it (jupyter_client).
 
     python kernel_floor.py N                          # the installed python3 kernelspec (papermill's kernel)
-    python kernel_floor.py N --batch SPEC_DIR         # nbgrid's batch kernel, spawned (its default)
+    python kernel_floor.py N --batch SPEC_DIR         # nbgrid's batch kernel, spawned (spawn mode)
     python kernel_floor.py N --fork-server SOCKET_DIR # nbgrid's batch kernel, forked (fork mode)
 
 With ``--batch`` the kernel is nbgrid's batch kernel (``python -m nbgrid.kernels.batch``: ipykernel
 without debugger support or history database), spawned through the kernelspec the gateway gets.
-With ``--fork-server`` the same is measured for a kernel of the opt-in fork launch mode: a fork
+With ``--fork-server`` the same is measured for a kernel of the fork launch mode (nbgrid's default): a fork
 server (``python -m nbgrid.kernels.forkserver``, started here with the environment the gateway
 gives it) runs first, and each kernel is started through its kernelspec. The CPU then counts the
 launcher (this script's child), the forked kernel (the server's reaped child) and what the server

@@ -51,7 +51,24 @@ def main():
     # every process and kernel has been waited for: their CPU is in RUSAGE_CHILDREN
     usage = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     cpu = sum(u.ru_utime + u.ru_stime for u in usage)
-    print(json.dumps({"wall": end - start, "calls": calls, "cpu": cpu}))
+    print(json.dumps({"wall": end - start, "calls": calls, "cpu": cpu, "notebook_cpu": notebook_cpu(outdir, n)}))
+
+
+def notebook_cpu(outdir, n):
+    """Mean of the ``BENCH_CPU`` parts the output notebooks printed; None when they printed none."""
+    import nbformat
+
+    parts = []
+    for i in range(n):
+        nb = nbformat.read(os.path.join(outdir, f"out-{i}.ipynb"), as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                for line in str(out.get("text", "")).splitlines():
+                    if line.startswith("BENCH_CPU "):
+                        parts.append(json.loads(line[len("BENCH_CPU "):]))
+    if not parts:
+        return None
+    return {key: sum(p[key] for p in parts) / len(parts) for key in parts[0]}
 
 
 if __name__ == "__main__":

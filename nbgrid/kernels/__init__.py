@@ -6,7 +6,7 @@ notebook run with nobody attached never uses; the gateway's ``python3`` kernelsp
 (:mod:`nbgrid.kernels.kernelspec`) names it.
 
 A fresh batch kernel still spends most of its ~0.3 CPU s importing IPython, ipykernel, zmq and
-tornado. In the opt-in ``fork`` kernel launch mode, a *fork server*
+tornado. In the ``fork`` kernel launch mode (the default of ``nbgrid up``), a *fork server*
 (:mod:`nbgrid.kernels.forkserver`) imports that stack once and forks one child per kernel; the
 child applies the requested environment, working directory and standard streams and runs the
 batch kernel with the connection file the Kernel Gateway wrote. Every kernel is still a new
@@ -17,7 +17,8 @@ The Kernel Gateway does not know: in fork mode its ``python3`` kernelspec runs t
 environment and standard streams to the fork server, forwards signals to the forked kernel and
 exits with the kernel's exit status.
 
-Start a fork server by hand (``nbgrid up --kernel-launch fork`` does this next to the gateway)::
+Start a fork server by hand (``nbgrid up`` does this next to the gateway; ``--preload MODULES``
+imports those modules into it too)::
 
     python -m nbgrid.kernels.forkserver --socket /run/me/fork.sock --kernelspec-dir /run/me/spec
     JUPYTER_PATH=/run/me/spec jupyter kernelgateway ...

@@ -21,7 +21,9 @@ jupyter_client from the launcher's state:
   ``python -m nbgrid.kernels.batch`` would.
 
 Python reseeds ``random`` in a forked child by itself (``os.register_at_fork``); ``tempfile`` and
-``uuid`` draw from the OS. What a fork cannot renew is listed in bench/README.md ("fork mode").
+``uuid`` draw from the OS. Every other random generator the server's modules hold at module level
+(numpy's legacy global ``RandomState`` of a preloaded numpy among them) is reseeded from the OS
+here, before the kernel starts. What a fork cannot renew is listed in bench/README.md ("fork mode").
 
 Example::
 
@@ -38,12 +40,13 @@ PR_SET_PDEATHSIG = 1
 STARTUP_IGNORED = {signal.SIGPIPE, getattr(signal, 'SIGXFSZ', signal.SIGPIPE)}
 
 
-def run_kernel(request, stdio_fds, server_pid, import_env=None):
+def run_kernel(request, stdio_fds, server_pid, import_env=None, random_states=()):
     """Turns this forked child into the requested kernel and runs it; returns its exit code.
 
     ``request`` is a :class:`nbgrid.kernels.forkserver.KernelRequest`; ``stdio_fds`` the
     descriptors received for ``request.stdio``; ``import_env`` the variables importing the kernel
-    stack set in the server (kept unless the request sets them).
+    stack set in the server (kept unless the request sets them); ``random_states`` the module-level
+    random generators of the server (:func:`nbgrid.kernels.preload.find_random_states`), reseeded here.
 
     Example::
 
@@ -62,6 +65,10 @@ def run_kernel(request, stdio_fds, server_pid, import_env=None):
     time.tzset()
     tempfile.tempdir = None
     from nbgrid.kernels import batch
+    from nbgrid.kernels.preload import reseed
+
+    reseed(random_states)
+    _matplotlib_backend_from_env()
 
     batch.forget_nbgrid_modules()
     sys.argv = [batch.__file__] + list(request.kernel_args)
@@ -71,6 +78,21 @@ def run_kernel(request, stdio_fds, server_pid, import_env=None):
     # environment: give it the one a fresh kernel would have read.
     batch.launch(request.kernel_args, parent_handle=int(request.env.get('JPY_PARENT_PID') or 0))
     return 0
+
+
+# What ipykernel puts in MPLBACKEND while it starts when the environment has none (kernelapp.py).
+INLINE_BACKEND = 'module://matplotlib_inline.backend_inline'
+
+
+def _matplotlib_backend_from_env():
+    """A preloaded matplotlib read MPLBACKEND in the server: read it again, as a fresh import in the kernel would.
+
+    ipykernel sets MPLBACKEND to the inline backend (unless set) before any notebook code runs, so
+    a fresh kernel's ``import matplotlib`` picks that up; the server imported it without.
+    """
+    matplotlib = sys.modules.get('matplotlib')
+    if matplotlib is not None and hasattr(matplotlib, 'rcParams'):
+        matplotlib.rcParams['backend'] = os.environ.get('MPLBACKEND') or INLINE_BACKEND
 
 
 def _die_with_parent(server_pid):

@@ -22,6 +22,11 @@ then SIGKILL after two seconds, their launchers get the exit status, and the soc
 With ``--kernelspec-dir DIR`` it first writes ``DIR/kernels/python3``, the kernelspec that runs
 the launcher: put DIR first on the gateway's ``JUPYTER_PATH``.
 
+With ``--preload numpy,pandas`` it also imports those modules (after the kernel stack), refusing
+one that leaves a thread or an open descriptor behind (:func:`nbgrid.kernels.preload.preload_modules`):
+it then writes the reason to ``--refusal-file`` and exits with status 3 without listening. Every
+forked child reseeds the random generators found at module level (:func:`nbgrid.kernels.preload.reseed`).
+
 Example::
 
     server = ForkServer('/run/gw/kernel-fork/fork.sock')
@@ -41,7 +46,7 @@ from nbgrid.kernels.batch import MODULE as KERNEL_MODULE
 from nbgrid.kernels.child import run_kernel
 from nbgrid.kernels.kernelspec import write_fork_kernelspec
 from nbgrid.kernels.launcher import PROTOCOL, encode_frame, split_frames
-from nbgrid.kernels.preload import preload
+from nbgrid.kernels.preload import PreloadRefused, find_random_states, preload, preload_modules
 
 # Environment variables read while CPython starts (sys.path, hash seed, I/O encoding, locale
 # coercion, UTF-8 mode, warnings...) or while the kernel stack is imported (debugpy/pydevd, psutil,
@@ -145,11 +150,12 @@ class _Launcher:
 class ChildLaunch:
     """What a forked child returns from :meth:`ForkServer.serve_forever`: the kernel to become."""
 
-    def __init__(self, request, stdio_fds, server_pid, import_env):
+    def __init__(self, request, stdio_fds, server_pid, import_env, random_states=()):
         self.request = request
         self.stdio_fds = stdio_fds
         self.server_pid = server_pid
         self.import_env = import_env
+        self.random_states = random_states
 
 
 class ForkServer:
@@ -162,7 +168,7 @@ class ForkServer:
         launch = server.serve_forever()
     """
 
-    def __init__(self, socket_path, startup_env=None, log=None):
+    def __init__(self, socket_path, startup_env=None, log=None, random_states=()):
         self.socket_path = socket_path
         self.log = log or (lambda line: print('nbgrid fork server: %s' % line, file=sys.stderr, flush=True))
         self.pid = os.getpid()
@@ -177,6 +183,8 @@ class ForkServer:
         self.kernels = {}  # pid -> _Launcher (closed or not), until reaped
         self.stopping = False
         self.forked = 0
+        # Module-level random generators of the template, reseeded in every child.
+        self.random_states = list(random_states)
 
     def listen(self):
         """Binds the socket (0600) under a temporary name, then renames it into place."""
@@ -307,7 +315,7 @@ class ForkServer:
             stdio_fds = launcher.fds
             launcher.fds = []
             self._close_in_child()
-            return ChildLaunch(request, stdio_fds, self.pid, self.import_env)
+            return ChildLaunch(request, stdio_fds, self.pid, self.import_env, self.random_states)
         self.forked += 1
         launcher.pid = pid
         self.kernels[pid] = launcher
@@ -393,6 +401,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m nbgrid.kernels.forkserver', description=__doc__.split('\n\n')[0])
     parser.add_argument('--socket', required=True, help='path of the Unix socket to listen on (mode 0600)')
     parser.add_argument('--kernelspec-dir', help='write DIR/kernels/python3, the kernelspec that runs the launcher')
+    parser.add_argument('--preload', default='', help='comma-separated modules to import after the kernel stack')
+    parser.add_argument('--refusal-file', help='where to write why a --preload module was refused')
     args = parser.parse_args(argv)
     # Like ipykernel_launcher: `python -m` put the working directory first on sys.path; a kernel
     # must not import from the server's directory.
@@ -400,15 +410,26 @@ def main(argv=None):
         del sys.path[0]
     startup_env = dict(os.environ)
     cpu = preload()
+    extra = [name.strip() for name in args.preload.split(',') if name.strip()]
+    try:
+        spent = preload_modules(extra)
+    except PreloadRefused as err:
+        print('nbgrid fork server: %s' % err, file=sys.stderr, flush=True)
+        if args.refusal_file:
+            with open(args.refusal_file, 'w') as f:
+                f.write('%s\n' % err)
+        return 3
     if args.kernelspec_dir:
         write_fork_kernelspec(args.kernelspec_dir, args.socket)
-    server = ForkServer(args.socket, startup_env)
+    server = ForkServer(args.socket, startup_env, random_states=find_random_states())
     server.listen()
-    server.log('ready on %s (pid %d, kernel stack imported in %.2f CPU s)' % (args.socket, server.pid, cpu))
+    preloaded = ''.join(', %s in %.2f' % item for item in spent.items())
+    server.log('ready on %s (pid %d, kernel stack imported in %.2f CPU s%s; %d random generators reseeded per kernel)'
+               % (args.socket, server.pid, cpu, preloaded, len(server.random_states)))
     launch = server.serve_forever()
     if launch is None:
         return 0
-    return run_kernel(launch.request, launch.stdio_fds, launch.server_pid, launch.import_env)
+    return run_kernel(launch.request, launch.stdio_fds, launch.server_pid, launch.import_env, launch.random_states)
 
 
 if __name__ == '__main__':

@@ -20,7 +20,10 @@ from jupyter_client.manager import KernelManager
 from nbgrid.kernels.kernelspec import write_batch_kernelspec
 from nbgrid.kernels.launcher import encode_frame, split_frames
 
-KERNEL_ENV = {'PATH': os.environ['PATH'], 'KERNEL_GATEWAY': '1', 'NBGRID_FORK_TEST': 'from-the-gateway'}
+# PYTHONPATH (a worktree run: `PYTHONPATH=$PWD scripts/run-pytest.sh`) goes to the server and its
+# kernels alike, as the gateway passes it to both: the code under test is then this tree's.
+PYTHON_PATH = {'PYTHONPATH': os.environ['PYTHONPATH']} if os.environ.get('PYTHONPATH') else {}
+KERNEL_ENV = {'PATH': os.environ['PATH'], 'KERNEL_GATEWAY': '1', 'NBGRID_FORK_TEST': 'from-the-gateway', **PYTHON_PATH}
 
 
 def _alive(pid):
@@ -46,7 +49,7 @@ class ForkServerProcess:
         self.socket = str(tmp / 'fork.sock')
         self.spec_dir = tmp / 'spec'
         self.log = open(tmp / 'server.log', 'w+')
-        env = {'PATH': os.environ['PATH'], 'FORK_SERVER_ONLY': 'server'}
+        env = {'PATH': os.environ['PATH'], 'FORK_SERVER_ONLY': 'server', **PYTHON_PATH}
         self.proc = subprocess.Popen([sys.executable, '-m', 'nbgrid.kernels.forkserver', '--socket', self.socket,
                                       '--kernelspec-dir', str(self.spec_dir)],
                                      cwd=tmp, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -348,3 +351,101 @@ def test_a_dead_fork_server_takes_its_kernels_with_it(tmp_path):
     finally:
         k.kc.stop_channels()
         s.stop()
+
+
+# --- preloading modules (nbgrid up --preload) -------------------------------------------------------
+
+def _module(tmp_path, name, source):
+    (tmp_path / f'{name}.py').write_text(source)
+    sys.path.insert(0, str(tmp_path))
+    return name
+
+
+@pytest.fixture
+def clean_path():
+    saved = list(sys.path)
+    yield
+    sys.path[:] = saved
+
+
+def test_preload_refuses_a_module_that_starts_a_thread(tmp_path, clean_path):
+    from nbgrid.kernels.preload import PreloadRefused, preload_modules
+
+    name = _module(tmp_path, 'nbgrid_test_thread_at_import',
+                   'import threading\nstop = threading.Event()\n'
+                   'threading.Thread(target=stop.wait, name="import-time-worker", daemon=True).start()\n')
+    try:
+        with pytest.raises(PreloadRefused, match=r'cannot preload nbgrid_test_thread_at_import: importing it left threads '
+                                                 r'running in the fork server \(import-time-worker\)'):
+            preload_modules([name])
+    finally:
+        sys.modules[name].stop.set()
+
+
+def test_preload_refuses_a_module_that_leaves_a_file_open(tmp_path, clean_path):
+    from nbgrid.kernels.preload import PreloadRefused, preload_modules
+
+    name = _module(tmp_path, 'nbgrid_test_file_at_import', 'kept = open(__file__)\n')
+    try:
+        with pytest.raises(PreloadRefused, match=r'cannot preload nbgrid_test_file_at_import: importing it left file '
+                                                 r'descriptors open in the fork server \(.*\d+ -> [^,]*nbgrid_test_file_at_import\.py'):
+            preload_modules([name])
+    finally:
+        sys.modules[name].kept.close()
+
+
+def test_preload_accepts_numpy_and_a_plain_module(tmp_path, clean_path):
+    from nbgrid.kernels.preload import preload_modules
+
+    name = _module(tmp_path, 'nbgrid_test_plain_module', 'VALUE = 1\n')
+    spent = preload_modules(['numpy', name])
+    assert set(spent) == {'numpy', name}
+
+
+def test_a_forked_child_reseeds_every_module_level_generator():
+    """What a preloaded numpy seeded at import would repeat in every fork, unless reseeded."""
+    import random
+    import numpy as np
+
+    from nbgrid.kernels.preload import find_random_states, reseed
+
+    rng = np.random.default_rng(1)
+    own = random.Random(1)
+    module = type(sys)('nbgrid_test_seeded_module')
+    module.rng, module.own = rng, own
+    sys.modules[module.__name__] = module
+    try:
+        states = find_random_states()
+        assert any(s is np.random.mtrand._rand for s in states)
+        assert any(s is rng for s in states) and any(s is own for s in states)
+        np.random.seed(1)
+        drawn = []
+        for _ in range(3):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # what child.run_kernel does, then one draw of each
+                reseed(states)
+                os.write(w, repr((np.random.rand(), rng.random(), own.random())).encode())
+                os._exit(0)
+            os.close(w)
+            drawn.append(os.read(r, 1000))
+            os.close(r)
+            os.waitpid(pid, 0)
+        assert len(set(drawn)) == 3, drawn
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_the_fork_server_refuses_a_preload_and_says_why(tmp_path):
+    """The server's side of `nbgrid up --preload`: exit status 3, the reason in the refusal file, no socket."""
+    (tmp_path / 'mods').mkdir()
+    (tmp_path / 'mods' / 'nbgrid_test_socket_at_import.py').write_text('import socket\nkept = socket.socket()\n')
+    refusal = tmp_path / 'refused'
+    env = {'PATH': os.environ['PATH'], 'PYTHONPATH': os.pathsep.join(filter(None, [str(tmp_path / 'mods'), os.environ.get('PYTHONPATH')]))}
+    done = subprocess.run([sys.executable, '-m', 'nbgrid.kernels.forkserver', '--socket', str(tmp_path / 's.sock'),
+                           '--preload', 'nbgrid_test_socket_at_import', '--refusal-file', str(refusal)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert refusal.read_text().startswith('cannot preload nbgrid_test_socket_at_import: importing it left file descriptors open')
+    assert 'cannot preload nbgrid_test_socket_at_import' in done.stderr
+    assert not (tmp_path / 's.sock').exists()

@@ -111,9 +111,16 @@ export const EnvSchema = Type.Object({
     default: 50 * 1024 * 1024
   }),
   NBGRID_KERNEL_LAUNCH: oneOf(KERNEL_LAUNCH_MODES, {
-    description: 'how the gateway `up` starts launches python3 kernels (`fork`: from a kernel fork server); `--kernel-launch` wins',
+    description: 'how the gateway `up` starts launches python3 kernels (`fork`: from a kernel fork server, falling back to `spawn` where it cannot start); `--kernel-launch` wins',
     readBy: 'up',
-    default: 'spawn'
+    default: 'fork'
+  }),
+  NBGRID_PRELOAD: Type.String({
+    pattern: '^[A-Za-z0-9_.,\\s]*$',
+    allowed: 'comma-separated Python module names, e.g. numpy,pandas',
+    description: 'modules the kernel fork server imports before it forks kernels (fork mode); `--preload` wins',
+    readBy: 'up',
+    default: ''
   }),
   NBGRID_RUN_HISTORY: Type.Integer({
     minimum: 1,
@@ -269,6 +276,8 @@ export interface INbgridConfig {
   kernelReuse: (typeof KERNEL_REUSE_MODES)[number];
   /** `NBGRID_KERNEL_LAUNCH`: how the Kernel Gateway that `nbgrid up` starts launches python3 kernels. */
   kernelLaunch: (typeof KERNEL_LAUNCH_MODES)[number];
+  /** `NBGRID_PRELOAD`: modules the kernel fork server imports once (`nbgrid up --preload`). */
+  preload: string[];
   /** `NBGRID_MAX_OUTPUT_BYTES`: the largest output kept in a result notebook. */
   maxOutputBytes: number;
   /** `NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES`: the most output bytes kept in one result notebook. */
@@ -279,6 +288,11 @@ export interface INbgridConfig {
   reconcileInterval: number;
   /** `NBGRID_RETENTION_DAYS`: days a finished group is kept; undefined keeps groups. */
   retentionDays?: number;
+}
+
+/** `numpy, pandas` → `['numpy', 'pandas']` (`NBGRID_PRELOAD`, `nbgrid up --preload`). */
+export function parseModuleList(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** @throws ConfigError when a variable does not fit the schema */
@@ -301,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): INbgridConfig 
     prefetch: e.NBGRID_PREFETCH,
     kernelReuse: e.NBGRID_KERNEL_REUSE,
     kernelLaunch: e.NBGRID_KERNEL_LAUNCH,
+    preload: parseModuleList(e.NBGRID_PRELOAD),
     maxOutputBytes: e.NBGRID_MAX_OUTPUT_BYTES,
     maxNotebookOutputBytes: e.NBGRID_MAX_NOTEBOOK_OUTPUT_BYTES,
     runHistory: e.NBGRID_RUN_HISTORY,

@@ -15,6 +15,8 @@ export interface IPrivateStackOptions {
   visibilityTimeout?: number;
   /** Runs before the stack stops, e.g. to stop processes the tests started next to it. */
   beforeStop?: () => Promise<void> | void;
+  /** How the gateway launches kernels. @defaultValue the stack's default (fork) */
+  kernelLaunch?: 'spawn' | 'fork';
 }
 
 export interface IPrivateStack {
@@ -33,7 +35,7 @@ export function usePrivateStack(prefix: string, options: IPrivateStackOptions, r
   let stack: IRunningStack | undefined;
   beforeAll(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    stack = await upStack({ home, workers: options.workers, visibilityTimeout: options.visibilityTimeout, detached: false });
+    stack = await upStack({ home, workers: options.workers, visibilityTimeout: options.visibilityTimeout, detached: false, kernelLaunch: options.kernelLaunch });
     await ready({ stack, api: new TestApi(stack.info), home });
   }, 180000);
   afterAll(async () => {

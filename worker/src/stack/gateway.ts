@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { parseModuleList } from '../config';
+import { ForkServerUnavailableError, startForkServer } from './fork-server';
 import { freePort } from './free-port';
 import { IManagedProcess, spawnManaged, tailLog } from './managed-process';
 import { venvBin } from './paths';
@@ -21,8 +23,7 @@ const execFileAsync = promisify(execFile);
 export type KernelLaunchMode = 'spawn' | 'fork';
 export const KERNEL_LAUNCH_MODES: readonly KernelLaunchMode[] = ['spawn', 'fork'];
 
-/** Name of the fork server in `stack.json` pids and of its log file. */
-export const FORK_SERVER_NAME = 'kernelforkserver';
+export { FORK_SERVER_NAME, PreloadRefusedError } from './fork-server';
 
 export interface IGatewayOptions extends IServiceOptions {
   /** @defaultValue a random 48-hex-digit token */
@@ -31,9 +32,21 @@ export interface IGatewayOptions extends IServiceOptions {
    * `fork`: start a kernel fork server next to the gateway and give the gateway a `python3`
    * kernelspec that launches through it. Each kernel is still a new process that ran no other
    * code, but skips Python's start-up and imports; see bench/README.md for what it shares with
-   * the other kernels. @defaultValue 'spawn'
+   * the other kernels. Where the fork server cannot start (not Linux, an interpreter without
+   * nbgrid's kernels, a server that fails its start) the gateway spawns kernels instead and says
+   * so once through `log`. @defaultValue 'fork'
    */
   kernelLaunch?: KernelLaunchMode;
+  /**
+   * Modules the fork server imports once, after the kernel stack, so that forked kernels start
+   * with them (`nbgrid up --preload`); fork mode only. A module that fails to import or leaves a
+   * thread or an open descriptor behind fails the start (`PreloadRefusedError`). @defaultValue []
+   */
+  preload?: string[];
+  /** The fork server's interpreter (tests point it elsewhere). @defaultValue the project's `.venv/bin/python` */
+  forkServerPython?: string;
+  /** Where the gateway says what an operator should know (the fallback to spawned kernels). @defaultValue stderr */
+  log?: (line: string) => void;
   /**
    * Seconds a kernel with no websocket connection may stay idle before the gateway shuts it down
    * (Jupyter Server's `cull_idle_timeout` with `cull_connected=False`). A worker keeps a websocket
@@ -54,7 +67,10 @@ export const DEFAULT_CULL_INTERVAL_SECONDS = 30;
 
 export interface IStartedGateway extends IStartedService {
   token: string;
+  /** How kernels are launched: `spawn` also when `fork` was asked for but its server could not start. */
   kernelLaunch: KernelLaunchMode;
+  /** The modules the fork server preloaded (none in `spawn` mode). */
+  preload: string[];
   /** The kernel fork server (`fork` mode), stopped by `stop()` after the gateway. */
   forkServer: IManagedProcess | null;
   /** The kernels' working directory (private, outside the stack's directory), removed when the gateway stops. */
@@ -63,11 +79,22 @@ export interface IStartedGateway extends IStartedService {
 
 /** Checks a `--kernel-launch` / `NBGRID_KERNEL_LAUNCH` value. */
 export function parseKernelLaunch(value: string | undefined): KernelLaunchMode {
-  const mode = (value || 'spawn') as KernelLaunchMode;
+  const mode = (value || 'fork') as KernelLaunchMode;
   if (!KERNEL_LAUNCH_MODES.includes(mode)) {
     throw new Error(`kernel launch mode must be ${KERNEL_LAUNCH_MODES.join(' or ')}, got '${value}'`);
   }
   return mode;
+}
+
+/**
+ * Checks a `--preload` / `NBGRID_PRELOAD` value: comma-separated dotted Python module names.
+ * @throws naming the first entry that is not one
+ */
+export function parsePreload(value: string): string[] {
+  const names = parseModuleList(value);
+  const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name));
+  if (bad !== undefined) throw new Error(`'${bad}' is not a Python module name (expected e.g. numpy,pandas)`);
+  return names;
 }
 
 /**
@@ -89,52 +116,6 @@ export async function pingGateway(url: string, token: string): Promise<boolean> 
     signal: AbortSignal.timeout(2000)
   });
   return res.ok;
-}
-
-// A Unix socket path holds at most 107 bytes (sun_path), and the server binds `<path>.<pid>.tmp`
-// first: deeper run directories put the socket in a private temp dir.
-const MAX_SOCKET_PATH = 90;
-
-/**
- * Starts the kernel fork server (`python -m nbgrid.kernels.forkserver`) in `<dir>/kernel-fork`
- * (mode 0700): its socket and the kernelspec directory to put first on the gateway's JUPYTER_PATH.
- * Ready when the socket exists (the server renames it into place once it listens).
- */
-async function startForkServer(dir: string, detached: boolean | undefined): Promise<{ process: IManagedProcess; dataDir: string }> {
-  const forkDir = path.join(dir, 'kernel-fork');
-  fs.mkdirSync(forkDir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(forkDir, 0o700);
-  let socketPath = path.join(forkDir, 'fork.sock');
-  let socketDir: string | null = null;
-  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nbgrid-fork-'));
-    socketPath = path.join(socketDir, 'fork.sock');
-  }
-  fs.rmSync(socketPath, { force: true });
-  const dataDir = path.join(forkDir, 'jupyter');
-  const proc = spawnManaged({
-    name: FORK_SERVER_NAME,
-    command: venvBin('python'),
-    args: ['-m', 'nbgrid.kernels.forkserver', '--socket', socketPath, '--kernelspec-dir', dataDir],
-    dir,
-    // What the gateway gives a kernel it starts (PATH, besides the variables jupyter_client and the
-    // gateway add per kernel): the interpreter start-up variables (PYTHON*, locale) of the server
-    // then match a kernel's, so its kernels can be forks of it; /proc/<kernel>/environ shows this.
-    env: { PATH: kernelSafeEnv().PATH ?? '' },
-    detached
-  });
-  // The server removes its socket when it stops; a temp dir made for it goes with it.
-  const stop = async (): Promise<void> => {
-    await proc.stop();
-    if (socketDir) fs.rmSync(socketDir, { recursive: true, force: true });
-  };
-  try {
-    await waitFor('kernel fork server', async () => fs.existsSync(socketPath), { timeoutMs: 60000, intervalMs: 50, isAlive: proc.isAlive });
-  } catch (err) {
-    await stop();
-    throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
-  }
-  return { process: { ...proc, stop }, dataDir };
 }
 
 /** File in the gateway's directory that names its kernels' working directory, for the next start to remove. */
@@ -195,7 +176,7 @@ async function writeBatchKernelspec(dir: string): Promise<string> {
 export async function startGateway(options: IGatewayOptions): Promise<IStartedGateway> {
   const port = options.port ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
-  const kernelLaunch = options.kernelLaunch ?? 'spawn';
+  let kernelLaunch = options.kernelLaunch ?? 'fork';
   // The token goes in a private config file, not on the command line or in the environment,
   // where every kernel the gateway starts could read it.
   // It is removed once the gateway has read it (it answers with that token): the path is on the
@@ -209,14 +190,26 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
   const cullInterval = options.cullIntervalSeconds ?? DEFAULT_CULL_INTERVAL_SECONDS;
   const env: NodeJS.ProcessEnv = { ...kernelSafeEnv(), JUPYTER_RUNTIME_DIR: `${options.dir}/jupyter-runtime` };
   let forkServer: IManagedProcess | null = null;
-  let specDir: string;
+  let specDir = '';
   if (kernelLaunch === 'fork') {
-    const fork = await startForkServer(options.dir, options.detached);
-    forkServer = fork.process;
-    specDir = fork.dataDir;
-  } else {
-    specDir = await writeBatchKernelspec(options.dir);
+    try {
+      // What the gateway gives a kernel it starts (PATH, besides the variables jupyter_client and
+      // the gateway add per kernel): the interpreter start-up variables (PYTHON*, locale) of the
+      // server then match a kernel's, so its kernels can be forks of it.
+      const fork = await startForkServer({
+        dir: options.dir, detached: options.detached, preload: options.preload, python: options.forkServerPython,
+        env: { PATH: kernelSafeEnv().PATH ?? '' }
+      });
+      forkServer = fork.process;
+      specDir = fork.dataDir;
+    } catch (err) {
+      if (!(err instanceof ForkServerUnavailableError)) throw err;
+      kernelLaunch = 'spawn';
+      const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+      log(`kernel fork server unavailable (${err.message}); the gateway spawns its kernels instead${options.preload?.length ? ', without the preloaded modules' : ''}`);
+    }
   }
+  if (kernelLaunch === 'spawn') specDir = await writeBatchKernelspec(options.dir);
   env.JUPYTER_PATH = [specDir, env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
   const proc = spawnManaged({
     name: 'kernelgateway',
@@ -273,5 +266,6 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
     throw new Error(`${(err as Error).message}\n${tailLog(proc.logFile)}`);
   }
   fs.rmSync(configFile, { force: true });
-  return { url, token, kernelLaunch, process: gateway, forkServer, kernelCwd, stop };
+  const preload = forkServer ? (options.preload ?? []) : [];
+  return { url, token, kernelLaunch, preload, process: gateway, forkServer, kernelCwd, stop };
 }

@@ -63,10 +63,14 @@ export async function repairStack(home: string, info: IStackInfo, log: (line: st
         for (const name of ['kernelgateway', FORK_SERVER_NAME]) if (alive(name)) await stopPid(info.pids[name]);
         const gateway = await startGateway({
           dir: path.join(dir, 'gateway'), port: portOf(info.gateway_url), token: info.gateway_token, detached: true,
-          kernelLaunch: info.kernel_launch ?? (fork ? 'fork' : 'spawn')
+          // a stack.json without kernel_launch is from when spawn was the default
+          kernelLaunch: info.kernel_launch ?? (fork ? 'fork' : 'spawn'), preload: info.preload, log
         });
-        if (gateway.forkServer) note(FORK_SERVER_NAME, gateway.forkServer.pid);
+        // the mode may differ from the first start's (a fork server that no longer starts)
+        info.kernel_launch = gateway.kernelLaunch;
         note('kernelgateway', gateway.process!.pid);
+        if (gateway.forkServer) note(FORK_SERVER_NAME, gateway.forkServer.pid);
+        else delete info.pids[FORK_SERVER_NAME];
         log(`gateway    ${info.gateway_url} (restarted)`);
       }
     }

@@ -19,8 +19,14 @@ export interface IStackInfo {
   pids: Record<string, number>;
   /** How each worker was started (by process name), so that `nbgrid up` can restart one that died. */
   workers?: Record<string, { labels: string[]; concurrency: number }>;
-  /** How the gateway launches kernels (`nbgrid up --kernel-launch`). @defaultValue 'spawn' */
+  /**
+   * How the gateway launches kernels (`nbgrid up --kernel-launch`; `spawn` when the fork server
+   * could not start). Absent in files of versions whose default was spawn: read as `spawn` unless
+   * `pids` names a fork server.
+   */
   kernel_launch?: 'spawn' | 'fork';
+  /** Modules the kernel fork server preloaded (`nbgrid up --preload`). */
+  preload?: string[];
   /** The workers' visibility timeout in seconds, when `up` set one. */
   visibility_timeout?: number;
   /** The extra address Redis and MongoDB listen on (`up` with a host), if any. */

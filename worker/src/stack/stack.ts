@@ -35,9 +35,13 @@ export interface IUpOptions {
   host?: string;
   /**
    * How the stack's Kernel Gateway starts `python3` kernels (`fork`: from a kernel fork server,
-   * see `startGateway`). @defaultValue 'spawn'
+   * see `startGateway`; `spawn` where the fork server cannot start). @defaultValue 'fork'
    */
   kernelLaunch?: KernelLaunchMode;
+  /** Modules the kernel fork server imports once (`nbgrid up --preload`; fork mode). @defaultValue [] */
+  preload?: string[];
+  /** The kernel fork server's interpreter (tests). @defaultValue the project's `.venv/bin/python` */
+  forkServerPython?: string;
   log?: (line: string) => void;
 }
 
@@ -81,11 +85,15 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     const mongo = await startMongo({ dir: runDir, detached, host: options.host });
     if (mongo.process) started.push(mongo.process);
     log(`mongodb    ${mongo.url}${mongo.process ? ' (FerretDB)' : ' (NBGRID_MONGO_URL)'}`);
-    const gateway = await startGateway({ dir: path.join(runDir, 'gateway'), detached, kernelLaunch: options.kernelLaunch });
+    const gateway = await startGateway({
+      dir: path.join(runDir, 'gateway'), detached, kernelLaunch: options.kernelLaunch, preload: options.preload,
+      forkServerPython: options.forkServerPython, log
+    });
     // Stopped in reverse order: the gateway (which shuts its kernels down) before the fork server.
     if (gateway.forkServer) started.push(gateway.forkServer);
     if (gateway.process) started.push(gateway.process);
-    log(`gateway    ${gateway.url}${gateway.forkServer ? ' (kernels forked by a kernel fork server)' : ''}`);
+    const preloaded = gateway.preload.length ? `, preloaded ${gateway.preload.join(', ')}` : '';
+    log(`gateway    ${gateway.url}${gateway.forkServer ? ` (kernels forked by a kernel fork server${preloaded})` : ' (kernels spawned)'}`);
     const token = randomBytes(24).toString('hex');
     const port = await freePort();
     const base = configEnv({
@@ -109,6 +117,7 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
       pids: {},
       workers: {},
       kernel_launch: gateway.kernelLaunch,
+      ...(gateway.preload.length ? { preload: gateway.preload } : {}),
       ...(options.visibilityTimeout ? { visibility_timeout: options.visibilityTimeout } : {}),
       ...(options.host ? { host: options.host } : {})
     };

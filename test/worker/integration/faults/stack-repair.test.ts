@@ -59,10 +59,11 @@ it('restarts the Kernel Gateway, the API service and a worker killed with -9, ke
   for (const name of ['kernelgateway', 'service', 'worker-2']) await killed(before.pids[name]);
   const repaired = await cli('up');
   expect(repaired.code).toBe(0);
-  expect(repaired.out).toMatch(/restarted kernelgateway, service, worker-2/);
+  // the default (fork) kernel launch mode: the gateway's fork server is restarted with it
+  expect(repaired.out).toMatch(/restarted kernelgateway, kernelforkserver, service, worker-2/);
   const after = readStack(home)!;
   for (const name of ['redis', 'ferretdb', 'worker-1']) expect([name, after.pids[name]]).toEqual([name, before.pids[name]]);
-  for (const name of ['kernelgateway', 'service', 'worker-2']) {
+  for (const name of ['kernelgateway', 'kernelforkserver', 'service', 'worker-2']) {
     expect([name, after.pids[name] !== before.pids[name], isPidAlive(after.pids[name])]).toEqual([name, true, true]);
   }
   // Same URLs and tokens: the clients' stack.json is still right.

@@ -41,7 +41,11 @@ export class Replacements {
     if (name === 'redis') proc = (await startRedis({ dir: info.run_dir, port: portOf(info.redis_url) })).process;
     else if (name === 'ferretdb') proc = (await startMongo({ dir: info.run_dir, port: portOf(info.mongo_url) })).process;
     else if (name === 'kernelgateway') {
-      proc = (await startGateway({ dir: path.join(info.run_dir, 'gateway'), port: portOf(info.gateway_url), token: info.gateway_token })).process;
+      const gateway = await startGateway({
+        dir: path.join(info.run_dir, 'gateway'), port: portOf(info.gateway_url), token: info.gateway_token, kernelLaunch: info.kernel_launch
+      });
+      if (gateway.forkServer) this.procs.push(gateway.forkServer);
+      proc = gateway.process;
     } else {
       const env = {
         ...process.env,

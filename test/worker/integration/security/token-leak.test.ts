@@ -14,7 +14,9 @@ import { logFiles, mongoDump, redisDump } from './snapshot';
 let stack: IRunningStack;
 let api: TestApi;
 
-usePrivateStack('nbgrid-leak-', { workers: 2 }, (s) => {
+// Spawned kernels: their parent is the gateway itself, whose command line and environment the
+// notebook reads (a forked kernel's parent is the fork server: fork-launch.test.ts snoops that one).
+usePrivateStack('nbgrid-leak-', { workers: 2, kernelLaunch: 'spawn' }, (s) => {
   ({ stack, api } = s);
 });
 

@@ -36,7 +36,7 @@ describe('stack services start on free ports and stop completely', () => {
   });
 
   it('the Kernel Gateway runs the batch kernel, refuses requests without its token and keeps the token off its command line', async () => {
-    const gw = await startGateway({ dir: path.join(dir, 'gw') });
+    const gw = await startGateway({ dir: path.join(dir, 'gw'), kernelLaunch: 'spawn' });
     try {
       const anonymous = await fetch(`${gw.url}/api/kernelspecs`);
       expect(anonymous.status).toBe(401);

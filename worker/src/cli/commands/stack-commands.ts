@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { writeLogLine } from '../terminal-text';
 import { loadConfig } from '../../config';
 import * as path from 'path';
-import { downStack, parseKernelLaunch, readStack, repairStack, stackFile, upStack, type KernelLaunchMode } from '../../stack';
+import { downStack, parseKernelLaunch, parsePreload, readStack, repairStack, stackFile, upStack, type KernelLaunchMode } from '../../stack';
 import { nbgridHome } from '../../stack/paths';
 import { findStackFile } from '../../stack/service-discovery';
 import { CliError, resolveEndpoint } from '../api-client';
@@ -22,14 +22,28 @@ export function registerStackCommands(program: Command): void {
     .option('--no-service', 'start the services without the API service')
     .option(
       '--kernel-launch <mode>',
-      'spawn | fork: how the Kernel Gateway starts python3 kernels; fork forks each new kernel process from a server that imported ipykernel once (default spawn, or NBGRID_KERNEL_LAUNCH)'
+      'fork | spawn: how the Kernel Gateway starts python3 kernels; fork (the default, or NBGRID_KERNEL_LAUNCH) forks each new kernel ' +
+        'process from a server that imported ipykernel once, and falls back to spawn where that server cannot start; spawn starts a fresh Python per kernel'
     )
-    .action(async (opts: { workers: number; concurrency: number; label: string[]; service: boolean; kernelLaunch?: string }) => {
+    .option(
+      '--preload <modules>',
+      'comma-separated modules the kernel fork server imports once, so forked kernels start with them (e.g. numpy,pandas; fork mode; default NBGRID_PRELOAD)'
+    )
+    .action(async (opts: { workers: number; concurrency: number; label: string[]; service: boolean; kernelLaunch?: string; preload?: string }) => {
       let kernelLaunch: KernelLaunchMode;
+      let preload: string[];
       try {
         kernelLaunch = parseKernelLaunch(opts.kernelLaunch ?? loadConfig().kernelLaunch);
       } catch (err) {
         throw new CliError(`--kernel-launch (or NBGRID_KERNEL_LAUNCH): ${(err as Error).message}`);
+      }
+      try {
+        preload = opts.preload !== undefined ? parsePreload(opts.preload) : loadConfig().preload;
+      } catch (err) {
+        throw new CliError(`--preload (or NBGRID_PRELOAD): ${(err as Error).message}`);
+      }
+      if (preload.length && kernelLaunch === 'spawn') {
+        throw new CliError('--preload (or NBGRID_PRELOAD) needs the fork kernel launch mode: a spawned kernel imports everything itself');
       }
       const home = nbgridHome();
       const existing = readStack(home);
@@ -50,6 +64,7 @@ export function registerStackCommands(program: Command): void {
         labels: opts.label,
         service: opts.service,
         kernelLaunch,
+        preload,
         detached: true,
         log: (line) => writeLogLine(process.stdout, line, '  ')
       });

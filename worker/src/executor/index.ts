@@ -27,3 +27,4 @@ export { GatewayUnreachableError } from './errors/gateway-unreachable-error';
 export { ExecutionAbortedError } from './errors/execution-aborted-error';
 export { ReturnedValueError } from './errors/returned-value-error';
 export { probeGateway } from './gateway-probe';
+export { SlotKernelPool, type IKernelSlot, type ISlotKernelPoolOptions } from './slot-kernel-pool';

@@ -81,6 +81,7 @@ export class SlotKernelPool implements IKernelSource {
     const inner = lease;
     let released = false;
     this.leased.set(slot.id, inner);
+    this.options.log?.(`kernel ${inner.session.model.id} runs on slot ${slot.id} (${Object.entries(slot.env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
     return {
       session: inner.session,
       info: inner.info,

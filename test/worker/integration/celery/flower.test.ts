@@ -25,6 +25,14 @@ interface IWorkerRow {
   processed: number;
 }
 
+/** What Flower's /api/workers says of a worker (the parts the assertions read). */
+interface IFlowerWorker {
+  stats: { pool: Record<string, unknown>; total: Record<string, number>; broker: Record<string, unknown> };
+  registered: string[];
+  active_queues: { name: string }[];
+  conf: Record<string, unknown>;
+}
+
 let stack: IRunningStack;
 let api: TestApi;
 let flower: ChildProcess | undefined;
@@ -67,12 +75,12 @@ async function flowerGet(route: string): Promise<{ status: number; text: string 
   const res = await fetch(flowerUrl + route);
   return { status: res.status, text: await res.text() };
 }
-async function flowerJson<T = any>(route: string): Promise<T> {
+async function flowerJson<T = unknown>(route: string): Promise<T> {
   const res = await flowerGet(route);
   if (res.status !== 200) throw new Error(`GET ${route}: ${res.status} ${res.text.slice(0, 500)}`);
   return JSON.parse(res.text) as T;
 }
-async function flowerPost(route: string): Promise<{ status: number; body: any }> {
+async function flowerPost(route: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(flowerUrl + route, { method: 'POST', body: '' });
   const text = await res.text();
   let body: unknown = text;
@@ -117,7 +125,7 @@ describe('Flower and nbgrid workers', () => {
 
   it("Flower's workers API and worker page show stats, pool, broker, queues and the registered task", async () => {
     const info = await until('both workers in Flower with stats', async () => {
-      const w = await flowerJson<Record<string, any>>('/api/workers?refresh=1');
+      const w = await flowerJson<Record<string, IFlowerWorker>>('/api/workers?refresh=1');
       return names.every((n) => w[n]?.stats && w[n]?.registered) && w;
     });
     for (const name of names) {
@@ -126,7 +134,7 @@ describe('Flower and nbgrid workers', () => {
       expect(w.stats.pool['max-concurrency']).toBe(1);
       expect(w.stats.total['nbgrid.run_notebook']).toBe(firstGroup.rows.filter((r) => r.worker === name).length);
       expect(w.registered).toEqual(['nbgrid.run_notebook']);
-      expect(w.active_queues.map((q: { name: string }) => q.name)).toEqual(['default']);
+      expect(w.active_queues.map((q) => q.name)).toEqual(['default']);
       expect(w.conf).toMatchObject({ worker_concurrency: 1 });
       const page = await flowerGet(`/worker/${encodeURIComponent(name)}`);
       expect(page.status).toBe(200);
@@ -140,15 +148,15 @@ describe('Flower and nbgrid workers', () => {
 
   it("Flower's task list and task detail show the map's tasks with sent time, exchange and routing key", async () => {
     const tasks = await until('the tasks in Flower', async () => {
-      const t = await flowerJson<Record<string, any>>('/api/tasks');
+      const t = await flowerJson<Record<string, { state: string }>>('/api/tasks');
       return firstGroup.rows.every((r) => t[r.task_id]?.state === 'SUCCESS') && t;
     });
     expect(Object.keys(tasks)).toEqual(expect.arrayContaining(firstGroup.rows.map((r) => r.task_id)));
     const row = firstGroup.rows[0];
-    const detail = await flowerJson<Record<string, any>>(`/api/task/info/${row.task_id}`);
+    const detail = await flowerJson<Record<string, unknown>>(`/api/task/info/${row.task_id}`);
     expect(detail).toMatchObject({ name: 'nbgrid.run_notebook', state: 'SUCCESS', exchange: '', routing_key: 'default', worker: row.worker });
     expect(detail.sent).toEqual(expect.any(Number));
-    expect(detail.received).toBeGreaterThanOrEqual(detail.sent);
+    expect(detail.received).toBeGreaterThanOrEqual(detail.sent as number);
     const page = await flowerGet(`/task/${row.task_id}`);
     expect(page.status).toBe(200);
     expect(page.text).toMatch(/routing_key|Routing key/i);
@@ -160,7 +168,7 @@ describe('Flower and nbgrid workers', () => {
     const grown = await flowerPost(`/api/worker/pool/grow/${encodeURIComponent(name)}?n=1`);
     expect(grown).toEqual({ status: 200, body: { message: `Growing '${name}' worker's pool by 1` } });
     await until('concurrency 2', async () => (await workers()).find((w) => w.hostname === name)?.concurrency === 2);
-    const stats = await flowerJson<Record<string, any>>(`/api/workers?refresh=1&workername=${encodeURIComponent(name)}`);
+    const stats = await flowerJson<Record<string, IFlowerWorker>>(`/api/workers?refresh=1&workername=${encodeURIComponent(name)}`);
     expect(stats[name].stats.pool['max-concurrency']).toBe(2);
     const shrunk = await flowerPost(`/api/worker/pool/shrink/${encodeURIComponent(name)}?n=1`);
     expect(shrunk).toEqual({ status: 200, body: { message: `Shrinking '${name}' worker's pool by 1` } });
@@ -173,10 +181,10 @@ describe('Flower and nbgrid workers', () => {
     const name = names[1];
     const added = await flowerPost(`/api/worker/queue/add-consumer/${encodeURIComponent(name)}?queue=gpu`);
     expect(added.status).toBe(200);
-    expect(added.body.message).toBe('add consumer gpu');
+    expect((added.body as { message: string }).message).toBe('add consumer gpu');
     await until('the gpu label in nbgrid workers', async () => (await workers()).find((w) => w.hostname === name)?.labels.includes('gpu'));
     const cli = await runPython(stack.info.redis_url, 'celery', ['-b', stack.info.redis_url, 'inspect', 'active_queues', '-d', name, '--json', '-t', '15'], 90000);
-    expect(JSON.parse(cli)[name].map((q: { name: string }) => q.name)).toEqual(['default', 'gpu']);
+    expect((JSON.parse(cli) as Record<string, { name: string }[]>)[name].map((q) => q.name)).toEqual(['default', 'gpu']);
     const { rows } = await mapAndWait('on-gpu', 3, { require: 'gpu' });
     expect(rows.map((r) => [r.status, r.worker])).toEqual(rows.map(() => ['SUCCESS', name]));
     const cancelled = await flowerPost(`/api/worker/queue/cancel-consumer/${encodeURIComponent(name)}?queue=gpu`);

@@ -26,7 +26,8 @@ export function parseNvidiaSmiList(stdout: string): string[] {
 /** The GPUs `nvidia-smi -L` lists on this machine; none when it is missing or fails. */
 export function detectGpus(timeoutMs = 10000): Promise<string[]> {
   return new Promise((resolve) => {
-    execFile('nvidia-smi', ['-L'], { timeout: timeoutMs }, (err, stdout) => resolve(err ? [] : parseNvidiaSmiList(String(stdout))));
+    // The env given explicitly: PATH as this module's process sees it (a test's fake nvidia-smi too).
+    execFile('nvidia-smi', ['-L'], { timeout: timeoutMs, env: process.env }, (err, stdout) => resolve(err ? [] : parseNvidiaSmiList(String(stdout))));
   });
 }
 

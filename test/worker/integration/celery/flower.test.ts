@@ -138,7 +138,7 @@ describe('Flower and nbgrid workers', () => {
       expect(w.conf).toMatchObject({ worker_concurrency: 1 });
       const page = await flowerGet(`/worker/${encodeURIComponent(name)}`);
       expect(page.status).toBe(200);
-      expect(page.text).toContain('max-concurrency');
+      expect(page.text).toContain('Max concurrency');
       expect(page.text).toContain('nbgrid.run_notebook');
       expect(page.text).toContain('127.0.0.1');
     }

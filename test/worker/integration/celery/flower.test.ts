@@ -163,16 +163,26 @@ describe('Flower and nbgrid workers', () => {
     expect(page.text).toContain('default');
   });
 
-  it('pool grow and shrink from Flower change the concurrency nbgrid workers shows', async () => {
+  /** Kernels on the stack's gateway (the workers' warm pools; nothing runs between tests). */
+  const gatewayKernels = async (): Promise<number> => {
+    const res = await fetch(`${stack.info.gateway_url}/api/kernels`, { headers: { Authorization: `token ${stack.info.gateway_token}` } });
+    return ((await res.json()) as unknown[]).length;
+  };
+
+  it('pool grow and shrink from Flower change the concurrency nbgrid workers shows, and the kernel pool follows', async () => {
     const name = names[0];
+    // Two workers at concurrency 1 keep 1 + 1 ready kernels each.
+    await until('4 warm kernels', async () => (await gatewayKernels()) === 4);
     const grown = await flowerPost(`/api/worker/pool/grow/${encodeURIComponent(name)}?n=1`);
     expect(grown).toEqual({ status: 200, body: { message: `Growing '${name}' worker's pool by 1` } });
     await until('concurrency 2', async () => (await workers()).find((w) => w.hostname === name)?.concurrency === 2);
     const stats = await flowerJson<Record<string, IFlowerWorker>>(`/api/workers?refresh=1&workername=${encodeURIComponent(name)}`);
     expect(stats[name].stats.pool['max-concurrency']).toBe(2);
+    await until('a third warm kernel on the grown worker', async () => (await gatewayKernels()) === 5);
     const shrunk = await flowerPost(`/api/worker/pool/shrink/${encodeURIComponent(name)}?n=1`);
     expect(shrunk).toEqual({ status: 200, body: { message: `Shrinking '${name}' worker's pool by 1` } });
     await until('concurrency 1', async () => (await workers()).find((w) => w.hostname === name)?.concurrency === 1);
+    await until('the surplus kernel shut down', async () => (await gatewayKernels()) === 4);
     const refused = await flowerPost(`/api/worker/pool/shrink/${encodeURIComponent(name)}?n=1`);
     expect(refused.status).toBe(403);
   });

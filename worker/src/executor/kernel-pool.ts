@@ -14,6 +14,7 @@ import type { IKernelLease, IKernelSource } from './kernel-lease';
 import { rememberWorkingDirectory, resetKernel } from './kernel-reset';
 import type { IPerName, IReady, IWaiter } from './kernel-pool-state';
 import { KernelSession } from './kernel-session';
+import { runStartupCode } from './kernel-startup';
 
 export type { IKernelLease };
 
@@ -46,6 +47,8 @@ export interface IKernelPoolOptions {
    */
   env?: Record<string, string>;
   log?: (line: string) => void;
+  /** Python every kernel runs once after it started, before its first task. @defaultValue none */
+  startupCode?: string;
 }
 
 export class KernelPool implements IKernelSource {
@@ -215,6 +218,14 @@ export class KernelPool implements IKernelSource {
           env: this.options.env
         });
         await rememberWorkingDirectory(session);
+        if (this.options.startupCode) {
+          try {
+            await runStartupCode(session, this.options.startupCode);
+          } catch (err) {
+            await session.shutdown();
+            throw err;
+          }
+        }
         slot.starting -= 1;
         const ready: IReady = { session, info, readyAt: Date.now(), uses: 0 };
         void session.whenLost().then(() => this.dropIdle(kernelName, ready));

@@ -13,6 +13,8 @@ export interface IKernelSlot {
   /** e.g. `gpu0` or `gpu0-1`. */
   id: string;
   env: Record<string, string>;
+  /** Python its kernels run once after they started (see `IKernelPoolOptions.startupCode`). */
+  startupCode?: string;
 }
 
 export interface ISlotKernelPoolOptions extends Omit<IKernelPoolOptions, 'env' | 'size'> {
@@ -37,7 +39,7 @@ export class SlotKernelPool implements IKernelSource {
     if (options.slots.length === 0) throw new RangeError('a slot kernel pool needs at least one slot');
     this.free = [...options.slots];
     for (const slot of options.slots) {
-      this.bySlot.set(slot.id, new KernelPool({ ...options, size: Math.max(1, options.sizePerSlot ?? 1), env: slot.env }));
+      this.bySlot.set(slot.id, new KernelPool({ ...options, size: Math.max(1, options.sizePerSlot ?? 1), env: slot.env, startupCode: slot.startupCode }));
     }
   }
 

@@ -11,7 +11,20 @@ export interface IGpuSlot {
   id: string;
   gpus: string[];
   env: Record<string, string>;
+  /** Run by each kernel of the slot once it started: see {@link GPU_JOB_HOOK}. */
+  startupCode: string;
 }
+
+/**
+ * Puts the slot's GPUs in the task's `job` dict as `job['gpus']` (a list of ints, or of UUID
+ * strings): an IPython `post_run_cell` hook adds them to `job` once a cell has defined it (the
+ * injected cell does), without leaving a name in the notebook's namespace.
+ */
+export const GPU_JOB_HOOK = [
+  '(lambda ip, os: ip.events.register("post_run_cell", lambda result=None: (',
+  '    lambda job: job.setdefault("gpus", [int(g) if g.isdigit() else g for g in os.environ.get("NBGRID_GPUS", "").split(",") if g])',
+  '    if isinstance(job, dict) else None)(ip.user_ns.get("job"))))(get_ipython(), __import__("os"))'
+].join('\n');
 
 /** Environment names a kernel of a GPU slot gets: the gateway must let these through. */
 export const GPU_ENV_NAMES = ['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NBGRID_GPUS'] as const;
@@ -58,7 +71,8 @@ export function gpuSlots(gpus: string[], perTask = 1): IGpuSlot[] {
     slots.push({
       id: `gpu${group.length === 1 ? group[0] : `${group[0]}-${group[group.length - 1]}`}`,
       gpus: group,
-      env: { CUDA_VISIBLE_DEVICES: list, NVIDIA_VISIBLE_DEVICES: list, NBGRID_GPUS: list }
+      env: { CUDA_VISIBLE_DEVICES: list, NVIDIA_VISIBLE_DEVICES: list, NBGRID_GPUS: list },
+      startupCode: GPU_JOB_HOOK
     });
   }
   return slots;

@@ -47,9 +47,11 @@ const nb = (...sources: string[]): INotebook => ({
  */
 const together = (dir: string, n: number): INotebook =>
   nb(
+    "job = {'param': 0}",
     `import os, time\nopen(os.path.join(${JSON.stringify(dir)}, str(os.getpid())), 'w').close()\n` +
       `while len(os.listdir(${JSON.stringify(dir)})) < ${n}: time.sleep(0.05)`,
-    "job = {'result': {k: os.environ.get(k) for k in ('CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NBGRID_GPUS')}}"
+    "job['result'] = {k: os.environ.get(k) for k in ('CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NBGRID_GPUS')}\n" +
+      "job['result']['gpus'] = job.get('gpus')\njob['result']['hook_names'] = [n for n in globals() if 'nbgrid' in n]"
   );
 
 describe('GPU detection and settings', () => {
@@ -102,9 +104,14 @@ describe.each<KernelLaunchMode>(['spawn', 'fork'])('kernels bound to GPU slots (
     const meet = mkdtempSync(join(scratch, 'meet-'));
     const results = await Promise.all([0, 1, 2].map(() => run(together(meet, 3))));
     for (const r of results) expect(r.status).toBe('ok');
-    const seen = results.map((r) => r.result as Record<string, string>);
+    const seen = results.map((r) => r.result as Record<string, unknown>);
     expect(seen.map((s) => s.CUDA_VISIBLE_DEVICES).sort()).toEqual(['0', '1', '2']);
-    for (const s of seen) expect(s.NVIDIA_VISIBLE_DEVICES).toBe(s.CUDA_VISIBLE_DEVICES);
+    for (const s of seen) {
+      expect(s.NVIDIA_VISIBLE_DEVICES).toBe(s.CUDA_VISIBLE_DEVICES);
+      // The notebook sees its GPU in job as well, and nothing else of the hook.
+      expect(s.gpus).toEqual([Number(s.CUDA_VISIBLE_DEVICES)]);
+      expect(s.hook_names).toEqual([]);
+    }
     expect(readdirSync(meet)).toHaveLength(3);
     expect(pool.busySlots()).toEqual([]);
   });

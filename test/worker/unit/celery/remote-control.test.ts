@@ -58,7 +58,8 @@ describe('GPU slots', () => {
     expect(() => parseGpuList('0,,1')).toThrow(/--gpus must be/);
     expect(() => parseGpuList('1,1')).toThrow(/twice/);
     const slots = gpuSlots(['0', '1', '2'], 2);
-    expect(slots).toEqual([{ id: 'gpu0-1', gpus: ['0', '1'], env: { CUDA_VISIBLE_DEVICES: '0,1', NVIDIA_VISIBLE_DEVICES: '0,1', NBGRID_GPUS: '0,1' } }]);
+    expect(slots).toMatchObject([{ id: 'gpu0-1', gpus: ['0', '1'], env: { CUDA_VISIBLE_DEVICES: '0,1', NVIDIA_VISIBLE_DEVICES: '0,1', NBGRID_GPUS: '0,1' } }]);
+    expect(slots).toHaveLength(1);
     expect(gpuSlots([])).toEqual([]);
   });
 });

@@ -61,8 +61,8 @@ export interface IWorkerSettings {
   poolSize: number;
   prefetch: number;
   kernelReuse: KernelReuse;
-  /** GPU slots; empty on a node without GPUs. */
-  gpuSlots: IGpuSlot[];
+  /** GPU slots; absent on a node without GPUs (its settings are as they always were). */
+  gpuSlots?: IGpuSlot[];
 }
 
 export interface IWorkerNode {
@@ -101,7 +101,7 @@ export function resolveWorkerSettings(config: INbgridConfig, options: IWorkerNod
     poolSize: options.poolSize ?? config.kernelPool ?? concurrency + 1,
     prefetch: options.prefetch ?? config.prefetch,
     kernelReuse: (options.kernelReuse ?? config.kernelReuse) as KernelReuse,
-    gpuSlots: slots
+    ...(slots.length > 0 ? { gpuSlots: slots } : {})
   };
   if (!Number.isInteger(concurrency) || concurrency < 1) problems.push(`--concurrency must be a positive integer, got ${concurrency}`);
   if (!isCount(settings.poolSize)) problems.push(`--pool-size must be 0 or a positive integer, got ${settings.poolSize}`);
@@ -173,9 +173,9 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       intervalMs: options.probeIntervalMs,
       log
     });
-    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.gpuSlots.length > 0 ? 0 : settings.poolSize, log }).start();
+    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.gpuSlots ? 0 : settings.poolSize, log }).start();
     kernelPoolRef = kernelPool;
-    const slotPool = settings.gpuSlots.length > 0
+    const slotPool = settings.gpuSlots
       ? new SlotKernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, slots: settings.gpuSlots, log }).start()
       : undefined;
     if (slotPool) cleanups.push(() => slotPool.close());

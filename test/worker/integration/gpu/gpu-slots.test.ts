@@ -61,10 +61,10 @@ describe('GPU detection and settings', () => {
     expect(gpus).toEqual(['0', '1', '2', '3']);
     const config = loadConfig({});
     expect(resolveWorkerSettings(config, { gpus }).concurrency).toBe(4);
-    expect(resolveWorkerSettings(config, { gpus }).gpuSlots.map((s) => s.env.CUDA_VISIBLE_DEVICES)).toEqual(['0', '1', '2', '3']);
+    expect(resolveWorkerSettings(config, { gpus }).gpuSlots?.map((s) => s.env.CUDA_VISIBLE_DEVICES)).toEqual(['0', '1', '2', '3']);
     const pairs = resolveWorkerSettings(config, { gpus, gpusPerTask: 2 });
     expect(pairs.concurrency).toBe(2);
-    expect(pairs.gpuSlots.map((s) => [s.id, s.env.CUDA_VISIBLE_DEVICES, s.env.NVIDIA_VISIBLE_DEVICES])).toEqual([['gpu0-1', '0,1', '0,1'], ['gpu2-3', '2,3', '2,3']]);
+    expect(pairs.gpuSlots?.map((s) => [s.id, s.env.CUDA_VISIBLE_DEVICES, s.env.NVIDIA_VISIBLE_DEVICES])).toEqual([['gpu0-1', '0,1', '0,1'], ['gpu2-3', '2,3', '2,3']]);
     expect(() => resolveWorkerSettings(config, { gpus, gpusPerTask: 5 })).toThrow(/--gpus-per-task 5 is more than the 4 GPUs/);
   });
 
@@ -76,8 +76,9 @@ describe('GPU detection and settings', () => {
     } finally {
       process.env.PATH = savedPath;
     }
-    const s = resolveWorkerSettings(loadConfig({}), { gpus: [] });
-    expect(s).toMatchObject({ gpuSlots: [], concurrency: 1, poolSize: 2 });
+    // Settings exactly as before GPU slots existed.
+    expect(resolveWorkerSettings(loadConfig({}), { gpus: [], hostname: 'w@h' })).toEqual(
+      { labels: ['default'], concurrency: 1, hostname: 'w@h', poolSize: 2, prefetch: 1, kernelReuse: 'off' });
   });
 });
 

@@ -76,7 +76,7 @@ export function registerWorkerCommand(program: Command): void {
       process.stdout.write(
         `nbgrid worker ${s.hostname} serving ${s.labels.join(', ')} with concurrency ${s.concurrency}` +
           ` (kernel pool ${s.poolSize}, prefetch ${s.prefetch}, kernel reuse ${s.kernelReuse})\n` +
-          (s.gpuSlots.length ? `GPU slots: ${s.gpuSlots.map((g) => `${g.id}=${g.gpus.join(',')}`).join(' ')}\n` : '')
+          (s.gpuSlots ? `GPU slots: ${s.gpuSlots.map((g) => `${g.id}=${g.gpus.join(',')}`).join(' ')}\n` : '')
       );
       let stopping = false;
       const stop = async (signal: string): Promise<void> => {

@@ -57,7 +57,7 @@ export function registerWorkerCommand(program: Command): void {
       const gpus = opts.gpus ?? (opts.gpuDetect ? await detectGpus() : []);
       if (gpus.length > 0 && !labels.includes('gpu')) {
         labels.push('gpu');
-        process.stdout.write(`${opts.gpus ? '--gpus' : 'nvidia-smi'} lists ${gpus.length} GPU(s): serving the gpu label too\n`);
+        process.stdout.write(`${opts.gpus ? '--gpus' : 'nvidia-smi'} lists a GPU: serving the gpu label too (${gpus.length} GPU${gpus.length > 1 ? 's' : ''})\n`);
       }
       const remote: { stop?: (signal: string) => Promise<void> } = {};
       const node = await composeWorkerNode(config, {

@@ -55,6 +55,8 @@ export class CeleryConsumer {
   private readonly wakers = new Set<() => void>();
   private readonly timers: NodeJS.Timeout[] = [];
   private cycle: string[];
+  /** Messages held until their eta (Celery's `scheduled`), by tag. */
+  private readonly held = new Map<string, { msg: ITaskMessage; eta: number }>();
   private stopping = false;
   /** Set while paused: the loop pops nothing until {@link resume}. */
   private pausedGate: { promise: Promise<void>; open: () => void } | null = null;
@@ -76,6 +78,41 @@ export class CeleryConsumer {
     this.timers.push(setInterval(() => void this.sweep(), this.options.restoreIntervalMs));
     void this.sweep();
     this.loopDone = this.loop();
+  }
+
+  /** Queues consumed now, in the order the next pop tries them. */
+  get queues(): string[] {
+    return [...this.cycle];
+  }
+
+  /** Consume one more queue from the next pop on (Celery's `add_consumer`). False when already consumed. */
+  addQueue(queue: string): boolean {
+    if (this.cycle.includes(queue)) return false;
+    this.cycle.push(queue);
+    return true;
+  }
+
+  /**
+   * Stop popping from a queue (Celery's `cancel_consumer`). Messages of it already held (running,
+   * prefetched or waiting for their eta) are still run: nothing is lost. False when not consumed.
+   */
+  removeQueue(queue: string): boolean {
+    const i = this.cycle.indexOf(queue);
+    if (i < 0) return false;
+    this.cycle.splice(i, 1);
+    return true;
+  }
+
+  /** Messages held at once (running plus prefetched); applies from the next pop. */
+  setCapacity(capacity: number): void {
+    this.slots.resize(capacity);
+  }
+
+  /** Messages waiting for their eta: `[{eta, priority, msg}]`, soonest first. */
+  scheduled(): { eta: number; priority: number; msg: ITaskMessage }[] {
+    return [...this.held.values()]
+      .sort((a, b) => a.eta - b.eta)
+      .map((h) => ({ eta: h.eta, priority: h.msg.envelope.properties.priority ?? 0, msg: h.msg }));
   }
 
   /** Stop popping and sweeping; messages waiting for their eta go back to their queue. */
@@ -182,6 +219,11 @@ export class CeleryConsumer {
   /** Atomic pop+register when something is waiting; otherwise block on BRPOP like kombu. */
   private async popOne(): Promise<IPopped | null> {
     const { keys, unacked } = this.options;
+    if (this.cycle.length === 0) {
+      // Every queue cancelled: idle until one is added (or the consumer stops).
+      await new Promise((r) => setTimeout(r, this.options.brpopTimeout * 1000));
+      return null;
+    }
     const listKeys = keys.brpopKeys(this.cycle);
     const fast = await unacked.pop(listKeys);
     if (fast) return fast;
@@ -239,7 +281,12 @@ export class CeleryConsumer {
       if (Number.isFinite(eta) && eta > Date.now()) {
         // Like Celery, a message waiting for its eta does not take a slot.
         release();
-        await this.waitUntil(eta);
+        this.held.set(tag, { msg, eta });
+        try {
+          await this.waitUntil(eta);
+        } finally {
+          this.held.delete(tag);
+        }
         if (!this.stopping) {
           await this.slots.acquire();
           held = true;

@@ -1,26 +1,28 @@
 /**
- * The worker side of kombu's pidbox over Redis: listens on the `celery.pidbox` fanout channel
- * and answers `ping`, `revoke`, `active_queues`, `stats` and `active` so `celery inspect ping`,
- * `app.control.revoke(id, terminate=True)` and Flower work against nbgrid workers. Replies go
- * to the reply queue bound to `reply.celery.pidbox` for the command's routing key, with its ticket.
+ * The worker side of kombu's pidbox over Redis: listens on the `celery.pidbox` fanout channel,
+ * runs the command named by each message addressed to this node (see `control-commands.ts` for
+ * the Celery commands a worker answers) and replies to the reply queue bound to
+ * `reply.celery.pidbox` for the command's routing key, with its ticket. A command that throws is
+ * answered `{error: repr}` as kombu's `Node.dispatch` does; an unknown one `No such command`.
  */
 import type Redis from 'ioredis';
 import { CeleryKeys, SEP } from './keys';
 import { decodeBody, decodeEnvelope, encodeFanout } from './message';
 import { stderrLogger, type ICeleryLogger } from './logger';
 
-/** What the worker does for control commands. */
-export interface IControlHandlers {
-  revoke(taskIds: string[], terminate: boolean): void;
-  activeQueues(): unknown[];
-  stats(): Record<string, unknown>;
-  active(): unknown[];
-}
+/** Returned by a command that sends no reply (Celery's `shutdown` raises instead of answering). */
+export const NO_REPLY: unique symbol = Symbol('no reply');
+
+/** One pidbox command: its arguments as sent, its reply (JSON) or {@link NO_REPLY}. */
+export type ControlCommand = (args: Record<string, unknown>) => unknown;
 
 export interface IControlServerOptions {
   keys: CeleryKeys;
   hostname: string;
-  handlers: IControlHandlers;
+  /** Commands by method name. */
+  commands: Record<string, ControlCommand>;
+  /** Advances the node's Lamport clock for a reply. @defaultValue a counter of its own */
+  tick?: () => number;
   logger?: ICeleryLogger;
 }
 
@@ -30,6 +32,16 @@ interface ICommand {
   destination?: unknown;
   ticket?: unknown;
   reply_to?: { exchange?: unknown; routing_key?: unknown } | null;
+}
+
+/** Python's `repr()` of an exception, as kombu puts it in an error reply. */
+function errorRepr(err: unknown): string {
+  const name = err instanceof RangeError || err instanceof TypeError ? (err instanceof RangeError ? 'ValueError' : 'TypeError') : 'Exception';
+  const message = err instanceof Error ? err.message : String(err);
+  // Python quotes with ' unless the text holds a ' and no ".
+  const quote = message.includes("'") && !message.includes('"') ? '"' : "'";
+  const body = message.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').split(quote).join(`\\${quote}`);
+  return `${name}(${quote}${body}${quote})`;
 }
 
 export class ControlServer {
@@ -80,31 +92,20 @@ export class ControlServer {
     if (typeof expires === 'number' && expires * 1000 < Date.now()) return;
     const dest = cmd.destination;
     if (Array.isArray(dest) && dest.length > 0 && !dest.includes(this.options.hostname)) return;
-    const args = (cmd.arguments ?? {}) as Record<string, unknown>;
-    const h = this.options.handlers;
+    const args = (cmd.arguments && typeof cmd.arguments === 'object' ? cmd.arguments : {}) as Record<string, unknown>;
+    const command = typeof cmd.method === 'string' && Object.hasOwn(this.options.commands, cmd.method) ? this.options.commands[cmd.method] : undefined;
     let answer: unknown;
-    switch (cmd.method) {
-      case 'ping':
-        answer = { ok: 'pong' };
-        break;
-      case 'revoke': {
-        const ids = Array.isArray(args.task_id) ? args.task_id.map(String) : args.task_id ? [String(args.task_id)] : [];
-        h.revoke(ids, args.terminate === true);
-        answer = { ok: `tasks ${ids.join(', ')} flagged as revoked` };
-        break;
+    if (!command) {
+      if (typeof cmd.method === 'string' && cmd.reply_to) answer = { error: `No such command: ${cmd.method}` };
+      else return;
+    } else {
+      try {
+        answer = await command(args);
+      } catch (err) {
+        this.logger.warn({ err, method: cmd.method }, 'pidbox command error');
+        answer = { error: errorRepr(err) };
       }
-      case 'active_queues':
-        answer = h.activeQueues();
-        break;
-      case 'stats':
-        answer = h.stats();
-        break;
-      case 'active':
-        answer = h.active();
-        break;
-      default:
-        if (typeof cmd.method === 'string' && cmd.reply_to) answer = { error: `No such command: ${cmd.method}` };
-        else return;
+      if (answer === NO_REPLY) return;
     }
     if (cmd.reply_to && typeof cmd.ticket === 'string' && typeof cmd.reply_to.routing_key === 'string') {
       await this.reply(cmd.ticket, String(cmd.reply_to.exchange ?? CeleryKeys.replyExchange), cmd.reply_to.routing_key, answer);
@@ -118,7 +119,7 @@ export class ControlServer {
     const envelope = encodeFanout({ [this.options.hostname]: answer }, {
       exchange,
       routingKey,
-      headers: { ticket, clock: ++this.clock }
+      headers: { ticket, clock: this.options.tick ? this.options.tick() : ++this.clock }
     });
     const json = JSON.stringify(envelope);
     const pipeline = this.redis.pipeline();

@@ -11,6 +11,8 @@ import type { ISoftwareInfo } from './software';
 
 export class EventDispatcher {
   private clock = 0;
+  /** Whether `task-*` events go out (Celery's `task` event group; `enable_events`/`disable_events`). */
+  taskEvents: boolean;
 
   constructor(
     private readonly redis: Redis,
@@ -18,7 +20,19 @@ export class EventDispatcher {
     readonly hostname: string,
     /** When false, `send` does nothing (Celery's `-E` off). @defaultValue `true` */
     readonly enabled = true
-  ) {}
+  ) {
+    this.taskEvents = enabled;
+  }
+
+  /** The Lamport clock of the events sent so far (pidbox `clock`, `stats.clock`). */
+  get clockValue(): number {
+    return this.clock;
+  }
+
+  /** Advance the clock for something other than an event (a pidbox reply), like Celery's `app.clock`. */
+  tick(): number {
+    return ++this.clock;
+  }
 
   /** The body of an event before it is sent (exposed for tests and for nbgrid extras). */
   body(type: string, fields: Record<string, unknown>): Record<string, unknown> {
@@ -35,14 +49,23 @@ export class EventDispatcher {
 
   /** Publish one event; a Redis error is returned to the caller (events are best effort there). */
   async send(type: string, fields: Record<string, unknown> = {}): Promise<void> {
-    if (!this.enabled) return;
+    const out = this.encode(type, fields);
+    if (out) await this.redis.publish(out.channel, out.message);
+  }
+
+  /**
+   * The channel and message of one event, or null when that kind of event is off; for callers
+   * that publish many in one pipeline.
+   */
+  encode(type: string, fields: Record<string, unknown> = {}): { channel: string; message: string } | null {
+    if (type.startsWith('task-') ? !this.taskEvents : !this.enabled) return null;
     const routingKey = type.replace(/-/g, '.');
     const envelope = encodeFanout(this.body(type, fields), {
       exchange: 'celeryev',
       routingKey,
       headers: { hostname: this.hostname }
     });
-    await this.redis.publish(this.keys.event(routingKey), JSON.stringify(envelope));
+    return { channel: this.keys.event(routingKey), message: JSON.stringify(envelope) };
   }
 
   /** Fields of worker-online/heartbeat/offline. */

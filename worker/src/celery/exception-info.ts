@@ -19,6 +19,7 @@ const JS_TO_PYTHON: Record<string, [string, string]> = {
   ReferenceError: ['builtins', 'NameError'],
   AbortError: ['builtins', 'InterruptedError'],
   TimeLimitExceeded: ['celery.exceptions', 'TimeLimitExceeded'],
+  SoftTimeLimitExceeded: ['celery.exceptions', 'SoftTimeLimitExceeded'],
   TaskRevokedError: ['celery.exceptions', 'TaskRevokedError'],
   NotRegistered: ['celery.exceptions', 'NotRegistered'],
   Retry: ['celery.exceptions', 'Retry']

@@ -28,6 +28,12 @@ export class ExpiringSet {
     return until !== undefined && until > now;
   }
 
+  /** Members not expired, oldest first. */
+  values(now = Date.now()): string[] {
+    this.purge(now);
+    return [...this.until.keys()];
+  }
+
   private purge(now: number): void {
     for (const [member, until] of this.until) {
       if (until > now && this.until.size <= this.maxSize) break;

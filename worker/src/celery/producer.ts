@@ -4,9 +4,11 @@
  * the queue's `_kombu.binding.<queue>` so Python workers and tools know the queue exists.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
 import type Redis from 'ioredis';
 import { ControlClient } from './control-client';
 import { CeleryKeys } from './keys';
+import { EventDispatcher } from './event-dispatcher';
 import { encodeTaskMessage, isoUtc, type IEnvelope, type ITaskMessage } from './message';
 import { ResultBackend } from './result-backend';
 import { defaultRevokeExpires, RevokedRegistry } from './revoked-registry';
@@ -46,6 +48,13 @@ export interface ICeleryProducerOptions {
    * @defaultValue the backend's `resultExpires` + kombu's visibility timeout (3600)
    */
   revokeExpires?: number;
+  /**
+   * Send a `task-sent` event for every message published (Celery's `task_send_sent_event`), so
+   * Flower shows when a task was sent, its exchange and routing key. @defaultValue `false` (Celery's)
+   */
+  sendSentEvent?: boolean;
+  /** Node name of the `task-sent` events. @defaultValue `gen<pid>@<host>` (Celery's anonymous node name) */
+  hostname?: string;
 }
 
 /** Result-backend writes in flight at once when revoking many tasks. */
@@ -58,6 +67,7 @@ export class CeleryProducer {
   readonly revoked: RevokedRegistry;
   private readonly control: ControlClient;
   private readonly boundQueues = new Set<string>();
+  private readonly events: EventDispatcher | null;
 
   constructor(private readonly redis: Redis, options: ICeleryProducerOptions = {}) {
     this.keys = options.keys ?? new CeleryKeys();
@@ -66,6 +76,9 @@ export class CeleryProducer {
     this.control = new ControlClient(redis, this.keys);
     const revokeExpires = options.revokeExpires ?? defaultRevokeExpires(this.backend.resultExpires, DEFAULT_VISIBILITY_TIMEOUT);
     this.revoked = new RevokedRegistry(redis, this.keys, revokeExpires);
+    this.events = options.sendSentEvent
+      ? new EventDispatcher(redis, this.keys, options.hostname ?? `gen${process.pid}@${osHostname()}`)
+      : null;
   }
 
   /** Build the envelope for a task without sending it. */
@@ -124,6 +137,11 @@ export class CeleryProducer {
       values.push(JSON.stringify(env));
     }
     flush();
+    // After the pushes, in the same round trip: a monitor never sees a task received before it was sent.
+    for (const env of envelopes) {
+      const sent = this.events?.encode('task-sent', sentFields(env));
+      if (sent) pipeline.publish(sent.channel, sent.message);
+    }
     const results = await pipeline.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];
@@ -159,4 +177,14 @@ export class CeleryProducer {
     // In chunks: ioredis pipelines the commands in flight, and 10,000 at once only queue up.
     for (let i = 0; i < taskIds.length; i += REVOKE_CHUNK) await Promise.all(taskIds.slice(i, i + REVOKE_CHUNK).map((id) => this.backend.markRevoked(id)));
   }
+}
+
+/** The fields of Celery's `task-sent` event for a message (`amqp.send_task_message`). */
+function sentFields(env: IEnvelope): Record<string, unknown> {
+  const h = env.headers;
+  const di = env.properties.delivery_info;
+  return {
+    uuid: h.id, root_id: h.root_id, parent_id: h.parent_id, name: h.task, args: h.argsrepr, kwargs: h.kwargsrepr,
+    retries: h.retries, eta: h.eta, expires: h.expires, queue: di.routing_key, exchange: di.exchange ?? '', routing_key: di.routing_key
+  };
 }

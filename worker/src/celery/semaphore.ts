@@ -2,9 +2,29 @@
 export class Semaphore {
   private used = 0;
   private readonly waiters: (() => void)[] = [];
+  private limit: number;
 
-  constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`semaphore size must be a positive integer, got ${size}`);
+  constructor(size: number) {
+    checkSize(size);
+    this.limit = size;
+  }
+
+  /** Holders allowed at once. */
+  get size(): number {
+    return this.limit;
+  }
+
+  /**
+   * Change the bound at run time (Celery's `pool_grow` / `pool_shrink`): growing lets waiters in
+   * at once; shrinking takes effect as holders release (none is taken away).
+   */
+  resize(size: number): void {
+    checkSize(size);
+    this.limit = size;
+    while (this.used < this.limit && this.waiters.length > 0) {
+      this.used++;
+      this.waiters.shift()!();
+    }
   }
 
   get inUse(): number {
@@ -12,7 +32,7 @@ export class Semaphore {
   }
 
   async acquire(): Promise<void> {
-    if (this.used < this.size) {
+    if (this.used < this.limit) {
       this.used++;
       return;
     }
@@ -25,7 +45,7 @@ export class Semaphore {
    */
   async acquireUnless(cancel: AbortSignal): Promise<boolean> {
     if (cancel.aborted) return false;
-    if (this.used < this.size) {
+    if (this.used < this.limit) {
       this.used++;
       return true;
     }
@@ -45,8 +65,13 @@ export class Semaphore {
   }
 
   release(): void {
-    const next = this.waiters.shift();
+    // Over the bound after a shrink: this slot is not handed on.
+    const next = this.used <= this.limit ? this.waiters.shift() : undefined;
     if (next) next();
     else this.used--;
   }
+}
+
+function checkSize(size: number): void {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`semaphore size must be a positive integer, got ${size}`);
 }

@@ -5,7 +5,7 @@
  * skipped. It pops nothing itself (see `consumer.ts`).
  */
 import type { IDelivery, IDeliveryHandler } from './consumer';
-import { NotRegistered, Retry, TaskRevokedError, TimeLimitExceeded, WorkerShutdownError } from './errors';
+import { NotRegistered, Retry, SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded, WorkerShutdownError } from './errors';
 import { exceptionInfo, exceptionRepr, tracebackOf } from './exception-info';
 import { ExpiringSet } from './expiring-set';
 import type { ICeleryLogger } from './logger';
@@ -13,6 +13,8 @@ import { setLongTimeout } from './long-timer';
 import type { ITaskMessage } from './message';
 import type { CeleryProducer } from './producer';
 import { pythonRepr } from './python-repr';
+import { parseRate, RateLimiter } from './rate-limit';
+import { requestInfo } from './request-info';
 import type { ResultBackend } from './result-backend';
 import { Semaphore } from './semaphore';
 import type { ITaskContext, TaskHandler } from './task-context';
@@ -32,6 +34,14 @@ export interface ITaskRunnerOptions {
   /** Sends one Celery event; failures are the sender's to report. */
   sendEvent: (type: string, fields: Record<string, unknown>) => Promise<void>;
   logger: ICeleryLogger;
+  /** Called whenever the running or finished counts change (a task started or ended). */
+  onCountsChange?: () => void;
+}
+
+/** Time limits in seconds set at run time for a task name (`time_limit` control command). */
+export interface ITimeLimits {
+  soft: number | null;
+  hard: number | null;
 }
 
 interface IRunning {
@@ -47,6 +57,14 @@ export class TaskRunner implements IDeliveryHandler {
   /** Ids revoked by pidbox broadcast, kept as long as the producer's registry keeps them. */
   private readonly revokedIds: ExpiringSet;
   private processedCount = 0;
+  /** Finished tasks per task name (`stats.total`). */
+  private readonly totals = new Map<string, number>();
+  /** Delivered, not started: prefetched, waiting for a slot or a rate-limit turn (`reserved`). */
+  private readonly waiting = new Map<string, ITaskMessage>();
+  private readonly rates = new RateLimiter();
+  /** Fires when a rate limit changes, so tasks waiting for their turn look again. */
+  private rateChange = new AbortController();
+  private readonly timeLimits = new Map<string, ITimeLimits>();
   private stopping = false;
   /** Fires to give back every message waiting for a slot (see {@link giveBackWaiting}). */
   private giveBack = new AbortController();
@@ -70,13 +88,74 @@ export class TaskRunner implements IDeliveryHandler {
     this.handlers.set(taskName, handler);
   }
 
+  /** Handlers allowed at once. */
+  get concurrency(): number {
+    return this.slots.size;
+  }
+
+  /** Change how many handlers run at once; applies to the next task (running ones go on). */
+  setConcurrency(n: number): void {
+    this.slots.resize(n);
+  }
+
+  /** Finished tasks per task name, as `stats.total` reports them. */
+  totalsByName(): Record<string, number> {
+    return Object.fromEntries(this.totals);
+  }
+
+  /** Registered task names, sorted, as `registered` reports them (`name [rate_limit=10/m]`). */
+  registered(): string[] {
+    return [...this.handlers.keys()].sort().map((name) => {
+      const rate = this.rates.get(name);
+      return rate ? `${name} [rate_limit=${rate}]` : name;
+    });
+  }
+
+  /**
+   * Set the rate limit of a task name (Celery's `rate_limit`), for tasks starting from now.
+   * @returns Celery's reply text
+   * @throws RangeError for an unknown task or a rate that is not `N/s|m|h`
+   */
+  setRateLimit(taskName: string, rate: string | number | null): string {
+    if (!this.handlers.has(taskName)) throw new RangeError('unknown task');
+    const perSecond = parseRate(rate);
+    this.rates.set(taskName, String(rate ?? ''), perSecond);
+    this.rateChange.abort();
+    this.rateChange = new AbortController();
+    return perSecond > 0 ? 'new rate limit set successfully' : 'rate limit disabled successfully';
+  }
+
+  /**
+   * Set the soft and hard time limits of a task name (Celery's `time_limit`) for tasks starting
+   * from now; a message's own `timelimit` header still wins, as in Celery.
+   * @throws RangeError for an unknown task
+   */
+  setTimeLimits(taskName: string, limits: ITimeLimits): void {
+    if (!this.handlers.has(taskName)) throw new RangeError('unknown task');
+    this.timeLimits.set(taskName, limits);
+  }
+
   /** The running tasks, as pidbox `active` reports them. */
-  describeActive(): Record<string, unknown>[] {
-    return [...this.running.values()].map((r) => ({
-      id: r.msg.headers.id, name: r.msg.headers.task, args: r.msg.args, kwargs: r.msg.kwargs,
-      hostname: this.options.hostname, time_start: r.startedAt / 1000, acknowledged: false,
-      delivery_info: r.msg.envelope.properties.delivery_info
-    }));
+  describeActive(safe = false): Record<string, unknown>[] {
+    return [...this.running.values()].map((r) => requestInfo(r.msg, this.options.hostname, r.startedAt, safe));
+  }
+
+  /** Delivered tasks not started yet, as pidbox `reserved` reports them. */
+  describeReserved(safe = false): Record<string, unknown>[] {
+    return [...this.waiting.values()].map((msg) => requestInfo(msg, this.options.hostname, null, safe));
+  }
+
+  /** `[state, info]` of a task this runner holds (`active` or `reserved`), else undefined. */
+  describeTask(id: string): [string, Record<string, unknown>] | undefined {
+    const run = this.running.get(id);
+    if (run) return ['active', requestInfo(run.msg, this.options.hostname, run.startedAt)];
+    const msg = this.waiting.get(id);
+    return msg ? ['reserved', requestInfo(msg, this.options.hostname, null)] : undefined;
+  }
+
+  /** Ids revoked by broadcast and still remembered, oldest first (pidbox `revoked`). */
+  revokedList(): string[] {
+    return this.revokedIds.values();
   }
 
   /** Mark task ids revoked; running ones are aborted when `terminate`. */
@@ -91,6 +170,8 @@ export class TaskRunner implements IDeliveryHandler {
   /** From now on, messages still waiting for a slot are given back instead of run. */
   stop(): void {
     this.stopping = true;
+    // A warm shutdown gives back what has not started at once, rather than after the running ones.
+    this.giveBackWaiting();
   }
 
   /**
@@ -116,31 +197,72 @@ export class TaskRunner implements IDeliveryHandler {
       await this.options.unacked.ack(tag);
       return false;
     }
+    const di = msg.envelope.properties.delivery_info;
+    // exchange and routing_key are extras Celery 5 sends only in task-sent: Flower shows them
+    // from whichever event carries them, so they show for tasks sent without task-sent too.
     void this.options.sendEvent('task-received', {
       uuid: h.id, name: h.task, args: h.argsrepr, kwargs: h.kwargsrepr, root_id: h.root_id,
-      parent_id: h.parent_id, retries: h.retries, eta: h.eta, expires: h.expires
+      parent_id: h.parent_id, retries: h.retries, eta: h.eta, expires: h.expires,
+      exchange: di.exchange ?? '', routing_key: di.routing_key
     });
     return true;
   }
 
   /** Waits for a run slot (the message may be prefetched), then runs it. */
   async run(delivery: IDelivery): Promise<void> {
-    const waits = this.slots.inUse >= this.slots.size;
-    if (!(await this.slots.acquireUnless(this.giveBack.signal))) {
-      // Given back while waiting (the worker paused): another worker may run it now.
-      await this.options.unacked.restore(delivery.tag);
-      return;
-    }
+    const id = delivery.msg.headers.id;
+    this.waiting.set(id, delivery.msg);
+    let acquired = false;
     try {
-      if (this.stopping && waits) {
-        // Prefetched, not started: give it back like kombu does on shutdown.
-        await this.options.unacked.restore(delivery.tag);
+      const waits = this.slots.inUse >= this.slots.size;
+      const turn = await this.waitForRate(delivery.msg.headers.task, this.giveBack.signal);
+      acquired = turn && (await this.slots.acquireUnless(this.giveBack.signal));
+      if (!acquired || (this.stopping && waits)) {
+        // Given back while waiting (pause, shutdown): another worker may run it now.
+        this.waiting.delete(id);
+        await this.giveBackMessage(delivery);
         return;
       }
+      this.waiting.delete(id);
       await this.runNow(delivery);
     } finally {
-      this.slots.release();
+      this.waiting.delete(id);
+      if (acquired) this.slots.release();
     }
+  }
+
+  /** Waits for the task name's rate-limit turn; false when `cancel` fired first. */
+  private async waitForRate(taskName: string, cancel: AbortSignal): Promise<boolean> {
+    for (;;) {
+      const ms = this.rates.reserve(taskName);
+      if (ms <= 0) return !cancel.aborted;
+      const changed = this.rateChange.signal;
+      const outcome = await new Promise<'due' | 'cancelled' | 'changed'>((resolve) => {
+        const done = (how: 'due' | 'cancelled' | 'changed'): void => {
+          clearTimeout(timer);
+          cancel.removeEventListener('abort', onCancel);
+          changed.removeEventListener('abort', onChange);
+          resolve(how);
+        };
+        const onCancel = (): void => done('cancelled');
+        const onChange = (): void => done('changed');
+        const timer = setTimeout(() => done('due'), ms);
+        cancel.addEventListener('abort', onCancel, { once: true });
+        changed.addEventListener('abort', onChange, { once: true });
+      });
+      if (outcome !== 'changed') return outcome === 'due';
+    }
+  }
+
+  /** Restore an unstarted message to its queue (Celery's `reject(requeue=True)`) and say so. */
+  private async giveBackMessage({ msg, tag }: IDelivery): Promise<void> {
+    await this.options.unacked.restore(tag);
+    void this.options.sendEvent('task-rejected', { uuid: msg.headers.id, requeue: true });
+  }
+
+  private countDone(taskName: string): void {
+    this.processedCount++;
+    this.totals.set(taskName, (this.totals.get(taskName) ?? 0) + 1);
   }
 
   private async runNow({ msg, tag }: IDelivery): Promise<void> {
@@ -160,10 +282,16 @@ export class TaskRunner implements IDeliveryHandler {
     const controller = new AbortController();
     const startedAt = Date.now();
     this.running.set(id, { msg, controller, startedAt });
-    const hard = h.timelimit[0] ?? this.options.defaultTimeLimit;
+    this.options.onCountsChange?.();
+    const set = this.timeLimits.get(h.task);
+    const hard = h.timelimit[0] ?? set?.hard ?? this.options.defaultTimeLimit;
+    const soft = h.timelimit[1] ?? set?.soft ?? null;
     // Chained: a limit over 24.8 days would otherwise fire at once (Node clamps long timers).
     const cancelLimit = hard
       ? setLongTimeout(() => controller.abort(new TimeLimitExceeded(`TimeLimitExceeded(${hard})`)), hard * 1000)
+      : undefined;
+    const cancelSoft = soft && (!hard || soft < hard)
+      ? setLongTimeout(() => controller.abort(new SoftTimeLimitExceeded(`SoftTimeLimitExceeded(${soft})`)), soft * 1000)
       : undefined;
     let handlerDone: Promise<unknown> = Promise.resolve();
     try {
@@ -193,13 +321,15 @@ export class TaskRunner implements IDeliveryHandler {
       if (h.ignore_result !== true) await backend.markSuccess(id, value === undefined ? null : value);
       void this.options.sendEvent('task-succeeded', { uuid: id, result: pythonRepr(value ?? null), runtime: (Date.now() - startedAt) / 1000 });
       await unacked.ack(tag);
-      this.processedCount++;
+      this.countDone(h.task);
     } finally {
       cancelLimit?.();
+      cancelSoft?.();
       // The slot stays taken until the handler really returns, so the bound holds even for a
       // handler that ignores its signal.
       await handlerDone.catch(() => undefined);
       this.running.delete(id);
+      this.options.onCountsChange?.();
     }
   }
 
@@ -218,7 +348,7 @@ export class TaskRunner implements IDeliveryHandler {
     }
     if (reason instanceof TaskRevokedError) {
       await this.finishRevoked(msg, tag, false, 'terminated', true);
-      this.processedCount++;
+      this.countDone(h.task);
       return;
     }
     if (thrown instanceof Retry && (thrown.maxRetries === null || h.retries < thrown.maxRetries)) {
@@ -226,13 +356,13 @@ export class TaskRunner implements IDeliveryHandler {
       if (h.ignore_result !== true) await backend.markRetry(h.id, thrown);
       await this.options.sendEvent('task-retried', { uuid: h.id, exception: exceptionRepr(exceptionInfo(thrown)), traceback: tracebackOf(thrown) });
       await unacked.ack(tag);
-      this.processedCount++;
+      this.countDone(h.task);
       return;
     }
     const failure = thrown instanceof Retry && thrown.cause !== undefined ? thrown.cause : reason;
     await backend.markFailure(h.id, failure);
     await this.options.sendEvent('task-failed', { uuid: h.id, exception: exceptionRepr(exceptionInfo(failure)), traceback: tracebackOf(failure) });
     await unacked.ack(tag);
-    this.processedCount++;
+    this.countDone(h.task);
   }
 }

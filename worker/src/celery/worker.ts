@@ -8,6 +8,7 @@ import { hostname as osHostname } from 'node:os';
 import type Redis from 'ioredis';
 import { CeleryConsumer } from './consumer';
 import { ControlServer } from './control';
+import { celeryControlCommands, type IControlTarget } from './control-commands';
 import { WorkerShutdownError } from './errors';
 import { EventDispatcher } from './event-dispatcher';
 import { CeleryKeys } from './keys';
@@ -18,6 +19,8 @@ import { defaultRevokeExpires } from './revoked-registry';
 import { defaultSoftware, type ISoftwareInfo } from './software';
 import type { TaskHandler } from './task-context';
 import { TaskRunner } from './task-runner';
+import { requestInfo } from './request-info';
+import { brokerInfo, maskedRedisUrl, reportText, rusage } from './worker-info';
 import { DEFAULT_VISIBILITY_TIMEOUT, UnackedStore } from './unacked-store';
 
 export interface ICeleryWorkerOptions {
@@ -61,13 +64,31 @@ export interface ICeleryWorkerOptions {
   software?: ISoftwareInfo;
   /** @defaultValue warnings and errors to stderr */
   logger?: ICeleryLogger;
+  /**
+   * Called after `pool_grow`, `pool_shrink` or `autoscale` changed the concurrency, so what runs
+   * the tasks (a kernel pool) can follow. @defaultValue nothing
+   */
+  onConcurrencyChange?: (concurrency: number) => void;
+  /** Called after `add_consumer` / `cancel_consumer` changed the queues consumed. @defaultValue nothing */
+  onQueuesChange?: (queues: string[]) => void;
+  /**
+   * What the pidbox `shutdown` command does. @defaultValue a warm shutdown: {@link CeleryWorker.close}
+   * (running tasks finish, unstarted messages go back to their queues)
+   */
+  onShutdownRequest?: () => void;
+  /** Settings added to the pidbox `conf` reply (Celery's setting names). @defaultValue none */
+  conf?: Record<string, unknown>;
 }
 
 export class CeleryWorker {
   readonly hostname: string;
-  readonly queues: string[];
-  readonly concurrency: number;
   private readonly keys: CeleryKeys;
+  private readonly redis: Redis;
+  private readonly startedAt = Date.now();
+  private readonly prefetch: number;
+  private labels: string[];
+  private autoscaleBounds: [number, number] | null = null;
+  private heartbeatPending = false;
   private readonly cmd: Redis;
   private readonly blocking: Redis;
   private readonly events: EventDispatcher;
@@ -86,8 +107,11 @@ export class CeleryWorker {
   /** @param redis a connection the worker duplicates (it does not close the one given). */
   constructor(redis: Redis, private readonly options: ICeleryWorkerOptions = {}) {
     this.hostname = options.hostname ?? `nbgrid-${process.pid}@${osHostname()}`;
-    this.queues = options.queues ?? ['celery'];
-    this.concurrency = options.concurrency ?? 1;
+    const queues = [...(options.queues ?? ['celery'])];
+    const concurrency = options.concurrency ?? 1;
+    this.labels = [...(options.labels ?? queues)];
+    this.prefetch = Math.max(0, Math.floor(options.prefetch ?? 0));
+    this.redis = redis;
     this.keys = options.keys ?? new CeleryKeys();
     this.logger = options.logger ?? stderrLogger;
     this.software = options.software ?? defaultSoftware();
@@ -113,17 +137,19 @@ export class CeleryWorker {
     this.events = new EventDispatcher(this.cmd, this.keys, this.hostname, options.sendEvents ?? true);
     this.runner = new TaskRunner({
       hostname: this.hostname,
-      concurrency: this.concurrency,
+      concurrency,
       defaultTimeLimit: options.defaultTimeLimit ?? null,
       unacked,
       backend,
       producer,
       sendEvent: (type, fields) => this.sendEvent(type, fields),
-      logger: this.logger
+      logger: this.logger,
+      // Counts in heartbeats follow each task at once, not up to `freq` seconds later.
+      onCountsChange: () => this.heartbeatSoon()
     });
     this.consumer = new CeleryConsumer(this.blocking, this.runner, {
-      queues: this.queues,
-      capacity: this.concurrency + Math.max(0, Math.floor(options.prefetch ?? 0)),
+      queues,
+      capacity: concurrency + this.prefetch,
       keys: this.keys,
       unacked,
       logger: this.logger,
@@ -135,12 +161,159 @@ export class CeleryWorker {
       keys: this.keys,
       hostname: this.hostname,
       logger: this.logger,
-      handlers: {
-        revoke: (ids, terminate) => this.revoke(ids, terminate),
-        activeQueues: () => this.queues.map((q) => ({ name: q, exchange: { name: q, type: 'direct' }, routing_key: q, durable: true })),
-        stats: () => ({ pid: process.pid, total: this.runner.processed, pool: { 'max-concurrency': this.concurrency }, sw_ident: this.software.ident }),
-        active: () => this.runner.describeActive()
+      tick: () => this.events.tick(),
+      commands: celeryControlCommands(this.controlTarget())
+    });
+  }
+
+  /** Queues consumed now. */
+  get queues(): string[] {
+    return this.consumer.queues;
+  }
+
+  /** Handlers allowed to run at once now. */
+  get concurrency(): number {
+    return this.runner.concurrency;
+  }
+
+  /**
+   * Change how many tasks run at once (Celery's `pool_grow` / `pool_shrink`); running tasks go on,
+   * the new bound applies to the next ones. Heartbeats report it.
+   */
+  setConcurrency(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`concurrency must be a positive integer, got ${n}`);
+    if (n === this.runner.concurrency) return;
+    this.runner.setConcurrency(n);
+    this.consumer.setCapacity(n + this.prefetch);
+    this.options.onConcurrencyChange?.(n);
+    this.heartbeatSoon();
+  }
+
+  /**
+   * Consume one more queue (Celery's `add_consumer`): bound like kombu binds it, served from the
+   * next pop, and added to the labels the heartbeats report.
+   */
+  async addQueue(queue: string): Promise<void> {
+    if (!this.consumer.addQueue(queue)) return;
+    if (!this.labels.includes(queue)) this.labels.push(queue);
+    const member = CeleryKeys.bindingMember(queue, queue);
+    await this.cmd.pipeline().sadd(this.keys.binding(queue), member).sadd(this.keys.bindingPermanent(queue), member).exec();
+    this.options.onQueuesChange?.(this.queues);
+    this.heartbeatSoon();
+  }
+
+  /** Stop consuming a queue (Celery's `cancel_consumer`); messages of it already held still run. */
+  cancelQueue(queue: string): void {
+    if (!this.consumer.removeQueue(queue)) return;
+    this.labels = this.labels.filter((l) => l !== queue);
+    this.options.onQueuesChange?.(this.queues);
+    this.heartbeatSoon();
+  }
+
+  /** Worker statistics as Celery's `stats` reply has them. */
+  stats(): Record<string, unknown> {
+    const concurrency = this.runner.concurrency;
+    return {
+      total: this.runner.totalsByName(),
+      pid: process.pid,
+      clock: String(this.events.clockValue),
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      pool: {
+        implementation: `${this.software.ident}:TaskRunner`,
+        'max-concurrency': concurrency,
+        // Handlers run in this process; there are no child processes to list.
+        processes: [process.pid],
+        'max-tasks-per-child': 'N/A',
+        'put-guarded-by-semaphore': true,
+        timeouts: [0, this.options.defaultTimeLimit ?? 0]
+      },
+      ...(this.autoscaleBounds ? { autoscaler: { max: this.autoscaleBounds[0], min: this.autoscaleBounds[1], qty: concurrency } } : {}),
+      broker: brokerInfo(this.redis, { visibility_timeout: this.unacked.visibilityTimeout }),
+      prefetch_count: concurrency + this.prefetch,
+      rusage: rusage(),
+      sw_ident: this.software.ident,
+      sw_ver: this.software.version
+    };
+  }
+
+  private conf(): Record<string, unknown> {
+    return {
+      broker_url: maskedRedisUrl(this.redis),
+      result_backend: maskedRedisUrl(this.redis),
+      worker_concurrency: this.runner.concurrency,
+      worker_prefetch_multiplier: 1,
+      worker_send_task_events: this.events.taskEvents,
+      task_acks_late: true,
+      task_default_queue: this.queues[0] ?? null,
+      broker_transport_options: { visibility_timeout: this.unacked.visibilityTimeout },
+      ...this.options.conf
+    };
+  }
+
+  private controlTarget(): IControlTarget {
+    const queueInfo = (q: string): Record<string, unknown> => ({
+      name: q,
+      exchange: { name: q, type: 'direct', arguments: null, durable: true, passive: false, auto_delete: false, delivery_mode: null, no_declare: false },
+      routing_key: q, queue_arguments: null, binding_arguments: null, consumer_arguments: null, durable: true, exclusive: false,
+      auto_delete: false, no_ack: false, alias: null, bindings: [], no_declare: null, expires: null, message_ttl: null,
+      max_length: null, max_length_bytes: null, max_priority: null
+    });
+    return {
+      revoke: (ids, terminate) => this.revoke(ids, terminate),
+      runningOf: (ids) => ids.filter((id) => this.runner.describeTask(id)?.[0] === 'active'),
+      stats: () => this.stats(),
+      active: (safe) => this.runner.describeActive(safe),
+      reserved: (safe) => this.runner.describeReserved(safe),
+      scheduled: (safe) => this.consumer.scheduled().map((s) => ({
+        eta: new Date(s.eta).toISOString().replace('Z', '+00:00'), priority: s.priority, request: requestInfo(s.msg, this.hostname, null, safe)
+      })),
+      revoked: () => this.runner.revokedList(),
+      registered: () => this.runner.registered(),
+      activeQueues: () => this.queues.map(queueInfo),
+      conf: () => this.conf(),
+      report: () => reportText(this.software, this.conf()),
+      queryTask: (id) => {
+        const held = this.runner.describeTask(id);
+        if (held) return held;
+        const s = this.consumer.scheduled().find((x) => x.msg.headers.id === id);
+        return s ? ['scheduled', requestInfo(s.msg, this.hostname, null)] : undefined;
+      },
+      clock: () => this.events.clockValue,
+      addConsumer: (queue) => {
+        this.addQueue(queue).catch((err: unknown) => this.logger.warn({ err, queue }, 'could not add the consumer'));
+      },
+      cancelConsumer: (queue) => this.cancelQueue(queue),
+      concurrency: () => this.runner.concurrency,
+      setConcurrency: (n) => this.setConcurrency(n),
+      autoscale: (max, min) => {
+        // No load-driven scaler: the pool takes the upper bound, like an autoscaler under load.
+        this.autoscaleBounds = [max, min];
+        this.setConcurrency(max);
+        return [max, min];
+      },
+      rateLimit: (name, rate) => this.runner.setRateLimit(name, rate),
+      timeLimit: (name, soft, hard) => this.runner.setTimeLimits(name, { soft, hard }),
+      setTaskEvents: (on) => {
+        const changed = this.events.taskEvents !== on;
+        this.events.taskEvents = on;
+        return changed;
+      },
+      heartbeat: () => void this.sendEvent('worker-heartbeat', this.workerFields()),
+      shutdown: () => {
+        this.logger.warn({}, 'Got shutdown from remote');
+        if (this.options.onShutdownRequest) this.options.onShutdownRequest();
+        else void this.close();
       }
+    };
+  }
+
+  /** One heartbeat soon, carrying the current counts; several changes in one tick send one. */
+  private heartbeatSoon(): void {
+    if (this.heartbeatPending || !this.started || this.closePromise) return;
+    this.heartbeatPending = true;
+    setImmediate(() => {
+      this.heartbeatPending = false;
+      void this.sendEvent('worker-heartbeat', this.workerFields());
     });
   }
 
@@ -259,8 +432,8 @@ export class CeleryWorker {
         freq: this.heartbeatFreq,
         active: this.runner.active,
         processed: this.runner.processed,
-        labels: this.options.labels ?? this.queues,
-        concurrency: this.concurrency,
+        labels: this.labels,
+        concurrency: this.runner.concurrency,
         paused: this.pausedReason
       },
       this.software

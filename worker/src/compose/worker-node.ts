@@ -8,7 +8,8 @@ import Redis from 'ioredis';
 import { CeleryWorker } from '../celery';
 import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
-import { KernelPool, probeGateway } from '../executor';
+import { KernelPool, probeGateway, SlotKernelPool } from '../executor';
+import { gpuSlots, type IGpuSlot } from '../gpu/gpu-slots';
 import { ProgressPublisher } from '../progress/progress-publisher';
 import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
@@ -42,6 +43,18 @@ export interface IWorkerNodeOptions {
   mongoWaitMs?: number;
   /** Milliseconds between probes of the gateway and MongoDB while both are up. @defaultValue 5000 */
   probeIntervalMs?: number;
+  /**
+   * What Celery's remote `shutdown` (Flower's Shut Down, `celery control shutdown`) does.
+   * @defaultValue the node's {@link IWorkerNode.close} (a warm shutdown)
+   */
+  onShutdownRequest?: () => void;
+  /**
+   * GPUs of this node (indices or UUIDs, from `nvidia-smi -L` or `--gpus`): each task's kernel gets
+   * its own slot of them through `CUDA_VISIBLE_DEVICES`. @defaultValue none (no GPU binding)
+   */
+  gpus?: string[];
+  /** GPUs per task (per slot). @defaultValue 1 */
+  gpusPerTask?: number;
 }
 
 /** What a worker node runs with, options and environment combined. */
@@ -52,11 +65,15 @@ export interface IWorkerSettings {
   poolSize: number;
   prefetch: number;
   kernelReuse: KernelReuse;
+  /** GPU slots; absent on a node without GPUs (its settings are as they always were). */
+  gpuSlots?: IGpuSlot[];
 }
 
 export interface IWorkerNode {
   worker: CeleryWorker;
   kernelPool: KernelPool;
+  /** On a GPU node: the kernels bound to GPU slots, which serve the tasks instead of `kernelPool`. */
+  slotPool?: SlotKernelPool;
   settings: IWorkerSettings;
   /**
    * Drains running tasks (for `config.shutdownGrace` seconds at most, less a few for the rest),
@@ -72,16 +89,24 @@ const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
  * @throws ConfigError naming each option that does not fit
  */
 export function resolveWorkerSettings(config: INbgridConfig, options: IWorkerNodeOptions = {}): IWorkerSettings {
-  const concurrency = options.concurrency ?? 1;
+  const problems: string[] = [];
+  let slots: IGpuSlot[] = [];
+  try {
+    slots = gpuSlots(options.gpus ?? [], options.gpusPerTask ?? 1);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  // One task per GPU slot unless told otherwise.
+  const concurrency = options.concurrency ?? (slots.length > 0 ? slots.length : 1);
   const settings = {
     labels: options.labels?.length ? [...options.labels] : [DEFAULT_QUEUE],
     concurrency,
     hostname: options.hostname ?? `nbgrid-${process.pid}@${hostname()}`,
     poolSize: options.poolSize ?? config.kernelPool ?? concurrency + 1,
     prefetch: options.prefetch ?? config.prefetch,
-    kernelReuse: (options.kernelReuse ?? config.kernelReuse) as KernelReuse
+    kernelReuse: (options.kernelReuse ?? config.kernelReuse) as KernelReuse,
+    ...(slots.length > 0 ? { gpuSlots: slots } : {})
   };
-  const problems: string[] = [];
   if (!Number.isInteger(concurrency) || concurrency < 1) problems.push(`--concurrency must be a positive integer, got ${concurrency}`);
   if (!isCount(settings.poolSize)) problems.push(`--pool-size must be 0 or a positive integer, got ${settings.poolSize}`);
   if (!isCount(settings.prefetch)) problems.push(`--prefetch must be 0 or a positive integer, got ${settings.prefetch}`);
@@ -100,6 +125,10 @@ const stdoutLine = (line: string): void => writeLogLine(process.stdout, line);
 /** Builds the worker node and starts consuming. @throws ConfigError for options that do not fit */
 export async function composeWorkerNode(config: INbgridConfig, options: IWorkerNodeOptions = {}): Promise<IWorkerNode> {
   const settings = resolveWorkerSettings(config, options);
+  // The kernel pool follows the concurrency (pool_grow / pool_shrink / autoscale) unless its size was set.
+  const poolFollows = options.poolSize === undefined && config.kernelPool === undefined;
+  let kernelPoolRef: KernelPool | undefined;
+  let closeRef: (() => Promise<void>) | undefined;
   const log = options.log ?? stdoutLine;
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
@@ -119,7 +148,23 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       prefetch: settings.prefetch,
       hostname: settings.hostname,
       visibilityTimeout: config.visibilityTimeout,
-      restoreIntervalMs: Math.min(10000, Math.max(500, (config.visibilityTimeout * 1000) / 4))
+      restoreIntervalMs: Math.min(10000, Math.max(500, (config.visibilityTimeout * 1000) / 4)),
+      onConcurrencyChange: (n) => {
+        settings.concurrency = n;
+        if (poolFollows && settings.poolSize > 0) {
+          settings.poolSize = n + 1;
+          kernelPoolRef?.resize(settings.poolSize);
+        }
+        log(`concurrency now ${n} (kernel pool ${settings.poolSize})`);
+      },
+      onQueuesChange: (queues) => {
+        settings.labels = [...queues];
+        log(`serving ${queues.join(', ') || 'no queue'}`);
+      },
+      onShutdownRequest: () => {
+        if (options.onShutdownRequest) options.onShutdownRequest();
+        else void closeRef?.();
+      }
     });
     // Paused (no messages taken, held ones given back) while the gateway or MongoDB is down.
     const guard = new InfraGuard({
@@ -143,7 +188,12 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       emit: (e) => publishEvent(e).catch(() => undefined),
       log
     });
-    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.poolSize, log }).start();
+    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.gpuSlots ? 0 : settings.poolSize, log }).start();
+    kernelPoolRef = kernelPool;
+    const slotPool = settings.gpuSlots
+      ? new SlotKernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, slots: settings.gpuSlots, log }).start()
+      : undefined;
+    if (slotPool) cleanups.push(() => slotPool.close());
     cleanups.push(() => kernelPool.close());
     worker.register(
       RUN_NOTEBOOK_TASK,
@@ -151,7 +201,7 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
         store,
         gateway: { url: config.gatewayUrl, token: config.gatewayToken },
         emit: (e) => publishEvent(e).catch(() => undefined),
-        kernelPool: settings.poolSize > 0 ? kernelPool : undefined,
+        kernelPool: slotPool ?? (settings.poolSize > 0 ? kernelPool : undefined),
         kernelReuse: settings.kernelReuse,
         outputLimits: {
           maxOutputBytes: config.maxOutputBytes,
@@ -177,7 +227,9 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
     cleanups.push(() => guard.close());
     await worker.start();
     guard.start();
-    return { worker, kernelPool, settings, close: closeOnce(cleanUp) };
+    const close = closeOnce(cleanUp);
+    closeRef = close;
+    return { worker, kernelPool, slotPool, settings, close };
   } catch (err) {
     await cleanUp();
     throw err;

@@ -27,9 +27,12 @@ export class GatewayClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  /** Starts a kernel; resolves once the gateway answered (the kernel process is launched). */
-  async startKernel(name: string, signal?: AbortSignal): Promise<IKernelModel> {
-    const response = await this.request('POST', '/api/kernels', { name, env: {} }, signal);
+  /**
+   * Starts a kernel; resolves once the gateway answered (the kernel process is launched). `env`
+   * reaches the kernel for `KERNEL_*` names and those in the gateway's `env_whitelist`.
+   */
+  async startKernel(name: string, signal?: AbortSignal, env: Record<string, string> = {}): Promise<IKernelModel> {
+    const response = await this.request('POST', '/api/kernels', { name, env }, signal);
     if (!response.ok) {
       throw new GatewayUnreachableError(
         `The kernel gateway at ${this.baseUrl} refused to start kernel '${name}': ` +

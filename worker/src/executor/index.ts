@@ -29,3 +29,4 @@ export { ReturnedValueError } from './errors/returned-value-error';
 export { probeGateway } from './gateway-probe';
 export { DEFAULT_PROGRESS_INTERVAL_MS, type ICellProgress, type IExecutionProgress } from './progress-tracker';
 export { OutputTail, DEFAULT_TAIL_LINES } from './output-tail';
+export { SlotKernelPool, type IKernelSlot, type ISlotKernelPoolOptions } from './slot-kernel-pool';

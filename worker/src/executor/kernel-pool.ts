@@ -14,6 +14,7 @@ import type { IKernelLease, IKernelSource } from './kernel-lease';
 import { rememberWorkingDirectory, resetKernel } from './kernel-reset';
 import type { IPerName, IReady, IWaiter } from './kernel-pool-state';
 import { KernelSession } from './kernel-session';
+import { runStartupCode } from './kernel-startup';
 
 export type { IKernelLease };
 
@@ -40,11 +41,18 @@ export interface IKernelPoolOptions {
   startTimeout?: number;
   /** @defaultValue {@link IDLE_CHECK_MS} */
   idleCheckMs?: number;
+  /**
+   * Environment of every kernel this pool starts (e.g. the `CUDA_VISIBLE_DEVICES` of the GPU slot
+   * it is bound to); the gateway must whitelist the names. @defaultValue none
+   */
+  env?: Record<string, string>;
   log?: (line: string) => void;
+  /** Python every kernel runs once after it started, before its first task. @defaultValue none */
+  startupCode?: string;
 }
 
 export class KernelPool implements IKernelSource {
-  readonly size: number;
+  private poolSize: number;
   private readonly client: GatewayClient;
   private readonly names: Map<string, IPerName>;
   private readonly background = new Set<Promise<unknown>>();
@@ -54,7 +62,7 @@ export class KernelPool implements IKernelSource {
   private started = 0;
 
   constructor(private readonly options: IKernelPoolOptions) {
-    this.size = Math.max(0, Math.floor(options.size));
+    this.poolSize = Math.max(0, Math.floor(options.size));
     this.client = new GatewayClient(options.gatewayUrl, options.token);
     this.names = new Map((options.kernelNames ?? ['python3']).map(name => [name, { idle: [], starting: 0, waiters: [], resetting: 0 }]));
     this.log = options.log ?? (() => undefined);
@@ -67,6 +75,26 @@ export class KernelPool implements IKernelSource {
     this.timer = setInterval(() => void this.checkIdle(), this.options.idleCheckMs ?? IDLE_CHECK_MS);
     this.timer.unref();
     return this;
+  }
+
+  /** Ready kernels kept per pooled kernel name. */
+  get size(): number {
+    return this.poolSize;
+  }
+
+  /**
+   * Keep `size` ready kernels from now on (the worker's concurrency changed): growing starts the
+   * missing ones, shrinking shuts surplus idle kernels down. Leased kernels are not touched. A pool
+   * made with size 0 stays off.
+   */
+  resize(size: number): void {
+    const next = Math.max(0, Math.floor(size));
+    if (this.poolSize === 0 || next === 0 || next === this.poolSize || this.closed) return;
+    this.poolSize = next;
+    for (const [name, slot] of this.names) {
+      while (slot.idle.length > next) this.discard(slot.idle.pop()!);
+      this.fill(name);
+    }
   }
 
   /** Whether `kernelName` is served from the pool. */
@@ -186,9 +214,18 @@ export class KernelPool implements IKernelSource {
     const work = (async () => {
       try {
         const { session, info } = await KernelSession.start(this.client, kernelName, {
-          startTimeout: this.options.startTimeout ?? 60
+          startTimeout: this.options.startTimeout ?? 60,
+          env: this.options.env
         });
         await rememberWorkingDirectory(session);
+        if (this.options.startupCode) {
+          try {
+            await runStartupCode(session, this.options.startupCode);
+          } catch (err) {
+            await session.shutdown();
+            throw err;
+          }
+        }
         slot.starting -= 1;
         const ready: IReady = { session, info, readyAt: Date.now(), uses: 0 };
         void session.whenLost().then(() => this.dropIdle(kernelName, ready));

@@ -92,7 +92,7 @@ export class KernelSession {
   static async start(
     client: GatewayClient,
     kernelName: string,
-    options: { startTimeout: number; signal?: AbortSignal }
+    options: { startTimeout: number; signal?: AbortSignal; env?: Record<string, string> }
   ): Promise<{ session: KernelSession; info: KernelMessage.IInfoReply }> {
     const deadline = Date.now() + options.startTimeout * 1000;
     const guards = {
@@ -100,7 +100,7 @@ export class KernelSession {
       onAbort: (reason: unknown) => new ExecutionAbortedError(reason),
       onTimeout: () => new KernelStartTimeoutError(kernelName, options.startTimeout)
     };
-    const starting = client.startKernel(kernelName);
+    const starting = client.startKernel(kernelName, undefined, options.env);
     let model: IKernelModel;
     try {
       model = await race(starting, { ...guards, ms: options.startTimeout * 1000 });

@@ -18,6 +18,8 @@ export interface INbgridTaskPublisherOptions {
   visibilityTimeout?: number;
   /** Milliseconds {@link NbgridTaskPublisher.ensureReachable} waits for Redis's answer. @defaultValue 2000 */
   pingTimeoutMs?: number;
+  /** Send Celery's `task-sent` event for each task queued (`task_send_sent_event`). @defaultValue true */
+  sendSentEvent?: boolean;
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -31,7 +33,9 @@ export class NbgridTaskPublisher implements ITaskPublisher {
       keys: options.keys,
       defaultQueue: DEFAULT_QUEUE,
       backend,
-      revokeExpires: defaultRevokeExpires(backend.resultExpires, options.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT)
+      revokeExpires: defaultRevokeExpires(backend.resultExpires, options.visibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT),
+      // Flower shows a task's sent time, exchange and routing key from its task-sent event.
+      sendSentEvent: options.sendSentEvent ?? true
     });
   }
 

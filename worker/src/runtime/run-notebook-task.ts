@@ -6,7 +6,7 @@ import { JsonText } from '../domain/json-bytes';
 import { taskEvent } from '../domain/task-event';
 import { isActive } from '../domain/task-state';
 import type { IJobRun, IRunNotebookKwargs, ITask, JsonValue } from '../domain/types';
-import { executeNotebook, type INotebook, type IOutputLimits, type KernelPool } from '../executor';
+import { executeNotebook, type INotebook, type IOutputLimits, type IKernelSource } from '../executor';
 import type { ProgressPublisher } from '../progress/progress-publisher';
 import { retryIfInfraFailure, type IInfraRetryDeps } from './infra-retry';
 import { NotebookFailedError } from './notebook-failed-error';
@@ -22,7 +22,7 @@ export interface IRunNotebookDeps {
   /** Seconds to wait for a kernel. @defaultValue 60 */
   kernelStartTimeout?: number;
   /** Pre-started kernels; none = a fresh kernel started per task. */
-  kernelPool?: KernelPool;
+  kernelPool?: IKernelSource;
   /**
    * Which tasks may hand their kernel to a later task after a namespace reset (below the
    * fresh-kernel floor, but no process isolation): `off`, `opt-in` (notebooks whose metadata has

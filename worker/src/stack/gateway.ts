@@ -173,6 +173,9 @@ async function writeBatchKernelspec(dir: string): Promise<string> {
  * Starts a token-protected Jupyter Kernel Gateway from the project's virtualenv, with the batch
  * kernel as its `python3` kernel; in `fork` kernel launch mode, a kernel fork server first.
  */
+/** Variables a kernel start request may set besides KERNEL_*: the GPU slot of the kernel. */
+export const KERNEL_ENV_WHITELIST = ['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'NBGRID_GPUS'];
+
 export async function startGateway(options: IGatewayOptions): Promise<IStartedGateway> {
   const port = options.port ?? (await freePort());
   const token = options.token ?? randomBytes(24).toString('hex');
@@ -232,7 +235,10 @@ export async function startGateway(options: IGatewayOptions): Promise<IStartedGa
       `--MappingKernelManager.cull_idle_timeout=${cullIdle}`,
       `--MappingKernelManager.cull_interval=${cullInterval}`,
       '--MappingKernelManager.cull_connected=False',
-      '--MappingKernelManager.cull_busy=True'
+      '--MappingKernelManager.cull_busy=True',
+      // A GPU worker starts each kernel with its slot's GPUs (worker/src/gpu/gpu-slots.ts): the
+      // gateway passes a kernel only KERNEL_* variables and these, in spawn and fork mode alike.
+      ...KERNEL_ENV_WHITELIST.map((name) => `--JupyterWebsocketPersonality.env_whitelist=${name}`)
     ],
     dir: options.dir,
     cwd: kernelCwd,

@@ -6,3 +6,4 @@ export { NotRegistered } from './not-registered-error';
 export { ResultTimeoutError } from './result-timeout-error';
 export { RemoteTaskError } from './remote-task-error';
 export { WorkerShutdownError } from './worker-shutdown-error';
+export { SoftTimeLimitExceeded } from './soft-time-limit-exceeded';

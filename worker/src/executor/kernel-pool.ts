@@ -262,6 +262,12 @@ export class KernelPool implements IKernelSource {
       waiter.resolve(ready);
       return;
     }
+    // A start (or reset) begun before the pool shrank, or for a waiter that gave up: the pool keeps
+    // `size` ready kernels, not more.
+    if (slot.idle.length >= this.size) {
+      this.discard(ready);
+      return;
+    }
     slot.idle.push(ready);
   }
 

@@ -157,6 +157,23 @@ describe('KernelPool', () => {
     }
   });
 
+  it('shrinking while a grown kernel is still starting keeps the new size: the late kernel is shut down, not kept', async () => {
+    const p = pool(1).start();
+    try {
+      await until('1 ready kernel', () => p.idleCount() === 1);
+      p.resize(2); // starts a second kernel...
+      p.resize(1); // ...and shrinks before it is ready (as pool_grow then pool_shrink from Flower)
+      await until('the second kernel on the gateway', async () => (await listKernels(gateway)).length === 2);
+      // The late kernel arrives, finds the pool full and is shut down.
+      await until('the late kernel shut down', async () => (await listKernels(gateway)).length === 1 && p.idleCount() === 1);
+      await new Promise(r => setTimeout(r, 1000));
+      expect(p.idleCount()).toBe(1);
+      expect(await listKernels(gateway)).toHaveLength(1);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('starts a kernel name it does not pool fresh, and answers null when its size is 0', async () => {
     const other = pool(1, { kernelNames: ['not-python3'] }).start();
     const off = pool(0).start();

@@ -3,6 +3,9 @@
  * is open: one event stream per job with maps pending here (`event: group-done`, announced once by
  * the service), closed when the last of them finished. A JupyterLab `Notification` gives the OK and
  * ERROR counts and a button that opens the panel.
+ *
+ * The service decides a map's end exactly once but delivers the event at least once (a service that
+ * dies mid-delivery leaves it to another), so a `(task_group, round)` already shown is ignored.
  */
 import { Notification } from '@jupyterlab/apputils';
 import type { IGroupDoneEvent } from '../worker/src/schemas/progress';
@@ -30,8 +33,13 @@ export function doneMessage(event: IGroupDoneEvent): string {
   return `nbgrid map of ${event.job} (${event.task_group}) finished in ${formatDuration(event.duration)}: ${OK} OK, ${ERROR} ERROR`;
 }
 
+/** Most `(task_group, round)` pairs remembered as shown (oldest forgotten first). */
+const MAX_SHOWN = 1000;
+
 export class DoneNotifier {
   private readonly _streams = new Map<string, { stream: IEventStream; groups: Set<string> }>();
+  /** `<task_group>:<round>` of the announcements shown, oldest first. */
+  private readonly _shown = new Set<string>();
 
   constructor(private readonly _options: IDoneNotifierOptions) {}
 
@@ -65,10 +73,20 @@ export class DoneNotifier {
     this._streams.clear();
   }
 
+  /** Whether the announcement of this `(task_group, round)` was shown here. */
+  shown(taskGroup: string, round: string): boolean {
+    return this._shown.has(`${taskGroup}:${round}`);
+  }
+
   private done(event: IGroupDoneEvent): void {
+    const key = `${event.task_group}:${event.round}`;
     const entry = this._streams.get(event.job);
-    if (!entry || !entry.groups.delete(event.task_group)) {
+    if (this._shown.has(key) || !entry || !entry.groups.delete(event.task_group)) {
       return;
+    }
+    this._shown.add(key);
+    if (this._shown.size > MAX_SHOWN) {
+      this._shown.delete(this._shown.values().next().value as string);
     }
     const open = () => this._options.openStatus(event.job, event.task_group);
     const type = event.counts.ERROR > 0 ? 'warning' : 'success';

@@ -12,6 +12,7 @@ import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { RedisQueueInspector } from '../queue/queue-inspector';
 import { TaskReconciler } from '../runtime/task-reconciler';
 import { EventFanout } from '../runtime/event-fanout';
+import type { IAnnounceOutboxOptions } from '../progress/announce-outbox';
 import { ProgressService } from '../progress/progress-service';
 import type { IWebhookOptions } from '../progress/webhook-sender';
 import { reconcileReduce } from '../reduce/reduce-reconciler';
@@ -42,6 +43,8 @@ export interface IApiServiceOverrides {
   app?: Partial<Omit<IAppDeps, 'jobs' | 'workers' | 'health' | 'subscribeEvents' | 'token' | 'corsOrigins'>>;
   /** Retries of a map's webhook POST. @defaultValue 5 attempts, 1 s backoff doubling */
   webhook?: IWebhookOptions;
+  /** Lease and polling of the done announcements' outbox (and its test hook). @defaultValue 30 s lease, 1 s poll */
+  announce?: IAnnounceOutboxOptions;
   /** Clock and intervals of the schedules and retention loops (`retentionDays` defaults to the config's). */
   scheduling?: ISchedulingOptions;
 }
@@ -113,7 +116,7 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
     reconciler.start();
     cleanups.push(() => reconciler.close());
     // Live progress and the done announcement of finished maps (exactly once across services).
-    const progress = new ProgressService(redis, { status: (job, group) => jobs.status(job, group), webhook: overrides.webhook, log });
+    const progress = new ProgressService(redis, { status: (job, group) => jobs.status(job, group), webhook: overrides.webhook, log, announce: overrides.announce });
     await progress.start();
     cleanups.push(() => progress.close());
     cleanups.push(fanout.subscribe(progress.onTaskEvent));

@@ -1,14 +1,15 @@
 /**
- * Announces a map (or a restart of it) once every task of its group is final: a `group-done`
- * event on Redis (every API service relays it to its streams) and the map's webhook POST.
+ * Decides that a map (or a restart of it) is done once every task of its group is final, and
+ * queues its announcement (the `group-done` event and the map's webhook POST, delivered by
+ * AnnounceOutbox).
  *
- * Exactly once, with any number of API services and across their restarts, by an atomic keyed
- * transition: `SET nbgrid:done:<group>:<round> NX`, where the round is a digest of the group's
- * current task ids (a restart gives the restarted tasks new ids, so a new round). Whoever sets the
- * key announces; everyone else sees it set. Groups with tasks queued or running since their last
- * announcement are kept in a Redis set, so a service that starts checks the groups whose last task
- * ended while no service was listening. (A service that dies between setting the key and
- * publishing, a window of milliseconds, loses that announcement: at most once, never twice.)
+ * Exactly once, with any number of API services and across their restarts, by one atomic step (a
+ * Lua script): `SET nbgrid:done:<group>:<round> NX` and, when it sets the key, XADD of the
+ * announcement to the outbox stream. The round is a digest of the group's current task ids (a
+ * restart gives the restarted tasks new ids, so a new round). A claimed announcement is recorded
+ * in the same step, so no service death can lose it. Groups with tasks queued or running since
+ * their last announcement are kept in a Redis set, so a service that starts checks the groups whose
+ * last task ended while no service was listening.
  */
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -16,8 +17,9 @@ import type { ITaskEvent } from '../domain/ports';
 import { isActiveState } from '../domain/queue-states';
 import type { IStatusRow } from '../domain/types';
 import type { IGroupDoneEvent, INotify } from '../schemas/progress';
+import type { IAnnouncement } from './announce-outbox';
+import { withAnnounceCommands } from './announce-scripts';
 import { ProgressKeys } from './keys';
-import { postWebhook, type IWebhookOptions } from './webhook-sender';
 
 /** Most failed task names an announcement lists. */
 export const MAX_FAILED_NAMES = 1000;
@@ -32,7 +34,6 @@ export interface IGroupDoneWatcherDeps {
   status: (job: string, taskGroup: string) => Promise<IStatusRow[]>;
   /** Milliseconds to wait after a final task event before checking its group (bursts coalesce). @defaultValue 500 */
   debounceMs?: number;
-  webhook?: IWebhookOptions;
   log?: (line: string) => void;
 }
 
@@ -74,7 +75,7 @@ export class GroupDoneWatcher {
     this.marked.delete(member(event.job, event.task_group));
   };
 
-  /** Stops checking; waits for checks and webhook POSTs in flight. */
+  /** Stops checking; waits for the checks in flight. */
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
@@ -82,7 +83,7 @@ export class GroupDoneWatcher {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Resolves when every check and webhook POST started so far has ended (for tests). */
+  /** Resolves when every check started so far has ended (for tests). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0 || this.timers.size > 0) {
       await Promise.allSettled([...this.inFlight]);
@@ -144,12 +145,6 @@ export class GroupDoneWatcher {
       .update(rows.map((r) => r.task_id).join(','))
       .digest('hex')
       .slice(0, 16);
-    // The one atomic step: whoever sets the key announces this round.
-    const claimed = await redis.set(this.keys.done(group, round), new Date().toISOString(), 'EX', KEEP_SEC, 'NX');
-    if (claimed !== 'OK') {
-      await redis.srem(this.keys.openGroups, m);
-      return;
-    }
     const [opened, notifyJson] = await Promise.all([redis.get(this.keys.opened(group)), redis.get(this.keys.notify(group))]);
     const now = Date.now();
     const failed = rows.filter((r) => r.run_status !== 'OK');
@@ -163,13 +158,14 @@ export class GroupDoneWatcher {
       failed: failed.slice(0, MAX_FAILED_NAMES).map((r) => r.name),
       ts: new Date(now).toISOString()
     };
-    await redis.multi().del(this.keys.opened(group)).srem(this.keys.openGroups, m).publish(this.keys.doneChannel, JSON.stringify(event)).exec();
-    this.marked.delete(m);
     const notify = notifyJson ? (JSON.parse(notifyJson) as INotify) : null;
-    if (notify?.webhook) {
-      const outcome = await postWebhook(notify.webhook, { event: 'group-done', ...event }, { log: this.log, ...this.deps.webhook });
-      if (!outcome.delivered) this.log(`group ${group} of ${job}: webhook not delivered (${outcome.attempts} attempts, last status ${outcome.status ?? 'none'})`);
-    }
+    const announcement: IAnnouncement = { event, webhook: notify?.webhook ?? null };
+    // The one atomic step: whoever sets the done key of this round also queues its announcement.
+    const k = this.keys;
+    await withAnnounceCommands(redis).nbgridClaimAnnouncement(
+      k.done(group, round), k.announceOutbox, k.opened(group), k.openGroups, event.ts, KEEP_SEC, JSON.stringify(announcement), m
+    );
+    this.marked.delete(m);
   }
 }
 

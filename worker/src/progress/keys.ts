@@ -51,4 +51,14 @@ export class ProgressKeys {
   notify(taskGroup: string): string {
     return `${this.prefix}nbgrid:notify:${taskGroup}`;
   }
+
+  /** Stream of claimed announcements not yet delivered (`{event, webhook}` JSON), read by every API service's consumer group. */
+  get announceOutbox(): string {
+    return `${this.prefix}nbgrid:announce:outbox`;
+  }
+
+  /** Set once (in the same step as the PUBLISH) when a round's `group-done` event was published. */
+  published(taskGroup: string, round: string): string {
+    return `${this.prefix}nbgrid:done:published:${taskGroup}:${round}`;
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * The API service's live progress in one object: it relays progress updates and group-done
  * announcements from Redis to the streams of this process, reads snapshots and partial notebooks,
- * keeps maps' `notify`, and watches task events for finished maps (see GroupDoneWatcher).
+ * keeps maps' `notify`, watches task events for finished maps (see GroupDoneWatcher) and delivers
+ * their announcements from the Redis outbox (see AnnounceOutbox).
  */
 import type Redis from 'ioredis';
 import type { ITaskEvent } from '../domain/ports';
@@ -9,6 +10,7 @@ import type { IProgressSource } from '../domain/progress-source';
 import type { IStatusRow } from '../domain/types';
 import { EventFanout } from '../runtime/event-fanout';
 import type { IGroupDoneEvent, INotify, IProgressEvent } from '../schemas/progress';
+import { AnnounceOutbox, type IAnnounceOutboxOptions } from './announce-outbox';
 import { GroupDoneWatcher } from './group-done-watcher';
 import { ProgressKeys } from './keys';
 import { subscribeProgress } from './progress-channel';
@@ -26,10 +28,13 @@ export interface IProgressServiceOptions {
   doneDebounceMs?: number;
   webhook?: IWebhookOptions;
   log?: (line: string) => void;
+  /** Lease and polling of the announcement outbox (and a test hook). */
+  announce?: IAnnounceOutboxOptions;
 }
 
 export class ProgressService implements IProgressSource {
   readonly watcher: GroupDoneWatcher;
+  readonly outbox: AnnounceOutbox;
   private readonly keys: ProgressKeys;
   private readonly store: ProgressStore;
   private readonly progressFanout = new EventFanout<IProgressEvent>();
@@ -47,15 +52,16 @@ export class ProgressService implements IProgressSource {
       keys: this.keys,
       status: options.status,
       debounceMs: options.doneDebounceMs,
-      webhook: options.webhook,
       log: options.log
     });
+    this.outbox = new AnnounceOutbox({ ...options.announce, redis, keys: this.keys, webhook: options.webhook, log: options.log });
     this.doneFanout.subscribe(this.watcher.onGroupDone);
   }
 
   async start(): Promise<void> {
     this.unsubscribe = await subscribeProgress(this.redis, { progress: this.progressFanout.dispatch, groupDone: this.doneFanout.dispatch }, this.keys);
     await this.watcher.start();
+    await this.outbox.start();
   }
 
   /** Feed every task event of the bus here. */
@@ -83,6 +89,7 @@ export class ProgressService implements IProgressSource {
 
   async close(): Promise<void> {
     await this.watcher.close();
+    await this.outbox.close();
     await this.unsubscribe?.();
     this.unsubscribe = null;
   }

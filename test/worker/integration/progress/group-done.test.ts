@@ -77,6 +77,7 @@ describe('the done announcement', () => {
       expect(hook.requests).toHaveLength(2); // the 500, then the one delivered
       for (const request of hook.requests) {
         expect(request.headers.authorization).toBeUndefined();
+        expect(request.headers['idempotency-key']).toBe(`${m.task_group}:${done.round}`); // the same on the retry
         expect(request.body).not.toContain(TOKEN);
         expect(request.headers['content-type']).toBe('application/json');
         expect(JSON.parse(request.body)).toEqual({ event: 'group-done', ...done });

@@ -2,6 +2,7 @@
 import * as http from 'node:http';
 import { composeApiService, composeWorkerNode, type IApiService, type IWorkerNode } from '../../../../worker/src/compose';
 import { loadConfig, type INbgridConfig } from '../../../../worker/src/config';
+import type { IAnnounceOutboxOptions } from '../../../../worker/src/progress/announce-outbox';
 import { startServer, type IRunningServer } from '../../../../worker/src/service';
 import { TestApi } from '../../support/api';
 import { startTestRedis, type ITestRedis } from '../celery/support/redis-server';
@@ -23,7 +24,7 @@ export interface IProgressStack {
   config: INbgridConfig;
   node: IWorkerNode;
   /** Another API service on the same Redis and MongoDB (webhook retries 200 ms apart). */
-  startService(): Promise<IServiceUnderTest>;
+  startService(announce?: IAnnounceOutboxOptions): Promise<IServiceUnderTest>;
   stop(): Promise<void>;
 }
 
@@ -40,8 +41,8 @@ export async function startProgressStack(db: string): Promise<IProgressStack> {
     NBGRID_VISIBILITY_TIMEOUT: '60'
   });
   const services: IServiceUnderTest[] = [];
-  const startService = async (): Promise<IServiceUnderTest> => {
-    const service = await composeApiService(config, { log: quiet, webhook: { backoffMs: 200, timeoutMs: 5000 } });
+  const startService = async (announce?: IAnnounceOutboxOptions): Promise<IServiceUnderTest> => {
+    const service = await composeApiService(config, { log: quiet, webhook: { backoffMs: 200, timeoutMs: 5000 }, announce });
     const server = await startServer({ app: service.app, port: 0, signals: [] });
     let closed: Promise<void> | null = null;
     const s = {
@@ -75,7 +76,7 @@ export interface IWebhookServer {
   close(): Promise<void>;
 }
 
-export async function startWebhookServer(statuses: number[] = []): Promise<IWebhookServer> {
+export async function startWebhookServer(statuses: number[] = [], onRequest?: (index: number) => void): Promise<IWebhookServer> {
   const requests: IWebhookServer['requests'] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -83,6 +84,7 @@ export async function startWebhookServer(statuses: number[] = []): Promise<IWebh
     req.on('data', (c: string) => (body += c));
     req.on('end', () => {
       requests.push({ headers: req.headers, body });
+      onRequest?.(requests.length - 1);
       res.statusCode = statuses[requests.length - 1] ?? 200;
       res.end('ok');
     });

@@ -118,6 +118,9 @@ export class GroupCleaner {
       await db.collection<{ _id: string }>(Collections.reduceRounds).deleteMany(roundRange(taskGroup));
       await db.collection<{ _id: string }>(Collections.reduceRounds).deleteMany(roundRange(taskGroup, 'republish:'));
     });
+    // The cache entries before the result documents: a map looking up the cache from here on
+    // does not find this group's runs, so it cannot make a cached task of a result deleted below.
+    const cacheEntries = group ? await this.forgetCached(group.job, taskGroup) : 0;
     const keptResults = await this.conn.run(async (db) => {
       const reused = await cachedResults(db, [taskGroup]);
       const ours = await db.collection<IResultDoc>(Collections.results).find({ task_group: taskGroup }, { projection: { _id: 1 } }).toArray();
@@ -125,7 +128,6 @@ export class GroupCleaner {
       await db.collection<IResultDoc>(Collections.results).deleteMany(kept.length > 0 ? { task_group: taskGroup, _id: { $nin: kept } } : { task_group: taskGroup });
       return kept.length;
     });
-    const cacheEntries = group ? await this.forgetCached(group.job, taskGroup) : 0;
     await this.dropGroup(taskGroup);
     if (group?.cached_tasks) await this.dropUnused(cachedResultNames(group.cached_tasks));
     return { keptResults, cacheEntries };

@@ -19,11 +19,12 @@ import { ReduceTrigger } from '../../../../worker/src/reduce/reduce-trigger';
 import { startServer, type IRunningServer } from '../../../../worker/src/service';
 import { NbgridStore } from '../../../../worker/src/storage';
 import { Collections } from '../../../../worker/src/storage/collections';
+import { isActiveState } from '../../../../worker/src/domain/queue-states';
 import { TestApi } from '../../support/api';
 import { notebook, PARAM_CELL } from '../../support/notebooks';
 import { startTestRedis, type ITestRedis } from '../celery/support/redis-server';
 import { startTestGateway, type ITestGateway } from '../executor/gateway';
-import { summaryNotebook, waitReduced } from '../reduce/support';
+import { rowsOf, summaryNotebook, until, waitReduced } from '../reduce/support';
 import { startFerretDb } from '../storage/ferretdb';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -229,6 +230,27 @@ describe('clean-up and the reduce step', () => {
     expect(await db.collection(Collections.reduceRounds).countDocuments({})).toBe(0);
     const summaryGroups = await api.call<{ groups: unknown[] }>('GET', '/api/jobs/summary/groups');
     expect(summaryGroups.body.groups).toEqual([]);
+  });
+
+  it('deletes a group whose reduce is still running, and reports the reduce group as skipped, with why', async () => {
+    await api.put('slowsum', notebook([{ source: "job = globals().get('job', {})", tags: ['parameters'] }, "import time\ntime.sleep(8)\njob['result'] = sum(job['results'])"]));
+    const m = await api.map('sq', { params: [5, 6], then: { notebook: 'slowsum' } });
+    const running = await until('the running reduce', () => rowsOf(api, 'sq', m.task_group), (r) => r.reduce !== undefined && isActiveState(r.reduce.status));
+    const reduceGroup = (await store.reduce.rounds(m.task_group))[0].reduce_group as string;
+    expect(running.reduce?.name).toBe(`tasks/slowsum/${reduceGroup}-0`);
+    const report = await gc({ task_group: m.task_group });
+    expect(report.status).toBe(200);
+    expect(report.body.groups.map((g) => g.task_group)).toEqual([m.task_group]);
+    expect(report.body.skipped.map((g) => g.task_group)).toEqual([reduceGroup]);
+    expect(report.body.skipped[0].reason).toContain(`the reduce of deleted group ${m.task_group}`);
+    expect(report.body.skipped[0].reason).toContain('cancel the group first');
+    expect(await store.reduce.spec(m.task_group)).toBeNull();
+    // the reduce finishes in its own group, which a later clean-up deletes like any other
+    const rows = await api.waitDone('slowsum', reduceGroup, 120000);
+    expect(rows.map((r) => r.run_status)).toEqual(['OK']);
+    const later = await gc({ job: 'slowsum' });
+    expect(later.body.groups.map((g) => g.task_group)).toEqual([reduceGroup]);
+    expect(await db.collection(Collections.reduceRounds).countDocuments({})).toBe(0);
   });
 
   it('deletes the spec and any round of a cancelled group (whose round makes no reduce group)', async () => {

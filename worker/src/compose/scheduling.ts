@@ -92,7 +92,7 @@ export async function composeScheduling(store: NbgridStore, redis: Redis, option
       db.collection<ITaskGroupDoc>(Collections.taskGroups).findOne({ _id: taskGroup }, { projection: { schedule: 1, occurrence: 1 } })
     );
   const retention = new RetentionService({
-    groups: new GroupCleaner(store.connection, (g) => store.tasks.deleteGroup(g)),
+    groups: new GroupCleaner(store.connection, (g) => store.tasks.deleteGroup(g), (job, g) => store.cache.forgetGroup(job, g)),
     blobs: new BlobCollector(store.connection, options.blobGraceMs, options.now, options.blobSweepAfterMark),
     trimRevoked: () => trimRevoked(redis, (options.now ?? Date.now)()),
     now: options.now

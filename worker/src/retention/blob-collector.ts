@@ -13,10 +13,16 @@
  * the reference written before the references are read.
  *
  * Every field that references a blob is listed in BLOB_REFERENCES: a new one must be added there.
+ * (The cache, reduce, grid and progress features add none: a cached task and a cache entry name a
+ * result notebook, whose `results` document holds the sha256; a reduce task's input, returned
+ * values and scraps are inline Binary. A deleted group's result documents that cached tasks of a
+ * surviving group reuse are kept by the group clean-up, so they count here as well; a dry run
+ * counts them through `cachedResults`.)
  */
 import { GridFSBucket, type Db } from 'mongodb';
 import { Collections } from '../storage/collections';
 import type { MongoConnection } from '../storage/mongo-connection';
+import { cachedResults } from './cached-references';
 
 /** Every document field that holds a blob's sha256. */
 export const BLOB_REFERENCES: readonly { collection: string; field: string }[] = [
@@ -96,6 +102,14 @@ export class BlobCollector {
           else if (collection === Collections.taskGroups) filter._id = { $nin: withoutGroups };
         }
         for (const value of await db.collection(collection).distinct(field, filter)) if (typeof value === 'string') out.add(value);
+      }
+      if (withoutGroups.length > 0) {
+        // the result documents of those groups that the clean-up keeps for surviving cached tasks
+        const kept = [...(await cachedResults(db, withoutGroups))];
+        for (let i = 0; i < kept.length; i += 1000) {
+          const values = await db.collection<{ _id: string; sha256: string }>(Collections.results).distinct('sha256', { _id: { $in: kept.slice(i, i + 1000) } });
+          for (const value of values) if (typeof value === 'string') out.add(value);
+        }
       }
     });
     return out;

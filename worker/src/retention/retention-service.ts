@@ -1,8 +1,10 @@
 /**
  * Clean-up: `om.runtime.cleanup()`, `job.delete()`, `nbgrid gc`, the panel's delete and the
  * service's own retention (`NBGRID_RETENTION_DAYS`, a schedule's `keep_last`) all come here.
- * Selected groups are deleted unless they have queued or running tasks; then the blobs nothing
- * references any more, and expired revoke entries. The report says what went.
+ * Selected groups are deleted unless they have queued or running tasks, each with the one-task
+ * groups that ran its reduce rounds (listed in the report like the others; skipped, with the
+ * reason, while queued or running); then the blobs nothing references any more, and expired
+ * revoke entries. The report says what went.
  */
 import { InvalidInputError, NotFoundError } from '../domain/errors';
 import type { IRetentionService } from '../domain/retention-service';
@@ -77,17 +79,28 @@ export class RetentionService implements IRetentionService {
   private async remove(found: IMeasuredGroup[], dryRun: boolean): Promise<ICleanupReport> {
     const report: ICleanupReport = { dry_run: dryRun, groups: [], skipped: [], tasks: 0, results: 0, bytes: 0, blobs: 0, blob_bytes: 0, revoked: 0 };
     const going: string[] = [];
-    for (const g of found) {
+    const queue = [...found];
+    const seen = new Set(found.map((g) => g.task_group));
+    for (let g = queue.shift(); g !== undefined; g = queue.shift()) {
       if (g.blocked) {
         report.skipped.push({ task_group: g.task_group, job: g.job, reason: g.blocked });
         continue;
       }
+      // A group's reduce rounds ran in one-task groups of their own: they go with it (read before
+      // the delete removes the rounds that name them).
+      const reduceGroups = await this.deps.groups.reduceGroups(g.task_group);
       if (!dryRun) await this.deps.groups.delete(g.task_group);
       going.push(g.task_group);
       report.groups.push({ task_group: g.task_group, job: g.job, created: g.created, tasks: g.tasks, results: g.results, bytes: g.bytes });
       report.tasks += g.tasks;
       report.results += g.results;
       report.bytes += g.bytes;
+      for (const id of reduceGroups.filter((r) => !seen.has(r))) {
+        seen.add(id);
+        for (const r of await this.deps.groups.select({ task_group: id })) {
+          queue.push(r.blocked ? { ...r, blocked: `the reduce of deleted group ${g.task_group}: ${r.blocked}` } : r);
+        }
+      }
     }
     const swept = await this.deps.blobs.sweep(dryRun ? { dryRun, withoutGroups: going } : {});
     report.blobs = swept.blobs;

@@ -56,4 +56,9 @@ export class CacheIndex {
   async drop(job: string): Promise<void> {
     await this.redis.del(this.key(job));
   }
+
+  /** Remove entries (their source runs were deleted). */
+  async remove(job: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += HMGET_BATCH) await this.redis.hdel(this.key(job), ...keys.slice(i, i + HMGET_BATCH));
+  }
 }

@@ -56,3 +56,9 @@ export function applyCached(group: Pick<ITaskGroupDoc, 'cached_tasks' | 'created
   }
   return docs;
 }
+
+/** The result notebook names a group's cached tasks reuse (what the clean-up must keep while the group lives). */
+export function cachedResultNames(cached: Binary): string[] {
+  const packed = JSON.parse(Buffer.from(binaryBytes(cached)).toString('utf8')) as Packed[];
+  return packed.map((p) => p[2]).filter((r): r is string => typeof r === 'string');
+}

@@ -9,6 +9,7 @@ import { Binary, type Db } from 'mongodb';
 import { encodeJson, type JsonText } from '../domain/json-bytes';
 import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
 import type { ITask, JsonValue } from '../domain/types';
+import { taskName } from '../notebooks/task-names';
 import { Collections } from './collections';
 import { binaryBytes } from './documents';
 import type { CacheIndex } from './cache-index';
@@ -115,6 +116,30 @@ export class TaskCache implements ITaskCache {
         await index.drop(job).catch(() => undefined);
       });
     }
+  }
+
+  /**
+   * Forget the entries whose run is a task of `taskGroup` (the group is being deleted): a later
+   * `map(cache=True)` runs those inputs again instead of pointing at a deleted run. MongoDB
+   * first, then the Redis index (if that fails, the index is dropped and refilled from MongoDB).
+   * @returns how many entries went
+   */
+  async forgetGroup(job: string, taskGroup: string): Promise<number> {
+    const prefix = taskName(job, taskGroup, 0).slice(0, -1);
+    const docs = await this.conn.run((db) => this.entries(db).find({ job }, { projection: { _id: 1, key: 1, task: 1 } }).toArray());
+    const gone = docs.filter((d) => d.task.startsWith(prefix) && /^\d+$/.test(d.task.slice(prefix.length)));
+    if (gone.length === 0) return 0;
+    for (let i = 0; i < gone.length; i += LOOKUP_BATCH) {
+      const ids = gone.slice(i, i + LOOKUP_BATCH).map((d) => d._id);
+      await this.conn.run((db) => this.entries(db).deleteMany({ _id: { $in: ids } }));
+    }
+    if (this.index) {
+      const index = this.index;
+      await index.remove(job, gone.map((d) => d.key)).catch(async () => {
+        await index.drop(job).catch(() => undefined);
+      });
+    }
+    return gone.length;
   }
 }
 

@@ -59,7 +59,7 @@ async function storedBytes(): Promise<number> {
   return total;
 }
 
-/** Bytes that only the given groups hold: their documents and the blobs of their result notebooks. */
+/** Bytes that only the given groups hold: their documents, their runs' cache entries and the blobs of their result notebooks. */
 async function heldBy(groups: string[]): Promise<number> {
   let total = 0;
   const count = async (collection: string, filter: Record<string, unknown>) => {
@@ -74,6 +74,9 @@ async function heldBy(groups: string[]): Promise<number> {
   const elsewhere = await db.collection(Collections.results).countDocuments({ sha256: { $in: shas }, task_group: { $nin: groups } });
   expect(elsewhere).toBe(0);
   await count(Collections.blobs, { _id: { $in: shas } });
+  // the cache entries of their OK runs (every OK run is one) go with them
+  const ofGroups = new RegExp(`/(${groups.join('|')})-\\d+$`);
+  for (const d of await db.collection(Collections.taskCache).find({}).toArray()) if (ofGroups.test(String(d.task))) total += BSON.calculateObjectSize(d);
   return total;
 }
 

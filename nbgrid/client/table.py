@@ -14,7 +14,8 @@ import html
 
 #: The columns of a status row, in display order (docs/api.md, IStatusRow).
 STATUS_COLUMNS = ('name', 'task_id', 'status', 'run_status', 'task_group', 'job_id',
-                  'duration', 'worker', 'message', 'results', 'progress', 'reduce_round', 'cached_from')
+                  'duration', 'worker', 'message', 'results', 'progress', 'reduce_round', 'cached_from',
+                  'gpus')
 #: Columns shown by the text/HTML rendering (all columns stay in the rows).
 DISPLAY_COLUMNS = ('name', 'task_id', 'status', 'run_status')
 

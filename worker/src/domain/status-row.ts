@@ -27,6 +27,7 @@ export function statusRow(task: Omit<TaskRowSource, 'job'>): IStatusRow {
     worker: task.worker ?? run?.worker ?? null,
     message: run ? run.message : '',
     results: run ? run.results : null,
-    ...(task.cached_from ? { cached_from: task.cached_from } : {})
+    ...(task.cached_from ? { cached_from: task.cached_from } : {}),
+    gpus: run?.gpus ?? null
   };
 }

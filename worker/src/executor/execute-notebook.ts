@@ -67,7 +67,8 @@ export async function executeNotebook(notebook: INotebook, options: IExecuteOpti
       id: session.model.id,
       pooled: lease !== null,
       readyAt: lease ? lease.readyAt : Date.now(),
-      uses: lease ? lease.uses : 0
+      uses: lease ? lease.uses : 0,
+      ...(lease?.gpus ? { gpus: lease.gpus } : {})
     };
     executed.metadata.language_info = start.info.language_info;
     await executeCells(executed, session, options);

@@ -14,6 +14,8 @@ export interface IKernelLease {
   readyAt: number;
   /** Tasks this kernel served before this one (always 0 unless reused). */
   uses: number;
+  /** GPUs (indices or UUIDs) of the slot the kernel is bound to; absent outside GPU slots. */
+  gpus?: string[];
   /**
    * Gives the kernel back. `reuse: false` (the default mode) shuts it down in the background
    * (the pool's `close()` waits for it); `reuse: true` resets it and makes it available again.

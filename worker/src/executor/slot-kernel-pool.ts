@@ -15,6 +15,8 @@ export interface IKernelSlot {
   env: Record<string, string>;
   /** Python its kernels run once after they started (see `IKernelPoolOptions.startupCode`). */
   startupCode?: string;
+  /** GPUs its kernels see (indices or UUIDs): handed on with each lease, for the run's record. */
+  gpus?: string[];
 }
 
 export interface ISlotKernelPoolOptions extends Omit<IKernelPoolOptions, 'env' | 'size'> {
@@ -89,6 +91,7 @@ export class SlotKernelPool implements IKernelSource {
       info: inner.info,
       readyAt: inner.readyAt,
       uses: inner.uses,
+      ...(slot.gpus ? { gpus: [...slot.gpus] } : {}),
       release: (opts) => {
         if (released) return;
         released = true;

@@ -120,6 +120,8 @@ export interface IExecutionResult {
     readyAt: number;
     /** Tasks the kernel ran before this one (0 unless reused). */
     uses: number;
+    /** GPUs of the kernel's slot (a `SlotKernelPool`); absent when it has none. */
+    gpus?: string[];
   };
 }
 

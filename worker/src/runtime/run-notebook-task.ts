@@ -216,7 +216,8 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
       duration: (Date.now() - t0) / 1000,
       worker: ctx.hostname,
       attempt: started.runs_total + 1,
-      task_id: ctx.taskId
+      task_id: ctx.taskId,
+      ...(exec.kernel?.gpus ? { gpus: exec.kernel.gpus.join(',') } : {})
     };
     // The kernel's JSON text, stored as it is: JavaScript numbers would change big ints, 1.0, -0.0.
     const returned = exec.resultJson !== undefined ? new JsonText(exec.resultJson) : exec.result;

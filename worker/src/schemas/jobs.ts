@@ -111,7 +111,10 @@ export const StatusRowSchema = Type.Object({
     Type.Union([ProgressSummarySchema, Type.Null()], { description: 'Cells done / to run and the running cell while the task runs; null or absent otherwise.' })
   ),
   reduce_round: Type.Optional(ReduceRowFieldSchema),
-  cached_from: Type.Optional(CachedFromSchema)
+  cached_from: Type.Optional(CachedFromSchema),
+  gpus: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], { description: "GPUs the last run had (e.g. '0' or '0,1', as in CUDA_VISIBLE_DEVICES); null when it had none or did not run." })
+  )
 });
 
 /** One execution of a task notebook, appended to `job_runs`. */
@@ -123,7 +126,8 @@ export const JobRunSchema = Type.Object({
   duration: Type.Number({ description: 'Seconds the execution took.' }),
   worker: Type.String({ description: 'Celery hostname of the worker, e.g. nbgrid@host.' }),
   attempt: Type.Integer({ description: '1 for the first delivery, then counting redeliveries and restarts.' }),
-  task_id: Type.String()
+  task_id: Type.String(),
+  gpus: Type.Optional(Type.String({ description: "GPUs the run's kernel saw, e.g. '0' or '0,1' (its CUDA_VISIBLE_DEVICES); absent when it ran on no GPU slot." }))
 });
 
 /** A task: one parameter of one map. */

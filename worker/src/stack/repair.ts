@@ -95,7 +95,7 @@ export async function repairStack(home: string, info: IStackInfo, log: (line: st
         kept.push(name);
         continue;
       }
-      const how = info.workers?.[name] ?? { labels: ['default'], concurrency: 1 };
+      const how = info.workers?.[name] ?? { labels: ['default'] };
       note(name, spawnWorker(name, how, dir, env, true).pid);
       log(`${name.padEnd(10)} ${how.labels.join(',')} (restarted)`);
     }

@@ -18,7 +18,7 @@ export interface IStackInfo {
   /** Process ids by service name, for `nbgrid down`. */
   pids: Record<string, number>;
   /** How each worker was started (by process name), so that `nbgrid up` can restart one that died. */
-  workers?: Record<string, { labels: string[]; concurrency: number }>;
+  workers?: Record<string, { labels: string[]; concurrency?: number }>;
   /**
    * How the gateway launches kernels (`nbgrid up --kernel-launch`; `spawn` when the fork server
    * could not start). Absent in files of versions whose default was spawn: read as `spawn` unless

@@ -18,7 +18,7 @@ export interface IUpOptions {
   home: string;
   /** Workers to start (0 = services only). @defaultValue 2 */
   workers?: number;
-  /** Concurrency of each worker. @defaultValue 1 */
+  /** Concurrency of each worker. @defaultValue the worker's own: 1, or its GPU slot count */
   concurrency?: number;
   /** Labels of every local worker besides `default`. @defaultValue [] */
   labels?: string[];
@@ -133,7 +133,9 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
     const addWorker = async (w: { labels?: string[]; concurrency?: number; name?: string }): Promise<IManagedProcess> => {
       workerCount += 1;
       const name = w.name ?? `worker-${workerCount}`;
-      const how = { labels: w.labels ?? ['default'], concurrency: w.concurrency ?? options.concurrency ?? 1 };
+      // No concurrency given: the worker picks its own (one task per GPU slot on a GPU node, else 1).
+      const concurrency = w.concurrency ?? options.concurrency;
+      const how = { labels: w.labels ?? ['default'], ...(concurrency !== undefined ? { concurrency } : {}) };
       const proc = spawnWorker(name, how, runDir, env, detached);
       started.push(proc);
       info.pids[name] = proc.pid;
@@ -166,11 +168,23 @@ export async function upStack(options: IUpOptions): Promise<IRunningStack> {
 
 /** Starts `nbgrid worker` as the stack's process `name`. */
 export function spawnWorker(
-  name: string, how: { labels: string[]; concurrency: number }, runDir: string, env: NodeJS.ProcessEnv, detached: boolean
+  name: string, how: IWorkerHow, runDir: string, env: NodeJS.ProcessEnv, detached: boolean
 ): IManagedProcess {
-  const args = [nbgridCli, 'worker', '--hostname', `${name}@%h`, '--concurrency', String(how.concurrency)];
+  return spawnManaged({ name, command: process.execPath, args: [nbgridCli, ...workerArgs(name, how)], dir: runDir, env, detached });
+}
+
+/** How a stack's worker is started: `concurrency` absent lets the worker choose (see `resolveWorkerSettings`). */
+export interface IWorkerHow {
+  labels: string[];
+  concurrency?: number;
+}
+
+/** The `nbgrid worker` arguments of the stack's worker `name`. */
+export function workerArgs(name: string, how: IWorkerHow): string[] {
+  const args = ['worker', '--hostname', `${name}@%h`];
+  if (how.concurrency !== undefined) args.push('--concurrency', String(how.concurrency));
   for (const label of how.labels) args.push('--label', label);
-  return spawnManaged({ name, command: process.execPath, args, dir: runDir, env, detached });
+  return args;
 }
 
 /** Waits until the API lists `count` live workers (their first heartbeat arrived). */

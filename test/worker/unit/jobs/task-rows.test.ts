@@ -49,8 +49,14 @@ describe('status rows and task events', () => {
       duration: null,
       worker: null,
       message: '',
-      results: null
+      results: null,
+      gpus: null
     });
+  });
+
+  it('a task whose last run had a GPU slot names its GPUs; one without has null', () => {
+    expect(statusRow(doc({ state: 'SUCCESS', run_status: 'OK', job_runs: [run, { ...run, status: 'OK', gpus: '2,3' }] })).gpus).toBe('2,3');
+    expect(statusRow(doc({ state: 'FAILURE', run_status: 'ERROR', job_runs: [{ ...run, gpus: '1' }, run] })).gpus).toBeNull();
   });
 
   it('a failed task shows its last run', () => {

@@ -48,7 +48,9 @@ export async function waitForGroup(
 function printStatus(rows: IStatusRow[]): void {
   // the reduce row and cached tasks say so in a column of their own (only when a row has one)
   const noted = rows.map((r) => ({ ...r, note: rowNote(r) }));
-  const columns = noted.some((r) => r.note) ? [...STATUS_COLUMNS, 'note'] : STATUS_COLUMNS;
+  // which GPUs ran a task: only on a grid with GPU workers
+  const base: string[] = rows.some((r) => r.gpus) ? [...STATUS_COLUMNS, 'gpus'] : STATUS_COLUMNS;
+  const columns = noted.some((r) => r.note) ? [...base, 'note'] : base;
   out(formatTable(noted as unknown as Record<string, unknown>[], columns as string[]) + '\n');
 }
 

@@ -17,7 +17,7 @@ export function registerStackCommands(program: Command): void {
         'With a stack already described there, restart what of it is down and keep what runs'
     )
     .option('--workers <n>', 'workers to start', Number, 2)
-    .option('--concurrency <n>', 'tasks each worker runs at once', Number, 1)
+    .option('--concurrency <n>', 'tasks each worker runs at once (default 1, or one per GPU slot on a worker that has GPUs)', Number)
     .option('--label <label>', 'label of the local workers besides default (repeatable)', collect, [])
     .option('--no-service', 'start the services without the API service')
     .option(
@@ -29,7 +29,7 @@ export function registerStackCommands(program: Command): void {
       '--preload <modules>',
       'comma-separated modules the kernel fork server imports once, so forked kernels start with them (e.g. numpy,pandas; fork mode; default NBGRID_PRELOAD)'
     )
-    .action(async (opts: { workers: number; concurrency: number; label: string[]; service: boolean; kernelLaunch?: string; preload?: string }) => {
+    .action(async (opts: { workers: number; concurrency?: number; label: string[]; service: boolean; kernelLaunch?: string; preload?: string }) => {
       let kernelLaunch: KernelLaunchMode;
       let preload: string[];
       try {

@@ -6,11 +6,17 @@
  * (storage/blob-store.ts, storage/task-groups.ts): a writer about to reference a blob either puts
  * it (a new blob is fresh; an existing one is touched, and stored again if it just went) or
  * touches it, before it writes the reference. The sweep fixes its cutoff first, then reads the
- * references, then deletes each candidate only while it is still older than the cutoff. So for
- * a map accepted during a sweep, either its touch came before the sweep's delete (the blob is
- * fresh: kept), or after it (the touch finds no blob and the map is refused, nothing is lost),
- * or before the cutoff, when the grace period (far longer than a touch-to-reference write) has
- * the reference written before the references are read.
+ * references, then, for the unreferenced candidates, takes the blobs' locks (blobLockKey, in
+ * chunks of {@link SWEEP_LOCK_CHUNK}), reads each again and deletes it (metadata, then its GridFS
+ * chunks) only if it is still older than the cutoff, before giving the locks up. Every touch and
+ * every put of a stored blob holds the same lock, so no touch lands between that check and the
+ * delete: by construction, on FerretDB (whose conditional deletes are not atomic) as on MongoDB,
+ * and a GridFS blob put again is never half deleted. So for a map accepted during a sweep, either
+ * its touch came before the sweep's check (the blob is fresh: kept), or after the delete (the
+ * touch finds no blob and the map is refused, nothing is lost; a put stores it again), or before
+ * the cutoff, when the grace period (far longer than a touch-to-reference write) has the reference
+ * written before the references are read. A blob whose lock a writer holds is left for the next
+ * sweep (the writer is refreshing it).
  *
  * Every field that references a blob is listed in BLOB_REFERENCES: a new one must be added there.
  * (The cache, reduce, grid and progress features add none: a cached task and a cache entry name a
@@ -20,8 +26,11 @@
  * counts them through `cachedResults`.)
  */
 import { GridFSBucket, type Db } from 'mongodb';
+import { blobLockKey } from '../storage/blob-store';
 import { Collections } from '../storage/collections';
 import type { MongoConnection } from '../storage/mongo-connection';
+import { BULK_WRITE_BATCH } from '../storage/task-bulk-updates';
+import { TaskLocks } from '../storage/task-locks';
 import { cachedResults } from './cached-references';
 
 /** Every document field that holds a blob's sha256. */
@@ -44,6 +53,15 @@ interface IBlobMeta {
   gridfs?: boolean;
 }
 
+/**
+ * Blobs locked at a time: a writer of one of them waits at most one chunk's reads and deletes,
+ * far below the locks' time to live.
+ */
+export const SWEEP_LOCK_CHUNK = 200;
+
+/** Reads by `_id` in flight at once (FerretDB pushes down only an exact `{_id}` filter). */
+const PARALLEL = 20;
+
 export interface ISweepOptions {
   /** Report, remove nothing. */
   dryRun?: boolean;
@@ -57,6 +75,9 @@ export interface ISweepReport {
 }
 
 export class BlobCollector {
+  /** The blobs' locks, which their writers take as well (storage/blob-store.ts). */
+  private readonly locks: TaskLocks;
+
   constructor(
     private readonly conn: MongoConnection,
     /** Blobs created or touched this recently are kept even when unreferenced. @defaultValue 10 minutes */
@@ -66,8 +87,15 @@ export class BlobCollector {
      * Called between reading the references and deleting: tests widen the window in which a
      * writer races the sweep, to show the writers' refresh is what keeps their blobs.
      */
-    private readonly afterMark: () => Promise<void> = async () => undefined
-  ) {}
+    private readonly afterMark: () => Promise<void> = async () => undefined,
+    /**
+     * Called holding the locks of a chunk of blobs, after checking they are still old and before
+     * deleting them: tests have a writer touch one there (the writer must wait for the lock).
+     */
+    private readonly beforeDelete: (ids: readonly string[]) => Promise<void> = async () => undefined
+  ) {
+    this.locks = new TaskLocks(conn);
+  }
 
   async sweep(options: ISweepOptions = {}): Promise<ISweepReport> {
     // The cutoff is fixed before the references are read (see the module comment).
@@ -81,12 +109,12 @@ export class BlobCollector {
     );
     await this.afterMark();
     const report: ISweepReport = { blobs: 0, bytes: 0 };
-    for (const blob of candidates) {
-      if (referenced.has(blob._id) || !olderThan(blob, cutoff)) continue;
-      if (options.dryRun || (await this.remove(blob, cutoff))) {
-        report.blobs++;
-        report.bytes += blob.size;
-      }
+    const unreferenced = candidates.filter((blob) => !referenced.has(blob._id) && olderThan(blob, cutoff));
+    if (options.dryRun) return { blobs: unreferenced.length, bytes: unreferenced.reduce((sum, b) => sum + b.size, 0) };
+    for (let i = 0; i < unreferenced.length; i += SWEEP_LOCK_CHUNK) {
+      const removed = await this.removeLocked(unreferenced.slice(i, i + SWEEP_LOCK_CHUNK).map((b) => b._id), cutoff);
+      report.blobs += removed.length;
+      report.bytes += removed.reduce((sum, b) => sum + b.size, 0);
     }
     return report;
   }
@@ -115,19 +143,52 @@ export class BlobCollector {
     return out;
   }
 
-  /** Delete a blob if it is still older than the cutoff; true when this call removed it. */
-  private async remove(blob: IBlobMeta, cutoff: string): Promise<boolean> {
-    return this.conn.run(async (db) => {
-      const res = await db.collection<IBlobMeta>(Collections.blobs).deleteOne({
-        _id: blob._id,
-        created: { $lt: cutoff },
-        $or: [{ touched: { $exists: false } }, { touched: { $lt: cutoff } }]
-      });
-      if (res.deletedCount === 0) return false;
-      if (blob.gridfs) await deleteGridFs(db, blob._id);
-      return true;
+  /**
+   * Take the blobs' locks, and delete those still older than the cutoff when read under them
+   * (by `_id` alone: nobody else writes them meanwhile). Returns the blobs this call removed.
+   */
+  private async removeLocked(ids: string[], cutoff: string): Promise<IBlobMeta[]> {
+    const taken = await this.locks.takeMany(ids.map(blobLockKey));
+    const held = new Set(taken);
+    try {
+      const mine = ids.filter((id) => held.has(blobLockKey(id)));
+      const doomed = (await inParallel(mine, (id) => this.read(id))).filter((b): b is IBlobMeta => b !== null && olderThan(b, cutoff));
+      if (doomed.length === 0) return [];
+      await this.beforeDelete(doomed.map((b) => b._id));
+      await this.remove(doomed);
+      return doomed;
+    } finally {
+      await this.locks.releaseMany(taken);
+    }
+  }
+
+  private read(id: string): Promise<IBlobMeta | null> {
+    return this.conn.run((db) =>
+      db.collection<IBlobMeta>(Collections.blobs).findOne({ _id: id }, { projection: { _id: 1, size: 1, created: 1, touched: 1, gridfs: 1 } })
+    );
+  }
+
+  /**
+   * Delete blobs whose locks are held (so all are there): their documents by `_id` in bulk
+   * writes of BULK_WRITE_BATCH (one writer at a time suits FerretDB's SQLite), then the GridFS
+   * chunks of the large ones.
+   */
+  private async remove(blobs: IBlobMeta[]): Promise<void> {
+    await this.conn.run(async (db) => {
+      for (let i = 0; i < blobs.length; i += BULK_WRITE_BATCH) {
+        const ops = blobs.slice(i, i + BULK_WRITE_BATCH).map((b) => ({ deleteOne: { filter: { _id: b._id } } }));
+        await db.collection<IBlobMeta>(Collections.blobs).bulkWrite(ops, { ordered: false });
+      }
+      for (const blob of blobs) if (blob.gridfs) await deleteGridFs(db, blob._id);
     });
   }
+}
+
+/** `fn` of every item, {@link PARALLEL} at a time, in order. */
+async function inParallel<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += PARALLEL) out.push(...(await Promise.all(items.slice(i, i + PARALLEL).map(fn))));
+  return out;
 }
 
 function olderThan(blob: IBlobMeta, cutoff: string): boolean {

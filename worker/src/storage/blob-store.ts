@@ -2,6 +2,14 @@
  * Content-addressed storage of JSON bytes: a blob's id is the sha256 of its bytes, so a notebook
  * mapped over 10,000 parameters is stored once. Small blobs are one document with BSON Binary;
  * blobs above `inlineLimit` go to a GridFS bucket (a BSON document is capped at 16 MB).
+ *
+ * Every write of an existing blob (a touch, a put of bytes already stored, a put of a GridFS blob:
+ * metadata and chunks) holds the blob's lock ({@link blobLockKey}, the TaskLocks unique-insert
+ * locks), as does the garbage collection's check-then-delete (retention/blob-collector.ts): so a
+ * touch never lands between the collection finding a blob old and deleting it, on FerretDB (whose
+ * conditional deletes are not atomic) as on MongoDB. A put of new bytes is one plain insert: a
+ * blob the collection is deleting still exists until it is gone, so the insert fails and the put
+ * takes the locked path.
  */
 import { Binary, GridFSBucket, MongoBulkWriteError, MongoServerError, type Db } from 'mongodb';
 import { NotFoundError } from '../domain/errors';
@@ -26,6 +34,17 @@ interface IBlobDoc {
   touched?: string;
 }
 
+/** The TaskLocks key of blob `sha256`: its writers and the garbage collection take it. */
+export function blobLockKey(sha256: string): string {
+  return `blob:${sha256}`;
+}
+
+/** Per-key mutual exclusion (storage/task-locks.ts TaskLocks; given, not imported: it imports this file). */
+export interface IKeyLocks {
+  /** Run `fn` holding `key`'s lock; waits while another holds it. */
+  with<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
 /** True for E11000 (the document is already there). */
 export function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === 11000;
@@ -45,7 +64,9 @@ export class BlobStore {
   constructor(
     private readonly conn: MongoConnection,
     /** @defaultValue INLINE_BLOB_LIMIT */
-    private readonly inlineLimit = INLINE_BLOB_LIMIT
+    private readonly inlineLimit: number,
+    /** The blobs' locks (see the module comment). */
+    private readonly locks: IKeyLocks
   ) {}
 
   private blobs(db: Db) {
@@ -54,43 +75,52 @@ export class BlobStore {
 
   /**
    * Store `bytes` unless a blob with the same content is already there. An inline blob is one
-   * insert (a duplicate key means it was there); a GridFS one is looked up first, so its chunks are
-   * never uploaded twice.
+   * insert (a duplicate key means it was there: it is touched under its lock); a GridFS one is
+   * looked up first under its lock, so its chunks are never uploaded twice nor deleted while
+   * uploaded.
    */
   async put(bytes: Buffer): Promise<{ sha256: string; size: number }> {
     const id = sha256(bytes);
     const size = bytes.byteLength;
-    await this.conn.run(async (db) => {
-      if (size > this.inlineLimit) {
-        if (await this.touchIn(db, id)) return;
-        await this.upload(db, id, bytes);
-      }
-      const doc: IBlobDoc =
-        size > this.inlineLimit
-          ? { _id: id, size, gridfs: true, created: new Date().toISOString() }
-          : { _id: id, size, data: new Binary(bytes), created: new Date().toISOString() };
-      try {
-        await this.blobs(db).insertOne(doc);
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-        // Already stored: this is a new reference to it. Refresh it, or store it again if a
-        // garbage collection removed it between the insert and now.
-        if (!(await this.touchIn(db, id))) await this.blobs(db).insertOne(doc);
-      }
-    });
+    const created = () => new Date().toISOString();
+    if (size > this.inlineLimit) {
+      await this.locks.with(blobLockKey(id), () =>
+        this.conn.run(async (db) => {
+          if (await this.touchIn(db, id)) return;
+          await this.upload(db, id, bytes);
+          // a duplicate: a writer that took the lock over after its time to live stored it meanwhile
+          await this.blobs(db).insertOne({ _id: id, size, gridfs: true, created: created() }).catch(ignoreDuplicates);
+        })
+      );
+      return { sha256: id, size };
+    }
+    const doc = (): IBlobDoc => ({ _id: id, size, data: new Binary(bytes), created: created() });
+    try {
+      await this.conn.run((db) => this.blobs(db).insertOne(doc()));
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Already stored: this is a new reference to it. Refresh it under its lock, or store it
+      // again if a garbage collection removed it before the lock was ours.
+      await this.locks.with(blobLockKey(id), () =>
+        this.conn.run(async (db) => {
+          if (!(await this.touchIn(db, id))) await this.blobs(db).insertOne(doc()).catch(ignoreDuplicates);
+        })
+      );
+    }
     return { sha256: id, size };
   }
 
   /**
-   * Mark blob `id` as referenced now (see `touched`); call it before writing a new reference to
-   * a blob that is already stored. @throws NotFoundError when it is no longer stored
+   * Mark blob `id` as referenced now (see `touched`), under its lock; call it before writing a
+   * new reference to a blob that is already stored. @throws NotFoundError when it is no longer stored
    */
   async touch(id: string): Promise<void> {
-    if (!(await this.conn.run((db) => this.touchIn(db, id)))) {
+    if (!(await this.locks.with(blobLockKey(id), () => this.conn.run((db) => this.touchIn(db, id))))) {
       throw new NotFoundError(`blob ${id} is no longer stored (removed as unreferenced): put the notebook again`);
     }
   }
 
+  /** Callers hold the blob's lock. */
   private async touchIn(db: Db, id: string): Promise<boolean> {
     const res = await this.blobs(db).updateOne({ _id: id }, { $set: { touched: new Date().toISOString() } });
     return res.matchedCount > 0;

@@ -19,6 +19,7 @@ import { TaskRepository } from './task-repository';
 import { StuckTasks } from './stuck-tasks';
 import { TaskRuns } from './task-runs';
 import { TaskSelectedUpdates } from './task-selected-updates';
+import { TaskLocks } from './task-locks';
 import { ReduceRounds } from './reduce-rounds';
 import { TaskCache } from './task-cache';
 import type { CacheIndex } from './cache-index';
@@ -55,7 +56,7 @@ export class NbgridStore implements IStorage {
     readonly connection: MongoConnection,
     options: INbgridStoreOptions = {}
   ) {
-    this.blobs = new BlobStore(connection, options.inlineBlobLimit ?? INLINE_BLOB_LIMIT);
+    this.blobs = new BlobStore(connection, options.inlineBlobLimit ?? INLINE_BLOB_LIMIT, new TaskLocks(connection));
     this.notebooks = new NotebookStore(connection, this.blobs);
     // The index is rebuilt from the queries, and the queries wait for groups that write the index.
     const status: IndexedStatus = new IndexedStatus(options.statusIndex, (job, taskGroup) => queries.summaries(job, taskGroup), options.log);

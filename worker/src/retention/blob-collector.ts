@@ -16,7 +16,7 @@
  * touch finds no blob and the map is refused, nothing is lost; a put stores it again), or before
  * the cutoff, when the grace period (far longer than a touch-to-reference write) has the reference
  * written before the references are read. A blob whose lock a writer holds is left for the next
- * sweep (the writer is refreshing it).
+ * sweep (the writer is refreshing it); a dead writer's lock is taken over once stale.
  *
  * Every field that references a blob is listed in BLOB_REFERENCES: a new one must be added there.
  * (The cache, reduce, grid and progress features add none: a cached task and a cache entry name a
@@ -151,6 +151,14 @@ export class BlobCollector {
     const taken = await this.locks.takeMany(ids.map(blobLockKey));
     const held = new Set(taken);
     try {
+      // A lock held now is a writer refreshing the blob (left for the next sweep), or a dead
+      // writer's: take() takes that over once stale, so its blob is not kept forever.
+      for (const key of ids.map(blobLockKey).filter((k) => !held.has(k))) {
+        if (await this.locks.take(key)) {
+          taken.push(key);
+          held.add(key);
+        }
+      }
       const mine = ids.filter((id) => held.has(blobLockKey(id)));
       const doomed = (await inParallel(mine, (id) => this.read(id))).filter((b): b is IBlobMeta => b !== null && olderThan(b, cutoff));
       if (doomed.length === 0) return [];

@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../../../worker/src/domain/errors';
 import { sha256 } from '../../../../worker/src/domain/json-bytes';
 import { BlobCollector } from '../../../../worker/src/retention/blob-collector';
+import { blobLockKey } from '../../../../worker/src/storage/blob-store';
+import { Collections } from '../../../../worker/src/storage/collections';
 import { NbgridStore } from '../../../../worker/src/storage/nbgrid-store';
 import { startFerretDb } from '../storage/ferretdb';
 
@@ -105,4 +107,20 @@ it('a touch before the sweep takes the lock keeps the blob', async () => {
   });
   await collector.sweep();
   expect((await store.blobs.get(id)).toString()).toBe(bytes.toString());
+});
+
+it("a dead writer's stale lock does not keep an unreferenced blob forever; a live one skips it", async () => {
+  const stale = await store.blobs.put(Buffer.from(`stale ${randomUUID()}`));
+  const live = await store.blobs.put(Buffer.from(`live ${randomUUID()}`));
+  await store.connection.run((db) =>
+    db.collection<{ _id: string; at: Date }>(Collections.taskLocks).insertMany([
+      { _id: blobLockKey(stale.sha256), at: new Date(Date.now() - 3600_000) },
+      { _id: blobLockKey(live.sha256), at: new Date() }
+    ])
+  );
+  await sleep(5);
+  await new BlobCollector(store.connection, 1).sweep();
+  await expect(store.blobs.get(stale.sha256)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(store.blobs.get(live.sha256)).resolves.toBeInstanceOf(Buffer);
+  await store.connection.run((db) => db.collection<{ _id: string }>(Collections.taskLocks).deleteOne({ _id: blobLockKey(live.sha256) }));
 });

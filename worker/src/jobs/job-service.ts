@@ -346,8 +346,10 @@ export class JobService implements IJobService {
         missing.push(t.job_id);
       }
     }
-    const reduced = this.deps.reduce ? await reducedJson(this.deps.reduce, this.tasksRepo, g) : null;
-    return { task_group: g, results, missing, ...(this.deps.reduce ? { reduced: reduced ? (JSON.parse(reduced.text) as JsonValue) : null } : {}) };
+    // `reduced` only for a map with a reduce step (`then`): plain maps answer as before.
+    const hasReduce = this.deps.reduce ? (await this.deps.reduce.spec(g)) !== null : false;
+    const reduced = hasReduce ? await reducedJson(this.deps.reduce!, this.tasksRepo, g) : null;
+    return { task_group: g, results, missing, ...(hasReduce ? { reduced: reduced ? (JSON.parse(reduced.text) as JsonValue) : null } : {}) };
   }
 
   /** `results` with each returned value exactly as stored (JSON text, not JavaScript numbers). */
@@ -363,7 +365,8 @@ export class JobService implements IJobService {
         missing.push(task.job_id);
       }
     }
-    const reduced = this.deps.reduce ? await reducedJson(this.deps.reduce, this.tasksRepo, g) : undefined;
+    const hasReduce = this.deps.reduce ? (await this.deps.reduce.spec(g)) !== null : false;
+    const reduced = hasReduce ? await reducedJson(this.deps.reduce!, this.tasksRepo, g) : undefined;
     return responseJson({ task_group: g, results, missing, ...(reduced !== undefined ? { reduced } : {}) });
   }
 

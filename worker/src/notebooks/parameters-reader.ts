@@ -128,15 +128,19 @@ export function readNotebookParameters(nb: unknown): INotebookParameters {
 /**
  * Warnings for parameter names a map passes that the notebook does not declare, as papermill's
  * "Passed unknown parameter: x". `params` are the map's parameters; only object parameters have
- * names (others reach the notebook as `job['param']`).
+ * names (others reach the notebook as `job['param']`). Only names that become variables (Python
+ * identifiers) are checked, and not against a `parameters` cell that declares nothing but `job`:
+ * such a notebook is written for nbgrid and reads `job['param']`, where every key arrives.
  */
 export function unknownParameterWarnings(job: string, declared: INotebookParameters, params: readonly unknown[]): string[] {
   const passed = new Set<string>();
   for (const p of params) {
     if (typeof p === 'object' && p !== null && !Array.isArray(p)) for (const key of Object.keys(p)) passed.add(key);
   }
+  for (const name of [...passed]) if (!isPythonVariable(name)) passed.delete(name);
   if (passed.size === 0) return [];
   const known = new Set(declared.parameters.map((p) => p.name));
+  if (declared.has_parameters_cell && [...known].every((name) => name === 'job')) return [];
   const unknown = [...passed].filter((name) => !known.has(name));
   if (unknown.length === 0) return [];
   const names = unknown.map((n) => JSON.stringify(n)).join(', ');

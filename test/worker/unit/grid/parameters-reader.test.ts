@@ -136,6 +136,10 @@ describe('the parameters reader', () => {
     expect(unknownParameterWarnings('main', declared, [{ alpha: 1, beta: 2 }, { gamma: 3 }])).toEqual([
       `passed unknown parameter(s) "beta", "gamma": notebook 'main' declares alpha, n in its 'parameters' cell`
     ]);
+    // keys that cannot be variables, and a cell written for nbgrid (`job` only): nothing to warn about
+    expect(unknownParameterWarnings('main', declared, [{ 'x.y': 1, class: 2 }])).toEqual([]);
+    const nbgridCell = readNotebookParameters({ cells: [{ cell_type: 'code', metadata: { tags: ['parameters'] }, source: 'job = {}', outputs: [] }] });
+    expect(unknownParameterWarnings('main', nbgridCell, [{ alpha: 1 }])).toEqual([]);
     expect(unknownParameterWarnings('main', readNotebookParameters({ cells: [] }), [{ alpha: 1 }])[0]).toMatch(
       /has no cell tagged 'parameters': passed unknown parameter\(s\) "alpha"/
     );

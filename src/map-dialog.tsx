@@ -63,6 +63,14 @@ export function validateMapForm(form: IMapForm): { request: MapRequest } | { err
   return { request };
 }
 
+/**
+ * The notebook parameters the dialog offers values for: all but `job`, which nbgrid injects itself
+ * (a notebook written for nbgrid declares only `job` and reads `job['param']`).
+ */
+export function offeredParameters(parameters: INotebookParameter[]): INotebookParameter[] {
+  return parameters.filter(p => p.name !== 'job');
+}
+
 /** Labels of live workers with how many workers serve each. */
 export function workerLabels(workers: IWorkerInfo[]): { label: string; workers: number }[] {
   const counts = new Map<string, number>();
@@ -162,11 +170,14 @@ export class MapDialogBody extends ReactWidget implements Dialog.IBodyWidget<IMa
     private _form: IMapForm,
     private readonly _workers: IWorkerInfo[],
     private readonly _error = '',
-    private readonly _parameters: INotebookParameter[] = []
+    parameters: INotebookParameter[] = []
   ) {
     super();
     this.addClass('jp-nbgrid-MapDialog');
+    this._parameters = offeredParameters(parameters);
   }
+
+  private readonly _parameters: INotebookParameter[];
 
   getValue(): IMapForm {
     return this._form;

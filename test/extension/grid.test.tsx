@@ -2,7 +2,7 @@ import './jsdom-polyfills';
 import { fireEvent, render, screen } from '@testing-library/react';
 import React from 'react';
 import { gridOf, gridTaskCount, parseValueList } from '../../src/grid-values';
-import { MapForm, validateMapForm, type IMapForm } from '../../src/map-dialog';
+import { MapForm, offeredParameters, validateMapForm, type IMapForm } from '../../src/map-dialog';
 import { parameterCount } from '../../src/parameters';
 import { ResultsChart, ticks } from '../../src/results-chart';
 import { compareCells, isFailedRow, numericColumns, sortedRows } from '../../src/results-table-model';
@@ -109,5 +109,13 @@ describe('the Results view', () => {
     const empty = render(<ResultsChart table={{ ...table, rows: [table.rows[2]] }} x={0} y={2} />);
     expect(empty.container.textContent).toMatch(/No loss values/);
     expect(ticks(0, 1, 3)).toEqual([0, 0.5, 1]);
+  });
+});
+
+describe('offeredParameters', () => {
+  it('leaves out job: nbgrid injects it, and a notebook written for nbgrid declares only job', () => {
+    const p = (name: string) => ({ name, inferred_type_name: 'None', default: '0', help: '', identifier: true });
+    expect(offeredParameters([p('job')])).toEqual([]);
+    expect(offeredParameters([p('alpha'), p('job'), p('n')]).map(x => x.name)).toEqual(['alpha', 'n']);
   });
 });

@@ -59,6 +59,8 @@ export interface INewReduceTask {
   main_sha256: string;
   /** `{"task_group", "params", "results", "status", "failed"}` as JSON bytes. */
   param: Uint8Array;
+  /** The ids to create it under (the claimed round's); @defaultValue {@link IReduceStore.reduceTaskRef} now */
+  ref?: IReduceTaskRef;
 }
 
 /** The reduce task made for a round: its group, name and Celery id (the same for every caller). */
@@ -77,8 +79,14 @@ export interface IReduceStore {
   /** The newest groups with a reduce step (for the reconciler), newest first. */
   recentSpecs(limit: number): Promise<IReduceSpec[]>;
   /**
-   * Create the round's one-task reduce group, or find it: its id, salt and so its task's Celery id
-   * are derived from group and round, so every caller gets the same task and nothing twice.
+   * The ids the round's reduce task has or will have, written nowhere: the first group id derived
+   * from group and round that is free or already this round's, its task's name and Celery id.
+   */
+  reduceTaskRef(spec: IReduceSpec, round: number): Promise<IReduceTaskRef>;
+  /**
+   * Create the round's one-task reduce group (idempotent: every caller gets the same task and
+   * nothing twice). Only the round's claimer (or the reconciler finishing its claim) calls it, so
+   * a reduce task exists only for a claimed round.
    */
   createReduceTask(task: INewReduceTask): Promise<IReduceTaskRef>;
   /** Insert the round; false when it exists already (someone else made the transition). */

@@ -6,6 +6,7 @@
  *   finished the last task died before its hook ran, and no redelivery got to it): the same
  *   transition a worker makes (`ReduceTrigger.check`, exactly once by its unique round `_id`);
  * - a round claimed but never marked queued (its claimer died before or after publishing): its
+ *   reduce task is written if the claimer died before that (only a claimer writes it), and its
  *   message is published again only when its task never ran and no message for it is queued or
  *   held by a worker, looked at twice `recheckMs` apart like the task reconciler does (a message
  *   popped is registered as unacked a moment later), and once per round (a unique marker
@@ -57,7 +58,16 @@ export async function reconcileReduce(options: IReduceReconcilerOptions): Promis
       await options.reduce.markQueued(round._id);
       continue;
     }
-    const task = await options.getTask(round.task_name).catch(() => null);
+    let task = await options.getTask(round.task_name).catch(() => null);
+    if (!task) {
+      // Its claimer died before writing the reduce task, so nothing was published: write it now
+      // (idempotent under the round's ids), then it is published like any unpublished round.
+      if (!(await options.trigger.writeClaimedTask(round))) {
+        await options.reduce.markQueued(round._id);
+        continue;
+      }
+      task = await options.getTask(round.task_name).catch(() => null);
+    }
     if (!task || task.task_id !== round.task_id || task.state !== 'PENDING' || task.runs_total > 0) {
       // it ran, or was restarted or cancelled since: its message was published
       await options.reduce.markQueued(round._id);

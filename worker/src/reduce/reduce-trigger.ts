@@ -4,16 +4,23 @@
  * the group, a redelivered message of one, the API service's reconciler):
  *
  * 1. the round is read from the tasks (`roundState`): only a complete round goes on;
- * 2. the reduce task is created under ids derived from (G, R) — idempotent inserts, so every
- *    caller gets the same task and the same Celery id;
- * 3. the round document `<G>:reduce:<R>` is inserted: a unique `_id`, so exactly one caller wins;
- * 4. only the winner publishes, then marks the round queued. A crash between 3 and 4 leaves an
- *    unqueued round, which the reconciler publishes once it sees no message for it.
+ * 2. what the round runs is worked out, writing nothing: the reduce task's ids, derived from
+ *    (G, R) so every caller gets the same ones, its input, or why the round is skipped;
+ * 3. the round document `<G>:reduce:<R>` is inserted with those ids: a unique `_id`, so exactly
+ *    one caller wins;
+ * 4. only the winner writes the reduce task (idempotent inserts under the claimed ids), publishes
+ *    its message (its Celery id is the round's own), then marks the round queued.
+ *
+ * A reduce task document therefore exists only for a claimed round: no crash can leave a reduce
+ * task that no round owns. A crash between 3 and 4 leaves a claimed, unqueued round; the reduce
+ * reconciler writes its task if it is missing and publishes it once it sees no message for it,
+ * and the task reconciler leaves such a task alone (`storage/stuck-tasks.ts`), so the order in
+ * which the two run does not matter.
  */
 import { InvalidInputError, NotFoundError } from '../domain/errors';
 import type { INotebookRepository } from '../domain/notebook-repository';
 import type { ITaskEvent, ITaskPublisher } from '../domain/ports';
-import { roundId, roundState, type IReduceRound, type IReduceSpec, type IReduceStore } from '../domain/reduce';
+import { roundId, roundState, type INewReduceTask, type IReduceRound, type IReduceSpec, type IReduceStore, type IReduceTaskRef } from '../domain/reduce';
 import { taskEvent } from '../domain/task-event';
 import type { ITaskRepository } from '../domain/task-repository';
 import type { IRunNotebookKwargs, JsonValue } from '../domain/types';
@@ -86,23 +93,49 @@ export class ReduceTrigger {
       queued: false,
       created: new Date().toISOString()
     };
+    let task: INewReduceTask | null = null;
     if (round.skipped === null) {
-      const made = await this.makeTask(spec, state.round);
-      if (typeof made === 'string') round.skipped = made;
-      else Object.assign(round, made);
+      const planned = await this.plan(spec, state.round);
+      if (typeof planned === 'string') round.skipped = planned;
+      else {
+        task = planned;
+        Object.assign(round, planned.ref);
+      }
     }
     if (round.skipped !== null) round.queued = true;
     if (!(await reduce.claimRound(round))) return null; // someone else made this transition
-    if (round.skipped !== null) {
+    if (round.skipped !== null || !task) {
       this.log(`reduce round ${id} of ${spec.job} skipped: ${round.skipped}`);
       return round;
     }
+    await reduce.createReduceTask(task);
     await this.publish(round);
     return round;
   }
 
-  /** The reduce task of a round (created now, or found), or why it cannot run. */
-  private async makeTask(spec: IReduceSpec, round: number): Promise<{ reduce_group: string; task_name: string; task_id: string } | string> {
+  /**
+   * The reduce task of a claimed round whose claimer died before writing it (the reconciler's
+   * repair): written now under the round's ids while the round is still the group's current,
+   * complete one. False when it is not (restarted since, or its notebook is gone): then nothing
+   * runs for this round.
+   */
+  async writeClaimedTask(round: IReduceRound): Promise<boolean> {
+    if (!round.reduce_group || !round.task_name || !round.task_id) return false;
+    const spec = await this.deps.reduce.spec(round.task_group);
+    if (!spec) return false;
+    const state = roundState(await this.deps.tasks.summaries(spec.job, spec.task_group));
+    if (!state.complete || state.round !== round.round) return false;
+    const planned = await this.plan(spec, round.round);
+    if (typeof planned === 'string') {
+      this.log(`reduce round ${round._id} of ${round.job} claimed but not run: ${planned}`);
+      return false;
+    }
+    await this.deps.reduce.createReduceTask({ ...planned, ref: { reduce_group: round.reduce_group, task_name: round.task_name, task_id: round.task_id } });
+    return true;
+  }
+
+  /** What a round's reduce task will be (nothing written), or why it cannot run. */
+  private async plan(spec: IReduceSpec, round: number): Promise<(INewReduceTask & { ref: IReduceTaskRef }) | string> {
     let mainSha: string;
     try {
       const main = await this.deps.notebooks.describe(spec.notebook);
@@ -116,7 +149,8 @@ export class ReduceTrigger {
     if (input.byteLength > MAX_REDUCE_INPUT_BYTES) {
       return `the reduce input is ${input.byteLength} bytes of JSON, over ${MAX_REDUCE_INPUT_BYTES}: return smaller values from the tasks`;
     }
-    return this.deps.reduce.createReduceTask({ spec, round, require: spec.require, main_sha256: mainSha, param: input });
+    const ref = await this.deps.reduce.reduceTaskRef(spec, round);
+    return { spec, round, require: spec.require, main_sha256: mainSha, param: input, ref };
   }
 
   /** Publish a claimed round's message (its Celery id is fixed), then mark the round queued. */
@@ -124,8 +158,9 @@ export class ReduceTrigger {
     if (!round.task_name || !round.task_id || !round.reduce_group) return;
     const kwargs: IRunNotebookKwargs = { task_name: round.task_name, task_group: round.reduce_group, attempt: 1 };
     await this.deps.publisher.publishMany([{ taskId: round.task_id, queue: round.require, kwargs: { ...kwargs } as Record<string, JsonValue> }]);
-    await this.deps.reduce.markQueued(round._id);
+    // logged before the mark (which may fail): one line per message published, counted by the fault tests
     this.log(`reduce round ${round._id} of ${round.job} queued: ${round.task_name} (${round.task_id})`);
+    await this.deps.reduce.markQueued(round._id);
     try {
       await this.deps.emit?.(
         taskEvent({

@@ -67,7 +67,7 @@ export class NbgridStore implements IStorage {
     this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status, this.active), new TaskSelectedUpdates(connection, groups, status, this.active));
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, this.active, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs, this.active, groups);
-    this.reduce = new ReduceRounds(connection);
+    this.reduce = new ReduceRounds(connection, this.active);
     this.cache = new TaskCache(connection, options.cacheIndex, options.log);
   }
 

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { Binary, type Db } from 'mongodb';
 import { roundId, type IReduceRound, type IReduceSpec, type IReduceStore, type IReduceTaskRef, type INewReduceTask } from '../domain/reduce';
 import { taskName } from '../notebooks/task-names';
+import { entryOf, type ActiveTasks } from './active-tasks';
 import { isDuplicateKey } from './blob-store';
 import { Collections } from './collections';
 import { firstTaskId, nextSeq, taskDocOf, type ITaskDoc, type ITaskGroupDoc } from './documents';
@@ -23,7 +24,10 @@ const ignoreDuplicate = (err: unknown): void => {
 };
 
 export class ReduceRounds implements IReduceStore {
-  constructor(private readonly conn: MongoConnection) {}
+  constructor(
+    private readonly conn: MongoConnection,
+    private readonly active: ActiveTasks
+  ) {}
 
   private specs(db: Db) {
     return db.collection<ISpecDoc>(Collections.reduceSpecs);
@@ -48,51 +52,57 @@ export class ReduceRounds implements IReduceStore {
     return docs.map(specOf);
   }
 
-  async createReduceTask(t: INewReduceTask): Promise<IReduceTaskRef> {
-    const { spec } = t;
-    const rid = roundId(spec.task_group, t.round);
-    const salt = createHash('sha256').update(`${rid}:salt`).digest('hex').slice(0, 32);
-    const reduceOf = { job: spec.job, task_group: spec.task_group, round: t.round };
-    const ours = (doc: Pick<ITaskDoc, 'reduce_of'> | null): boolean =>
-      !!doc?.reduce_of && doc.reduce_of.job === reduceOf.job && doc.reduce_of.task_group === reduceOf.task_group && doc.reduce_of.round === reduceOf.round;
+  async reduceTaskRef(spec: IReduceSpec, round: number): Promise<IReduceTaskRef> {
+    const rid = roundId(spec.task_group, round);
+    const salt = saltOf(rid);
+    const ours = isReduceOf(spec, round);
     // A derived 8-hex id can (rarely) be some other map's group id: then the next derivation.
     for (let k = 0; k < 16; k++) {
       const id = createHash('sha256').update(`${rid}:${k}`).digest('hex').slice(0, 8);
-      const existing = await this.conn.run((db) => db.collection<ITaskGroupDoc>(Collections.taskGroups).findOne({ _id: id }, { projection: { params: 0 } }));
-      if (existing) {
-        const name = taskName(existing.job, id, 0);
-        const task = await this.conn.run((db) => db.collection<ITaskDoc>(Collections.tasks).findOne({ _id: name }, { projection: { reduce_of: 1, task_id: 1 } }));
-        if (task && ours(task)) return { reduce_group: id, task_name: name, task_id: firstTaskId(salt, 0) };
-        continue;
-      }
-      const group: ITaskGroupDoc & { task_id_salt: string } = {
-        _id: id,
-        job: spec.notebook,
-        count: 1,
-        require: t.require,
-        cell_timeout: spec.cell_timeout,
-        main_sha256: t.main_sha256,
-        created: new Date().toISOString(),
-        seq: nextSeq(),
-        params: new Binary(Buffer.concat([Buffer.from('['), Buffer.from(t.param), Buffer.from(']')])),
-        task_id_salt: salt,
-        // its one task document is written first: nothing is left to materialize
-        materialized: true
-      };
-      const task: ITaskDoc = { ...taskDocOf(group, 0, t.param), reduce_of: reduceOf };
-      const inserted = await this.conn.run((db) => db.collection<ITaskDoc>(Collections.tasks).insertOne(task)).then(() => true, (err: unknown) => {
-        ignoreDuplicate(err);
-        return false;
-      });
-      if (!inserted) {
-        // Someone else's insert of the same round (then fine), or another map's task (next id).
-        const found = await this.conn.run((db) => db.collection<ITaskDoc>(Collections.tasks).findOne({ _id: task._id }, { projection: { reduce_of: 1 } }));
-        if (!ours(found)) continue;
-      }
-      await this.conn.run((db) => db.collection<ITaskGroupDoc>(Collections.taskGroups).insertOne(group)).catch(ignoreDuplicate);
-      return { reduce_group: id, task_name: task._id, task_id: task.task_id };
+      const name = taskName(spec.notebook, id, 0);
+      const [group, task] = await Promise.all([
+        this.conn.run((db) => db.collection<ITaskGroupDoc>(Collections.taskGroups).findOne({ _id: id }, { projection: { _id: 1 } })),
+        this.conn.run((db) => db.collection<ITaskDoc>(Collections.tasks).findOne({ _id: name }, { projection: { reduce_of: 1 } }))
+      ]);
+      if (task ? ours(task) : !group) return { reduce_group: id, task_name: name, task_id: firstTaskId(salt, 0) };
     }
     throw new Error(`no free task group id for reduce round ${rid}`);
+  }
+
+  async createReduceTask(t: INewReduceTask): Promise<IReduceTaskRef> {
+    const { spec } = t;
+    const rid = roundId(spec.task_group, t.round);
+    const ref = t.ref ?? (await this.reduceTaskRef(spec, t.round));
+    const group: ITaskGroupDoc & { task_id_salt: string } = {
+      _id: ref.reduce_group,
+      job: spec.notebook,
+      count: 1,
+      require: t.require,
+      cell_timeout: spec.cell_timeout,
+      main_sha256: t.main_sha256,
+      created: new Date().toISOString(),
+      seq: nextSeq(),
+      params: new Binary(Buffer.concat([Buffer.from('['), Buffer.from(t.param), Buffer.from(']')])),
+      task_id_salt: saltOf(rid),
+      // its one task document is written first: nothing is left to materialize
+      materialized: true
+    };
+    const task: ITaskDoc = { ...taskDocOf(group, 0, t.param), reduce_of: { job: spec.job, task_group: spec.task_group, round: t.round } };
+    // The active entry before the document that makes the attempt active (see active-tasks.ts):
+    // a reduce task whose message is lost after it was queued is repaired like any other task.
+    await this.active.add([entryOf(task)]);
+    const inserted = await this.conn.run((db) => db.collection<ITaskDoc>(Collections.tasks).insertOne(task)).then(() => true, (err: unknown) => {
+      ignoreDuplicate(err);
+      return false;
+    });
+    if (!inserted) {
+      // Another caller's insert of the same round (then fine), or, once in 2^32 maps, a map that
+      // took the derived group id between reduceTaskRef and here.
+      const found = await this.conn.run((db) => db.collection<ITaskDoc>(Collections.tasks).findOne({ _id: task._id }, { projection: { reduce_of: 1 } }));
+      if (!isReduceOf(spec, t.round)(found)) throw new Error(`task ${task._id} of reduce round ${rid} belongs to another map`);
+    }
+    await this.conn.run((db) => db.collection<ITaskGroupDoc>(Collections.taskGroups).insertOne(group)).catch(ignoreDuplicate);
+    return ref;
   }
 
   async claimRound(round: IReduceRound): Promise<boolean> {
@@ -133,6 +143,16 @@ export class ReduceRounds implements IReduceStore {
     const docs = await this.conn.run((db) => this.roundsOf(db).find({ queued: false }).toArray());
     return docs.filter((d) => d.created < before);
   }
+}
+
+/** The salt of a round's one-task group: its task's Celery id follows from group and round. */
+function saltOf(rid: string): string {
+  return createHash('sha256').update(`${rid}:salt`).digest('hex').slice(0, 32);
+}
+
+/** Whether a task document is the reduce task of `spec`'s round `round`. */
+function isReduceOf(spec: IReduceSpec, round: number): (doc: Pick<ITaskDoc, 'reduce_of'> | null) => boolean {
+  return (doc) => !!doc?.reduce_of && doc.reduce_of.job === spec.job && doc.reduce_of.task_group === spec.task_group && doc.reduce_of.round === round;
 }
 
 function specOf(doc: ISpecDoc): IReduceSpec {

@@ -2,9 +2,10 @@
  * Finding and repairing tasks that stay queued or running (the reconciler's storage port). A page
  * is read from the active entries (`active-tasks.ts`), each task by `_id`: O(page) however many
  * tasks are stored. Entries found stale on the way (their attempt ended, their task is gone) are
- * deleted.
+ * deleted. A reduce task whose round is not marked queued is left to the reduce reconciler.
  */
 import type { Db } from 'mongodb';
+import { roundId, type IReduceRound } from '../domain/reduce';
 import type { IStuckTaskRef } from '../domain/run-recorder';
 import type { IStuckTaskPage, IStuckTaskStore } from '../domain/stuck-tasks';
 import { ACTIVE_STATES, type ITaskSummary } from '../domain/task-state';
@@ -57,10 +58,25 @@ export class StuckTasks implements IStuckTaskStore {
         stale.push(entry._id);
         continue;
       }
-      if (doc.updated < before) tasks.push(toTaskSummary(doc));
+      if (doc.updated < before && !(await this.leftToReduce(doc))) tasks.push(toTaskSummary(doc));
     }
     await this.active.remove(stale);
     return { tasks, ...(entries.length === limit ? { next: entries[entries.length - 1]._id } : {}) };
+  }
+
+  /**
+   * Whether `doc` is a reduce task whose round is not marked queued yet: its message may never
+   * have been published (the round's claimer died), and publishing it once is the reduce
+   * reconciler's (`reduce/reduce-reconciler.ts`), whichever of the two runs first. Repairing it
+   * as lost here would end the round's reduce unrun.
+   */
+  private async leftToReduce(doc: ITaskSummaryDoc): Promise<boolean> {
+    const of = doc.reduce_of;
+    if (!of || doc.state !== 'PENDING' || (doc.runs_total ?? 0) > 0) return false;
+    const round = await this.conn.run((db) =>
+      db.collection<Pick<IReduceRound, '_id' | 'queued' | 'task_id'>>(Collections.reduceRounds).findOne({ _id: roundId(of.task_group, of.round) }, { projection: { queued: 1, task_id: 1 } })
+    );
+    return !round || (round.queued !== true && round.task_id === doc.task_id);
   }
 
   private read(name: string): Promise<ITaskSummaryDoc | null> {

@@ -13,6 +13,7 @@ import { NbgridTaskPublisher } from '../../../../worker/src/queue';
 import { RedisQueueInspector } from '../../../../worker/src/queue/queue-inspector';
 import { reconcileReduce } from '../../../../worker/src/reduce/reduce-reconciler';
 import { ReduceTrigger } from '../../../../worker/src/reduce/reduce-trigger';
+import { TaskReconciler } from '../../../../worker/src/runtime/task-reconciler';
 import { reduceInputJson } from '../../../../worker/src/reduce/reduce-input';
 import type { IRunningStack } from '../../../../worker/src/stack';
 import type { NbgridStore } from '../../../../worker/src/storage';
@@ -174,4 +175,70 @@ describe('the reduce of a round is queued once and runs once', () => {
     expect(reduceRuns(runLog, group)).toBe(1);
     expect((await store.reduce.rounds(group))[0].queued).toBe(true);
   });
+});
+
+/**
+ * The crash windows between the claim of a round and its message, closed by construction: only
+ * the claimer writes the reduce task (after its claim), and the task reconciler leaves a reduce
+ * task whose round is not marked queued to the reduce reconciler. A process that dies in a window
+ * is a trigger whose next step throws (it does nothing more); then both reconcilers run, in
+ * either order, with no age limit: the reduce is published once and runs once.
+ */
+describe('a crash between the claim of a round and its message, whichever reconciler runs first', () => {
+  const windows = {
+    'before the reduce task is written': (): ReduceTrigger =>
+      new ReduceTrigger({
+        reduce: Object.assign(Object.create(store.reduce) as typeof store.reduce, {
+          createReduceTask: () => Promise.reject(new Error('crashed after the claim'))
+        }),
+        tasks: store.tasks, notebooks: store.notebooks,
+        publisher: new NbgridTaskPublisher(redis)
+      }),
+    'after the reduce task is written, before its message is published': (): ReduceTrigger =>
+      new ReduceTrigger({
+        reduce: store.reduce, tasks: store.tasks, notebooks: store.notebooks,
+        publisher: { publishMany: () => Promise.reject(new Error('crashed before publishing')) }
+      })
+  };
+  const orders = ['task reconciler first', 'reduce reconciler first'] as const;
+  for (const [window, crashing] of Object.entries(windows)) {
+    for (const order of orders) {
+      it(`${window}; ${order}`, async () => {
+        const group = await completedGroupWithSpec(3);
+        const spec = (await store.reduce.spec(group))!;
+        await expect(crashing().check(spec)).rejects.toThrow(/crashed/);
+        const [round] = await roundsOf(store, group);
+        expect(round).toMatchObject({ round: 1, queued: false, skipped: null });
+        // only the claimer writes the reduce task: before that step, there is none
+        expect(await reduceTasks(group)).toBe(window.startsWith('before') ? 0 : 1);
+        const queue = new RedisQueueInspector(redis);
+        const stuck = new TaskReconciler({ store: store.stuck, queue, liveWorkers: async () => [], minAgeMs: 0, recheckMs: 200 });
+        const taskPass = async (): Promise<string[]> => (await stuck.reconcileOnce()).repaired.map((r) => r.name);
+        const reducePass = async (): Promise<string[]> =>
+          (await reconcileReduce({ trigger: trigger(), reduce: store.reduce, queue, getTask: (n) => store.runs.get(n), minAgeMs: 0, recheckMs: 200 })).republished;
+        const repaired: string[] = [];
+        const republished: string[] = [];
+        if (order === 'task reconciler first') {
+          repaired.push(...(await taskPass()));
+          republished.push(...(await reducePass()));
+        } else {
+          republished.push(...(await reducePass()));
+          repaired.push(...(await taskPass()));
+        }
+        expect(republished.filter((id) => id.startsWith(group))).toEqual([roundId(group, 1)]);
+        expect(repaired.filter((name) => name === round.task_name)).toEqual([]);
+        const reduce = await waitReduced(api, 'square', group);
+        expect(reduce.run_status).toBe('OK');
+        // a later pass of each finds nothing to do
+        expect((await reducePass()).filter((id) => id.startsWith(group))).toEqual([]);
+        expect((await taskPass()).filter((name) => name === round.task_name)).toEqual([]);
+        await sleep(3000);
+        expect(reduceRuns(runLog, group)).toBe(1);
+        expect(await reduceTasks(group)).toBe(1);
+        const task = await store.runs.get(round.task_name!);
+        expect(task.job_runs.map((r) => r.status)).toEqual(['OK']);
+        expect((await resultsOf(api, 'square', group)).reduced).toMatchObject({ results: [0, 1, 4] });
+      });
+    }
+  }
 });

@@ -24,6 +24,9 @@ import { openStore } from './open-store';
 
 type KernelReuse = (typeof KERNEL_REUSE_MODES)[number];
 
+/** A MongoDB probe's ping is aborted after this long (below the guard's 3 s probe timeout). */
+const MONGO_PROBE_TIMEOUT_MS = 2500;
+
 export interface IWorkerNodeOptions {
   /** Labels served (each label is a queue). @defaultValue `['default']` */
   labels?: string[];
@@ -166,11 +169,12 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
         else void closeRef?.();
       }
     });
-    // Paused (no messages taken, held ones given back) while the gateway or MongoDB is down.
+    // Paused (no messages taken, held ones given back) while the gateway or MongoDB is down. The
+    // MongoDB ping is aborted when unanswered (its connection closed): a hung one cannot pile up.
     const guard = new InfraGuard({
       parts: [
         { name: 'gateway', label: `Kernel Gateway at ${config.gatewayUrl}`, probe: () => probeGateway(config.gatewayUrl, config.gatewayToken) },
-        { name: 'mongodb', label: 'MongoDB', probe: () => store.ping().then(() => undefined, (err: unknown) => {
+        { name: 'mongodb', label: 'MongoDB', probe: () => store.ping(MONGO_PROBE_TIMEOUT_MS).then(() => undefined, (err: unknown) => {
           throw new Error(`MongoDB unreachable (${err instanceof Error ? err.message : String(err)})`);
         }) }
       ],

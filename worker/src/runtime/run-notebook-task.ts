@@ -182,7 +182,7 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
           worker: task.worker ?? 'unknown',
           attempt: task.runs_total + 1,
           task_id: ctx.taskId
-        })
+        }, true)
       );
     }
     const started = await inStep('start', () => runs.markStarted(task.name, ctx.taskId, ctx.hostname));

@@ -87,9 +87,27 @@ export class MongoConnection {
     return this.ferret;
   }
 
-  /** Round trip to the server (for health checks). */
-  async ping(): Promise<void> {
-    await this.run((db) => db.command({ ping: 1 }));
+  /**
+   * Round trip to the server (for health checks and the worker's MongoDB probe). With `timeoutMs`,
+   * a ping that gets no answer in time is aborted, and the driver closes the connection it was
+   * waiting on: a server that accepted the connection but never answers (hung, or its host
+   * paused) does not leave one checked-out connection per probe behind, each of which would wait
+   * for ever (the driver's `socketTimeoutMS` is 0), until the pool is used up and even the probe
+   * that should see MongoDB back can no longer get a connection.
+   * @throws ServiceUnavailableError when the server cannot be reached or did not answer in time
+   */
+  async ping(timeoutMs?: number): Promise<void> {
+    if (timeoutMs === undefined) {
+      await this.run((db) => db.command({ ping: 1 }));
+      return;
+    }
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      await this.run((db) => db.command({ ping: 1 }, { signal }));
+    } catch (err) {
+      if (signal.aborted) throw unavailable(new Error(`no answer to a ping within ${timeoutMs} ms`));
+      throw err;
+    }
   }
 
   /** Idempotent. */

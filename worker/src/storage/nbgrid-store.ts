@@ -108,8 +108,8 @@ export class NbgridStore implements IStorage {
   }
 
   /** Round trip to MongoDB. @throws ServiceUnavailableError */
-  ping(): Promise<void> {
-    return this.connection.ping();
+  ping(timeoutMs?: number): Promise<void> {
+    return this.connection.ping(timeoutMs);
   }
 
   /** Idempotent; waits for the background deletes of ended tasks' active entries. */

@@ -136,9 +136,10 @@ export class TaskRuns implements IRunRecorder {
     return decided ? written : null;
   }
 
-  async recordLostAttempt(taskName: string, run: IJobRun): Promise<void> {
+  async recordLostAttempt(taskName: string, run: IJobRun, whileStarted = false): Promise<void> {
     const key = `lost:${run.task_id}:${run.attempt}`;
     await this.write(stripIpynb(taskName), (doc) => {
+      if (whileStarted && (doc.task_id !== run.task_id || doc.state !== 'STARTED')) return null;
       const history = appendRun(doc, run, key, this.runHistory);
       return typeof history === 'string' ? null : { $set: { ...history, updated: new Date().toISOString() } };
     });

@@ -242,3 +242,38 @@ describe('a crash between the claim of a round and its message, whichever reconc
     }
   }
 });
+
+it('a reduce message lost after its round was queued: the task reconciler repairs the reduce task, a restart runs it once', async () => {
+  const group = await completedGroupWithSpec(2);
+  const spec = (await store.reduce.spec(group))!;
+  // as if Redis lost the message right after it was published: the round is claimed and queued
+  const losing = new ReduceTrigger({ reduce: store.reduce, tasks: store.tasks, notebooks: store.notebooks, publisher: { publishMany: async () => undefined } });
+  const round = (await losing.check(spec))!;
+  expect((await roundsOf(store, group)).map((r) => r.queued)).toEqual([true]);
+  const stuck = new TaskReconciler({ store: store.stuck, queue: new RedisQueueInspector(redis), liveWorkers: async () => [], minAgeMs: 0, recheckMs: 200 });
+  const { repaired } = await stuck.reconcileOnce();
+  expect(repaired.filter((r) => r.name === round.task_name).map((r) => r.was)).toEqual(['PENDING']);
+  const lost = (await rowsOf(api, 'square', group)).reduce!;
+  expect([lost.status, lost.run_status]).toEqual(['FAILURE', 'ERROR']);
+  const restart = await api.call<{ restarted: { name: string }[] }>('POST', '/api/jobs/square/restart', { task_group: group });
+  expect(restart.body.restarted.map((t) => t.name)).toEqual([round.task_name]);
+  await until('the reduce run', () => store.runs.get(round.task_name!), (t) => t.run_status === 'OK');
+  await sleep(3000);
+  expect(reduceRuns(runLog, group)).toBe(1);
+  expect(await reduceTasks(group)).toBe(1);
+  expect((await resultsOf(api, 'square', group)).reduced).toMatchObject({ results: [0, 1] });
+});
+
+it('a redelivery that read a task STARTED just before its first delivery recorded the run adds no lost attempt', async () => {
+  // seen in restarts.test.ts with a visibility timeout shorter than a Redis outage: the reduce
+  // task's OK run, then "worker … stopped during the run" appended after it
+  const m = await api.map('square', { params: [3] });
+  await api.waitDone('square', m.task_group);
+  const name = `tasks/square/${m.task_group}-0`;
+  const done = await store.runs.get(name);
+  const lost = { status: 'ERROR' as const, ts: new Date().toISOString(), message: 'worker w stopped during the run; the task was redelivered', results: null, duration: 0, worker: 'w', attempt: 2, task_id: done.task_id };
+  await store.runs.recordLostAttempt(name, lost, true);
+  expect((await store.runs.get(name)).job_runs.map((r) => r.status)).toEqual(['OK']);
+  await store.runs.recordLostAttempt(name, lost);
+  expect((await store.runs.get(name)).job_runs.map((r) => r.status)).toEqual(['OK', 'ERROR']);
+});

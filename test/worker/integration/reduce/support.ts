@@ -29,11 +29,15 @@ export interface IReduceStack {
 }
 
 /** Registers beforeAll/afterAll for a private stack; `ready` gets it. */
-export function useReduceStack(prefix: string, options: { beforeStop?: () => Promise<void> }, ready: (s: IReduceStack) => void | Promise<void>): void {
+export function useReduceStack(
+  prefix: string,
+  options: { beforeStop?: () => Promise<void>; /** @defaultValue 4 (s) */ visibilityTimeout?: number },
+  ready: (s: IReduceStack) => void | Promise<void>
+): void {
   let s: IReduceStack | undefined;
   beforeAll(async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    const stack = await upStack({ home, workers: 2, concurrency: 2, visibilityTimeout: 4, detached: false });
+    const stack = await upStack({ home, workers: 2, concurrency: 2, visibilityTimeout: options.visibilityTimeout ?? 4, detached: false });
     const store = await NbgridStore.open(stack.info.mongo_url);
     const redis = new Redis(stack.info.redis_url, { maxRetriesPerRequest: null });
     redis.on('error', () => undefined);

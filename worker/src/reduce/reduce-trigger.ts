@@ -124,7 +124,7 @@ export class ReduceTrigger {
     const spec = await this.deps.reduce.spec(round.task_group);
     if (!spec) return false;
     const state = roundState(await this.deps.tasks.summaries(spec.job, spec.task_group));
-    if (!state.complete || state.round !== round.round) return false;
+    if (!state.complete || state.round !== round.round || skipReason(spec, state) !== null) return false;
     const planned = await this.plan(spec, round.round);
     if (typeof planned === 'string') {
       this.log(`reduce round ${round._id} of ${round.job} claimed but not run: ${planned}`);

@@ -133,7 +133,16 @@ async function main(): Promise<void> {
       const c = await inject(Array.from({ length: n }, (_, i) => i), true);
       if (c.body.cached !== cachedCount) throw new Error(`expected ${cachedCount} cached, got ${c.body.cached}`);
       cachedMs.push(c.ms);
+      const ts = process.hrtime.bigint();
+      await jobs.statusJson(JOB, c.body.task_group);
+      current.set('status() right after', Number(process.hrtime.bigint() - ts) / 1e6);
+      const tr = process.hrtime.bigint();
+      await jobs.resultsJson(JOB, c.body.task_group);
+      current.set('results() right after (waits for the task documents)', Number(process.hrtime.bigint() - tr) / 1e6);
       await jobs.settled();
+      const tr2 = process.hrtime.bigint();
+      await jobs.resultsJson(JOB, c.body.task_group);
+      current.set('results() again (documents written)', Number(process.hrtime.bigint() - tr2) / 1e6);
       for (const [k, v] of current) parts.set(k, [...(parts.get(k) ?? []), v]);
     }
     rows.push([`plain map of ${n} answered (median of ${rounds})`, median(plain).toFixed(1), [...plainParts].map(([k, v]) => `${k.trim()} ${median(v).toFixed(0)}`).join('; ')]);

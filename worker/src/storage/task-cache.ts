@@ -68,11 +68,12 @@ export class TaskCache implements ITaskCache {
   private async lookupIndexed(job: string, keys: string[], index: CacheIndex): Promise<Map<string, ICacheEntry>> {
     let values = await index.get(job, keys);
     if (values === null) {
-      // not built (new job, or Redis lost it): fill it from the record once
+      // not built (new job, or Redis lost it): fill it from the record once (see cache-index.ts)
+      const token = await index.beginFill(job);
       const docs = await this.conn.run((db) => this.entries(db).find({ job }).toArray());
-      await index.fill(job, docs.map((d) => [d.key, indexed(d)]));
-      values = await index.get(job, keys);
-      if (values === null) throw new Error('the cache index was dropped while it was filled');
+      const filled = await index.fill(job, token, docs.map((d) => [d.key, indexed(d)]));
+      values = filled ? await index.get(job, keys) : null;
+      if (values === null) throw new Error('the cache index was changed while it was filled');
     }
     const out = new Map<string, ICacheEntry>();
     const big: string[] = [];

@@ -39,6 +39,7 @@ import { ResultsTableCache } from './results-table-cache';
 import type { IReduceStore } from '../domain/reduce';
 import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
 import { lookupMap } from '../cache/cache-map';
+import { hitsStillCached, StaleCacheHitsError } from '../cache/stale-hits';
 import { ReduceTrigger } from '../reduce/reduce-trigger';
 import { checkThen, plusCancelled, plusRestarted, reducedJson, reduceRow, reduceToCancel, reduceToRestart, withReduceRowJson } from '../reduce/reduce-jobs';
 
@@ -205,6 +206,8 @@ export class JobService implements IJobService {
     // Stored as SUCCESS / OK with the group (see storage/cached-tasks.ts): never queued.
     const cached = stored.tasks.filter((t) => hits.has(t.job_id));
     try {
+      // A clean-up deleted a hit's run since the lookup (see cache/stale-hits.ts): taken back below, stored again.
+      if (cache && !(await hitsStillCached(cache, job, hits))) throw new StaleCacheHitsError(job);
       // Stored before any task is queued: a worker finishing the last task finds it.
       if (then && this.deps.reduce) await this.deps.reduce.putSpec({ ...then, task_group: group });
       await publishTasks(
@@ -214,6 +217,7 @@ export class JobService implements IJobService {
     } catch (err) {
       // Nothing was queued (or not all of it): take the map back so a rejected map changes nothing.
       await this.tasksRepo.deleteGroup(group).catch(() => undefined);
+      if (err instanceof StaleCacheHitsError) return this.map(job, options, exactParams);
       throw err;
     }
     const settled = this.tasksRepo.materialize(group).catch((err: unknown) => {

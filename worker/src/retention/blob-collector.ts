@@ -39,7 +39,8 @@ export const BLOB_REFERENCES: readonly { collection: string; field: string }[] =
   { collection: Collections.taskGroups, field: 'main_sha256' },
   { collection: Collections.taskGroups, field: 'params_sha256' },
   { collection: Collections.tasks, field: 'main_sha256' },
-  { collection: Collections.results, field: 'sha256' }
+  { collection: Collections.results, field: 'sha256' },
+  { collection: Collections.taskGroups, field: 'cached_results_sha256' }
 ];
 
 /** Collections whose documents carry `task_group` (left out of the references in a dry run's "what if"). */

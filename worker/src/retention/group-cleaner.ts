@@ -119,7 +119,8 @@ export class GroupCleaner {
       await db.collection<{ _id: string }>(Collections.reduceRounds).deleteMany(roundRange(taskGroup, 'republish:'));
     });
     // The cache entries before the result documents: a map looking up the cache from here on
-    // does not find this group's runs, so it cannot make a cached task of a result deleted below.
+    // does not find this group's runs, so it cannot make a cached task of a result deleted below
+    // (one that looked them up before reads its hits again once its group is stored: cache/stale-hits.ts).
     const cacheEntries = group ? await this.forgetCached(group.job, taskGroup) : 0;
     const keptResults = await this.conn.run(async (db) => {
       const reused = await cachedResults(db, [taskGroup]);

@@ -41,6 +41,8 @@ export interface ITaskGroupDoc {
   task_id_salt?: string;
   /** The map's cached tasks (see `cached-tasks.ts`), when it had any. */
   cached_tasks?: Binary;
+  /** The blob holding their returned values, when too large for the group document (see `cached-tasks.ts`). */
+  cached_results_sha256?: string;
   /**
    * False until every task document of the group exists; until then a task is created from the
    * group when first read. Absent (older maps) means true.

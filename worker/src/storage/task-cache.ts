@@ -1,9 +1,9 @@
 /**
  * The cache of OK runs: the record in MongoDB (`task_cache`, `_id` = `<job>:<input key>`, written
  * by `_id` alone) and the lookup index in Redis (`cache-index.ts`): one HMGET per map. Without the
- * index (or while Redis is unreachable) a lookup is one `$in` on `_id` per 1,000 keys. A map's
- * cached tasks are stored with its group (`cached-tasks.ts`). A lookup is one `find` on `_id` with `$in` per 1,000 keys (FerretDB v1
- * pushes only `_id` filters down to SQLite); an entry is written by `_id` alone.
+ * index (or while Redis is unreachable) a lookup is one `find` on `_id` with `$in` per 1,000 keys
+ * (FerretDB v1 pushes only `_id` filters down to SQLite); an entry is written by `_id` alone. A
+ * map's cached tasks are stored with its group (`cached-tasks.ts`).
  */
 import { Binary, type Db } from 'mongodb';
 import { encodeJson, type JsonText } from '../domain/json-bytes';
@@ -27,6 +27,9 @@ interface ICacheDoc {
 
 /** Keys per lookup query. */
 const LOOKUP_BATCH = 1000;
+
+/** Reads of large returned values from MongoDB in flight at once during one lookup. */
+const BIG_READS = 8;
 
 /** Returned values up to this size travel in the Redis index; larger ones are read from MongoDB. */
 const INDEXED_RESULT_BYTES = 64 * 1024;
@@ -65,11 +68,12 @@ export class TaskCache implements ITaskCache {
   private async lookupIndexed(job: string, keys: string[], index: CacheIndex): Promise<Map<string, ICacheEntry>> {
     let values = await index.get(job, keys);
     if (values === null) {
-      // not built (new job, or Redis lost it): fill it from the record once
+      // not built (new job, or Redis lost it): fill it from the record once (see cache-index.ts)
+      const token = await index.beginFill(job);
       const docs = await this.conn.run((db) => this.entries(db).find({ job }).toArray());
-      await index.fill(job, docs.map((d) => [d.key, indexed(d)]));
-      values = await index.get(job, keys);
-      if (values === null) throw new Error('the cache index was dropped while it was filled');
+      const filled = await index.fill(job, token, docs.map((d) => [d.key, indexed(d)]));
+      values = filled ? await index.get(job, keys) : null;
+      if (values === null) throw new Error('the cache index was changed while it was filled');
     }
     const out = new Map<string, ICacheEntry>();
     const big: string[] = [];
@@ -80,11 +84,17 @@ export class TaskCache implements ITaskCache {
       if (e.big) big.push(key);
       else out.set(key, { key, task: e.t, results: e.r, ...(e.v !== undefined ? { result: Buffer.from(e.v, 'utf8') } : {}) });
     });
-    // Large returned values stay in MongoDB: read by `_id`, one at a time (pushed down).
-    for (const key of big) {
-      const d = await this.conn.run((db) => this.entries(db).findOne({ _id: `${job}:${key}` }));
-      if (d) out.set(key, entryOf(d));
-    }
+    // Large returned values stay in MongoDB: read by `_id` (pushed down; a `$in` would scan the
+    // collection), BIG_READS at a time rather than one round trip after another.
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      while (next < big.length) {
+        const key = big[next++];
+        const d = await this.conn.run((db) => this.entries(db).findOne({ _id: `${job}:${key}` }));
+        if (d) out.set(key, entryOf(d));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BIG_READS, big.length) }, reader));
     return out;
   }
 

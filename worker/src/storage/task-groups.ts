@@ -14,7 +14,7 @@ import { entryOf, type ActiveTasks } from './active-tasks';
 import { Collections } from './collections';
 import { INLINE_PARAMS_LIMIT, binaryBytes, taskDocOf, type ITaskDoc, type ITaskGroupDoc } from './documents';
 import type { IndexedStatus } from './indexed-status';
-import { applyCached } from './cached-tasks';
+import { applyCached, isCachedTask, unpackCachedResults, type CachedResults, type IPackedCached } from './cached-tasks';
 import type { MongoConnection } from './mongo-connection';
 
 /** Group reads without the parameters (up to INLINE_PARAMS_LIMIT bytes). */
@@ -28,6 +28,8 @@ export class TaskGroups {
   private readonly materializing = new Map<string, Promise<void>>();
   /** Recently read groups' parameters (JSON bytes each), by group id and salt. */
   private readonly paramsCache = new Map<string, Uint8Array[]>();
+  /** Recently read values of groups' cached tasks (blob `cached_results_sha256`), by the blob's sha256. */
+  private readonly cachedResultsCache = new Map<string, CachedResults>();
 
   constructor(
     private readonly conn: MongoConnection,
@@ -50,15 +52,19 @@ export class TaskGroups {
    * materialized, then the group's status rows in the index. Returns the task documents, which
    * do not exist yet: call `materialize` once the tasks are queued.
    * @param params each parameter's JSON bytes, in map order
+   * @param cachedResults the returned values of the group's cached tasks when they go to a blob (see `packCached`)
    */
-  async createMap(group: ITaskGroupDoc, params: Uint8Array[]): Promise<ITaskDoc[]> {
+  async createMap(group: ITaskGroupDoc, params: Uint8Array[], cachedResults?: IPackedCached['results']): Promise<ITaskDoc[]> {
     const parts: Buffer[] = [Buffer.from('[')];
     params.forEach((p, i) => parts.push(...(i > 0 ? [Buffer.from(','), Buffer.from(p)] : [Buffer.from(p)])));
     parts.push(Buffer.from(']'));
     const withParams = { ...group, task_id_salt: group.task_id_salt ?? randomSalt(), materialized: false };
-    const docs = applyCached(withParams, params.map((p, i) => taskDocOf(withParams, i, p)));
     const packed = Buffer.concat(parts);
+    let docs: ITaskDoc[] = [];
     try {
+      // The values' blob before the group that references it (a new blob is young: the clean-up keeps it).
+      if (cachedResults) withParams.cached_results_sha256 = (await this.blobs.put(cachedResults.blob)).sha256;
+      docs = applyCached(withParams, params.map((p, i) => taskDocOf(withParams, i, p)), cachedResults?.values);
       if (packed.byteLength <= INLINE_PARAMS_LIMIT) withParams.params = new Binary(packed);
       else withParams.params_sha256 = (await this.blobs.put(packed)).sha256;
       // The group is a new reference to the main notebook's blob: refresh it before writing the
@@ -71,6 +77,7 @@ export class TaskGroups {
       throw err;
     }
     this.paramsCache.set(paramsKey(withParams), params);
+    if (cachedResults && withParams.cached_results_sha256) this.rememberCachedResults(withParams.cached_results_sha256, cachedResults.values);
     await this.status.build(group._id, docs);
     Object.assign(group, withParams);
     return docs;
@@ -140,11 +147,27 @@ export class TaskGroups {
     return params;
   }
 
+  private rememberCachedResults(sha: string, values: CachedResults): void {
+    this.cachedResultsCache.set(sha, values);
+    while (this.cachedResultsCache.size > 2) this.cachedResultsCache.delete(this.cachedResultsCache.keys().next().value as string);
+  }
+
+  /** The values of a group's cached tasks when they are in a blob (cached), else undefined. */
+  private async cachedResults(group: ITaskGroupDoc): Promise<CachedResults | undefined> {
+    const sha = group.cached_results_sha256;
+    if (!sha) return undefined;
+    const hit = this.cachedResultsCache.get(sha);
+    if (hit) return hit;
+    const values = unpackCachedResults(await this.blobs.get(sha));
+    this.rememberCachedResults(sha, values);
+    return values;
+  }
+
   private async groupTaskDocs(group: ITaskGroupDoc): Promise<ITaskDoc[]> {
     const salt = group.task_id_salt;
     if (!salt) throw new Error(`task group ${group._id} has no task id salt`);
     const params = await this.groupParams(group);
-    return applyCached(group, params.map((p, i) => taskDocOf({ ...group, task_id_salt: salt }, i, p)));
+    return applyCached(group, params.map((p, i) => taskDocOf({ ...group, task_id_salt: salt }, i, p)), await this.cachedResults(group));
   }
 
   /**
@@ -160,7 +183,9 @@ export class TaskGroups {
     // Materialized since the caller looked: the document exists now, look again.
     if (group.materialized !== false || !group.task_id_salt) return true;
     const params = await this.groupParams(group);
-    const [doc] = applyCached(group, [taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id])]);
+    // The values' blob only for a cached task (a worker creating a queued task does not need it).
+    const values = isCachedTask(group, parsed.job_id) ? await this.cachedResults(group) : undefined;
+    const [doc] = applyCached(group, [taskDocOf({ ...group, task_id_salt: group.task_id_salt }, parsed.job_id, params[parsed.job_id])], values);
     if (ACTIVE_STATES.includes(doc.state)) await this.active.add([entryOf(doc)]);
     await this.conn.run((db) => this.tasks(db).insertOne(doc)).catch((err: unknown) => {
       if (!isDuplicateKey(err)) throw err;

@@ -41,6 +41,7 @@ export class TaskRepository implements ITaskRepository {
     const origin = currentMapOrigin();
     let id = origin?.task_group ?? newTaskGroup();
     while (!origin && (await this.groupStore.groupIdTaken(id))) id = newTaskGroup();
+    const cached = map.cached?.length ? packCached(map.cached) : undefined;
     const group: ITaskGroupDoc = {
       _id: id,
       job: map.job,
@@ -50,10 +51,10 @@ export class TaskRepository implements ITaskRepository {
       main_sha256: map.main_sha256,
       created,
       seq,
-      ...(map.cached?.length ? { cached_tasks: packCached(map.cached) } : {}),
+      ...(cached ? { cached_tasks: cached.rows } : {}),
       ...(origin ? { schedule: origin.schedule, occurrence: origin.occurrence } : {})
     };
-    const docs = await this.groupStore.createMap(group, map.params);
+    const docs = await this.groupStore.createMap(group, map.params, cached?.results);
     this.unwritten.set(id, { group, docs });
     return { task_group: id, tasks: docs.map(toTaskSummary) };
   }

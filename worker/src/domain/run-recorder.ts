@@ -50,8 +50,10 @@ export interface IRunRecorder {
   /**
    * Append a run that was lost (its worker died mid-run and the message was redelivered) to the
    * history without touching the state. Recording the same task id + attempt twice adds it once.
+   * `resultNotebook`, when given, is the notebook as far as that attempt got (its partial
+   * notebook): stored as the run's result notebook.
    */
-  recordLostAttempt(taskName: string, run: IJobRun): Promise<void>;
+  recordLostAttempt(taskName: string, run: IJobRun, resultNotebook?: unknown): Promise<void>;
   /**
    * Append a run that an infrastructure failure cut short (the Kernel Gateway became unreachable)
    * and put the task back to PENDING for its retry, if it is still STARTED with `run.task_id`.

@@ -136,10 +136,22 @@ export class TaskRuns implements IRunRecorder {
     return decided ? written : null;
   }
 
-  async recordLostAttempt(taskName: string, run: IJobRun): Promise<void> {
+  async recordLostAttempt(taskName: string, run: IJobRun, resultNotebook?: unknown): Promise<void> {
     const key = `lost:${run.task_id}:${run.attempt}`;
-    await this.write(stripIpynb(taskName), (doc) => {
-      const history = appendRun(doc, run, key, this.runHistory);
+    const name = stripIpynb(taskName);
+    let recorded = run;
+    if (resultNotebook !== null && resultNotebook !== undefined) {
+      // Stored first: a history entry never names a notebook that is not there.
+      const resName = run.results ?? resultName(name, run.ts);
+      const ref = await this.queries.get(name);
+      await this.notebooks.putResult(
+        { _id: resName, task_name: name, job: ref.job, task_group: ref.task_group, job_id: ref.job_id, task_id: run.task_id },
+        resultNotebook
+      );
+      recorded = { ...run, results: resName };
+    }
+    await this.write(name, (doc) => {
+      const history = appendRun(doc, recorded, key, this.runHistory);
       return typeof history === 'string' ? null : { $set: { ...history, updated: new Date().toISOString() } };
     });
   }

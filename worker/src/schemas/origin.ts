@@ -7,10 +7,11 @@ import { Type } from '@sinclair/typebox';
  * sends it. It only routes the done notification to that JupyterLab: it proves nothing and grants
  * nothing (anyone with the token may send any value).
  */
-export const OriginSchema = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  pattern: '^[A-Za-z0-9_-]+$',
-  description:
-    "Opaque id of the JupyterLab that started the map (letters, digits, '_' or '-', at most 64): its group-done event carries it, so that JupyterLab shows a notification. Not authentication."
-});
+export const OriginSchema = originSchema(
+  "Opaque id of the JupyterLab that started the map (letters, digits, '_' or '-', at most 64): its group-done event carries it, so that JupyterLab shows a notification. Not authentication."
+);
+
+/** An origin, described for where it is used. */
+export function originSchema(description: string) {
+  return Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description });
+}

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { errorResponses, NullableNumberSchema, NullableStringSchema, QueueStateSchema, RunStatusSchema } from './common';
 import { NameSchema } from './name';
-import { OriginSchema } from './origin';
+import { originSchema } from './origin';
 import { GroupDoneEventSchema, ProgressEventSchema } from './progress';
 import { ReduceOfSchema, ReduceRowFieldSchema } from './reduce';
 
@@ -42,7 +42,7 @@ export const healthSchema = {
 export const EventsQuerySchema = Type.Object(
   {
     job: Type.Optional(NameSchema),
-    origin: Type.Optional({ ...OriginSchema, description: "Only the group-done events of maps started with this origin (no task or progress events): a JupyterLab's own done notifications." })
+    origin: Type.Optional(originSchema("Only the group-done events of maps started with this origin (no task or progress events): a JupyterLab's own done notifications."))
   },
   { additionalProperties: false }
 );

@@ -69,18 +69,34 @@ export async function checkKernelMapNotifies(page, lab) {
 
   await page.goto(`${lab.base}/lab/tree/kernel-notify-driver.ipynb?token=${lab.token}&reset`);
   await page.waitForSelector('.jp-NotebookPanel .jp-Notebook', { timeout: 2 * MINUTE });
-  await waitFor('the kernel to be idle', async () => (await page.locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]').count()) > 0 || (await page.evaluate(() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle')), 2 * MINUTE);
+  // JupyterLab may ask which kernel to start (its "Select Kernel" dialog): the notebook's own, Python 3.
+  const acceptKernelDialog = async () => {
+    const dialog = page.locator('.jp-Dialog:has-text("Select Kernel") .jp-Dialog-button.jp-mod-accept');
+    if ((await dialog.count()) > 0) await dialog.first().click({ timeout: 5000 }).catch(() => undefined);
+  };
+  await waitFor(
+    'the kernel to be idle',
+    async () => {
+      await acceptKernelDialog();
+      return page.evaluate(() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle');
+    },
+    2 * MINUTE
+  );
   // The status panel is not open (closed, or never opened): the notification must come anyway.
   await page.evaluate(() => {
     for (const widget of window.jupyterapp.shell.widgets('main')) {
       if (widget.id.startsWith('nbgrid-status-')) widget.close();
     }
   });
-  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+  // Not awaited in the page: the command settles when the cell has run, which a stuck kernel never does.
+  await page.evaluate(() => {
+    void window.jupyterapp.commands.execute('notebook:run-all-cells');
+  });
   const mapped = await waitFor(
     'the cell to map',
     async () => {
-      const text = (await page.textContent('.jp-NotebookPanel .jp-OutputArea').catch(() => '')) ?? '';
+      await acceptKernelDialog();
+      const text = (await page.locator('.jp-NotebookPanel .jp-OutputArea').first().textContent({ timeout: 2000 }).catch(() => '')) ?? '';
       if (/Error|Traceback/.test(text)) throw fatal(`the map cell failed: ${text}`);
       const match = /MAPPED ([0-9a-f]{8})/.exec(text);
       return match ? match[1] : null;

@@ -9,6 +9,7 @@ import type Redis from 'ioredis';
 import type { IExecutionProgress } from '../executor';
 import type { IProgressEvent } from '../schemas/progress';
 import { ProgressKeys } from './keys';
+import { readLostPartial } from './lost-partial';
 import { DEFAULT_MAX_PARTIAL_BYTES, partialNotebookJson } from './partial-notebook';
 
 export interface IProgressPublisherOptions {
@@ -155,14 +156,7 @@ export class ProgressPublisher {
    * the redelivered message is picked up, before the new run overwrites it.
    */
   async lostPartial(taskName: string, taskId: string): Promise<Record<string, unknown> | null> {
-    const [json, owner] = await this.redis.mget(this.keys.partial(taskName), this.keys.partialTaskId(taskName));
-    if (json === null || owner !== taskId) return null;
-    try {
-      const notebook = JSON.parse(json) as unknown;
-      return notebook && typeof notebook === 'object' && Array.isArray((notebook as { cells?: unknown }).cells) ? (notebook as Record<string, unknown>) : null;
-    } catch {
-      return null;
-    }
+    return readLostPartial(this.redis, this.keys, taskName, taskId);
   }
 
   /**

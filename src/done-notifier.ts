@@ -84,6 +84,23 @@ export class DoneNotifier {
     if (this._shown.has(key) || !entry || !entry.groups.delete(event.task_group)) {
       return;
     }
+    this.show(event);
+    if (entry.groups.size === 0) {
+      entry.stream.close();
+      this._streams.delete(event.job);
+    }
+  }
+
+  /**
+   * Shows the notification of `event` unless its `(task_group, round)` was shown here already
+   * (the same map may reach this JupyterLab by the Map button's stream and by its origin's, see
+   * `origin-notifier.ts`). Returns whether it was shown now.
+   */
+  show(event: IGroupDoneEvent): boolean {
+    const key = `${event.task_group}:${event.round}`;
+    if (this._shown.has(key)) {
+      return false;
+    }
     this._shown.add(key);
     if (this._shown.size > MAX_SHOWN) {
       this._shown.delete(this._shown.values().next().value as string);
@@ -95,10 +112,7 @@ export class DoneNotifier {
       ((message: string, options: { type: 'success' | 'warning'; open: () => void }) =>
         Notification.emit(message, options.type, { autoClose: false, actions: [{ label: 'Show status', callback: options.open }] }));
     notify(doneMessage(event), { type, open });
-    if (entry.groups.size === 0) {
-      entry.stream.close();
-      this._streams.delete(event.job);
-    }
+    return true;
   }
 }
 

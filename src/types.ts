@@ -71,6 +71,8 @@ export interface INbgridConfig {
   api_reachable: boolean;
   api_url: string | null;
   message?: string;
+  /** This JupyterLab's id, which its kernels send as their maps' `origin` (see `origin-notifier.ts`). */
+  lab_origin?: string;
 }
 
 export type { INotebookParameter, IParametersResponse, IResultsTable } from '../worker/src/schemas/grid';

@@ -25,6 +25,7 @@ from .grid import GridRequest, frame_params, grid_body, is_frame, results_frame
 from .reduce import Results, then_body
 from .cleanup import run_cleanup
 from .schedules import Schedules, schedule_body
+from .origin import lab_origin
 
 #: Queue states after which a task changes no more until it is restarted.
 FINAL_STATES = frozenset({'SUCCESS', 'FAILURE', 'REVOKED'})
@@ -228,6 +229,10 @@ class Job:
             body['cache'] = True
         if force:
             body['force'] = True
+        origin = lab_origin()
+        if origin is not None:
+            # the JupyterLab whose kernel this is announces the map's end (nbgrid/server/lab_origin.py)
+            body['origin'] = origin
         answer = self.api.request('POST', job_path(self.name, 'map'), body)
         tasks = answer.get('tasks', [])
         _summarised([f'generating task {_base(t["name"])}' for t in tasks], self.out)

@@ -233,6 +233,9 @@ class ConfigHandler(_ProxyBase):
             except OSError as error:
                 reason = str(error)
         body: dict[str, Any] = {"api_reachable": reachable, "api_url": backend.api_url}
+        # This JupyterLab's id (nbgrid/server/lab_origin.py): the frontend announces maps carrying it.
+        if self.settings.get("nbgrid_lab_origin"):
+            body["lab_origin"] = self.settings["nbgrid_lab_origin"]
         if not reachable:
             body["message"] = backend.unreachable_message() + (f" ({reason})" if reason else "")
             body["hint"] = backend.hint()

@@ -226,8 +226,59 @@ def test_config_reports_the_service_without_its_token(jupyter, stub):
     code, _, raw = call(jupyter, "GET", "/nbgrid/config")
     assert code == 200
     config = json.loads(raw)
+    origin = config.pop("lab_origin")
     assert config == {"api_reachable": True, "api_url": stub}
+    assert len(origin) == 32 and int(origin, 16) >= 0
     assert SERVICE_TOKEN not in raw.decode()
+
+
+def _children_environ(pid: int) -> list[dict[str, str]]:
+    """The environments of the direct child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            if ppid != pid:
+                continue
+            raw = (entry / "environ").read_bytes()
+        except (OSError, ValueError):
+            continue
+        found.append(dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item))
+    return found
+
+
+def test_kernels_of_this_server_inherit_its_lab_origin_and_another_server_has_another(jupyter, home):
+    origin = json.loads(call(jupyter, "GET", "/nbgrid/config")[2])["lab_origin"]
+    code, _, raw = call(jupyter, "POST", "/api/kernels", {"name": "python3"})
+    assert code == 201, raw
+    kernel = json.loads(raw)["id"]
+    try:
+        server_pid = next(
+            int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and f"--port={jupyter.rsplit(':', 1)[1]}".encode() in _safe_read(p / "cmdline").split(b"\0")
+        )
+        deadline = time.time() + 30
+        while True:
+            kernels = [e for e in _children_environ(server_pid) if "NBGRID_LAB_ORIGIN" in e]
+            if kernels or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        # started by jupyter_client's local provisioner with the server's environment
+        assert kernels and {e["NBGRID_LAB_ORIGIN"] for e in kernels} == {origin}
+    finally:
+        call(jupyter, "DELETE", f"/api/kernels/{kernel}")
+    with running_jupyter(home) as other:
+        assert json.loads(call(other, "GET", "/nbgrid/config")[2])["lab_origin"] != origin
+
+
+def _safe_read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def test_events_are_streamed_chunk_by_chunk(jupyter):

@@ -150,6 +150,10 @@ export const EnvSchema = Type.Object({
     minimum: 1,
     description: 'the days a finished task group is kept: the API service deletes older ones (and the blobs nothing references any more) every hour; unset keeps them',
     readBy: 'serve'
+  })),
+  NBGRID_LAB_ORIGIN: Type.Optional(Type.String({
+    description: "the id of the JupyterLab a kernel was started from: the server extension sets it for its kernels, the Python client sends it as a map's origin (not a credential)",
+    readBy: 'Python client'
   }))
 });
 

@@ -24,6 +24,8 @@ import { Cleanups } from './cleanups';
 import { closeOnce } from './close-once';
 import { openStore } from './open-store';
 import { composeScheduling, type ISchedulingOptions, type IScheduling } from './scheduling';
+import { ProgressKeys } from '../progress/keys';
+import { readLostPartial } from '../progress/lost-partial';
 
 export interface IApiServiceOverrides {
   /**
@@ -111,7 +113,9 @@ export async function composeApiService(config: INbgridConfig, overrides: IApiSe
       emit: (e) => bus.publish(e),
       log,
       intervalMs: config.reconcileInterval * 1000,
-      beforePass: () => reconcileReduce({ trigger: reduceTrigger, reduce: store.reduce, queue: queueInspector, getTask: (n) => store.runs.get(n), log })
+      beforePass: () => reconcileReduce({ trigger: reduceTrigger, reduce: store.reduce, queue: queueInspector, getTask: (n) => store.runs.get(n), log }),
+      // a lost running task keeps the outputs it produced (its partial notebook, still in Redis)
+      lostNotebook: (t) => readLostPartial(redis, new ProgressKeys(), t.name, t.task_id)
     });
     reconciler.start();
     cleanups.push(() => reconciler.close());

@@ -10,7 +10,7 @@ import { ConfigError, KERNEL_REUSE_MODES, type INbgridConfig } from '../config';
 import { DEFAULT_QUEUE, RUN_NOTEBOOK_TASK } from '../domain/types';
 import { KernelPool, probeGateway, SlotKernelPool } from '../executor';
 import { gpuSlots, type IGpuSlot } from '../gpu/gpu-slots';
-import { ProgressPublisher } from '../progress/progress-publisher';
+import { partialTtlFor, ProgressPublisher } from '../progress/progress-publisher';
 import { NbgridTaskPublisher, TaskEventBus } from '../queue';
 import { InfraGuard } from '../runtime/infra-guard';
 import { createRunNotebookHandler } from '../runtime/run-notebook-task';
@@ -214,7 +214,7 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
         },
         log,
         infra: guard,
-        progress: new ProgressPublisher(redis, { log }),
+        progress: new ProgressPublisher(redis, { log, partialTtlSec: partialTtlFor(config.visibilityTimeout) }),
         onTaskFinal: (task) => reduceTrigger.onTaskFinal(task.task_group),
         // every OK run is remembered by its input key, for later maps with cache=True
         onRunOk: (task, nb, param, returned) =>

@@ -30,6 +30,14 @@ export type IStuckTaskRef = Pick<ITaskSummary, 'name' | 'task_id' | 'state' | 'u
 /** What recording a run needs to know of its task besides the name (fixed when the map was made). */
 export type ITaskRef = Pick<ITask, 'name' | 'job' | 'task_group' | 'job_id'>;
 
+/** How a lost attempt is recorded (`IRunRecorder.recordLostAttempt`). */
+export interface ILostAttemptOptions {
+  /** Only while the task is still STARTED under the run's task id. */
+  whileStarted?: boolean;
+  /** The notebook as far as the attempt got, stored as the run's result notebook. */
+  resultNotebook?: unknown;
+}
+
 export interface IRunRecorder {
   /** The task notebook of `taskName` (`.ipynb` optional) and its task. @throws NotFoundError */
   renderTask(taskName: string): Promise<IRenderedTask>;
@@ -52,8 +60,10 @@ export interface IRunRecorder {
    * history without touching the state. Recording the same task id + attempt twice adds it once.
    * With `whileStarted`, only while the task is still STARTED under `run.task_id`: a redelivery
    * that read it STARTED just before the first delivery recorded its run lost nothing.
+   * `resultNotebook`, when given, is the notebook as far as that attempt got (its partial
+   * notebook): stored as the run's result notebook.
    */
-  recordLostAttempt(taskName: string, run: IJobRun, whileStarted?: boolean): Promise<void>;
+  recordLostAttempt(taskName: string, run: IJobRun, options?: ILostAttemptOptions): Promise<void>;
   /**
    * Append a run that an infrastructure failure cut short (the Kernel Gateway became unreachable)
    * and put the task back to PENDING for its retry, if it is still STARTED with `run.task_id`.

@@ -26,6 +26,7 @@ export interface IStuckTaskStore {
   /**
    * End a task FAILURE / ERROR with `run` appended to its history, only if its task id, state and
    * last change are still those of `task`. Returns the repaired task, or null when it had changed.
+   * `resultNotebook`, when given, is stored as the run's result notebook (a lost run's outputs so far).
    */
-  failStuck(task: IStuckTaskRef, run: IJobRun): Promise<ITask | null>;
+  failStuck(task: IStuckTaskRef, run: IJobRun, resultNotebook?: unknown): Promise<ITask | null>;
 }

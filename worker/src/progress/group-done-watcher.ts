@@ -16,7 +16,8 @@ import type Redis from 'ioredis';
 import type { ITaskEvent } from '../domain/ports';
 import { isActiveState } from '../domain/queue-states';
 import type { IStatusRow } from '../domain/types';
-import type { IGroupDoneEvent, INotify } from '../schemas/progress';
+import type { IMapNotify } from '../domain/progress-source';
+import type { IGroupDoneEvent } from '../schemas/progress';
 import type { IAnnouncement } from './announce-outbox';
 import { withAnnounceCommands } from './announce-scripts';
 import { ProgressKeys } from './keys';
@@ -158,7 +159,9 @@ export class GroupDoneWatcher {
       failed: failed.slice(0, MAX_FAILED_NAMES).map((r) => r.name),
       ts: new Date(now).toISOString()
     };
-    const notify = notifyJson ? (JSON.parse(notifyJson) as INotify) : null;
+    const notify = notifyJson ? (JSON.parse(notifyJson) as IMapNotify) : null;
+    // Which JupyterLab started the map: only routes its notification there (see schemas/origin.ts).
+    if (notify?.origin) event.origin = notify.origin;
     const announcement: IAnnouncement = { event, webhook: notify?.webhook ?? null };
     // The one atomic step: whoever sets the done key of this round also queues its announcement.
     const k = this.keys;

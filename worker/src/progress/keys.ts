@@ -32,6 +32,11 @@ export class ProgressKeys {
     return `${this.prefix}nbgrid:partial:${taskName}`;
   }
 
+  /** The Celery task id of the run whose notebook `partial(taskName)` holds (written with it, same TTL). */
+  partialTaskId(taskName: string): string {
+    return `${this.prefix}nbgrid:partial-of:${taskName}`;
+  }
+
   /** Set once (SET NX) when a round of a group is announced done. */
   done(taskGroup: string, round: string): string {
     return `${this.prefix}nbgrid:done:${taskGroup}:${round}`;

@@ -9,6 +9,7 @@ import type Redis from 'ioredis';
 import type { IExecutionProgress } from '../executor';
 import type { IProgressEvent } from '../schemas/progress';
 import { ProgressKeys } from './keys';
+import { readLostPartial } from './lost-partial';
 import { DEFAULT_MAX_PARTIAL_BYTES, partialNotebookJson } from './partial-notebook';
 
 export interface IProgressPublisherOptions {
@@ -19,7 +20,11 @@ export interface IProgressPublisherOptions {
    * @defaultValue 120
    */
   snapshotTtlSec?: number;
-  /** Seconds a partial notebook is kept after its last update. @defaultValue 3600 */
+  /**
+   * Seconds a partial notebook is kept after its last update. It must outlive the redelivery of a
+   * killed worker's message, which records it as that attempt's result notebook
+   * ({@link ProgressPublisher.lostPartial}): see {@link partialTtlFor}. @defaultValue 3600
+   */
   partialTtlSec?: number;
   /** Largest partial notebook kept, in bytes. @defaultValue 4 MiB */
   maxPartialBytes?: number;
@@ -80,7 +85,11 @@ export class ProgressPublisher {
         .set(this.keys.snapshot(meta.name), json, 'EX', this.snapshotTtl)
         .zadd(this.keys.runningIndex, Date.now(), meta.name)
         .publish(this.keys.progressChannel, json);
-      if (item.partial !== null) multi.set(this.keys.partial(meta.name), item.partial, 'EX', this.partialTtl);
+      if (item.partial !== null) {
+        multi
+          .set(this.keys.partial(meta.name), item.partial, 'EX', this.partialTtl)
+          .set(this.keys.partialTaskId(meta.name), meta.task_id, 'EX', this.partialTtl);
+      }
       await multi.exec();
     };
     const drain = (): void => {
@@ -133,11 +142,38 @@ export class ProgressPublisher {
       }
       await this.redis
         .multi()
-        .del(this.keys.snapshot(meta.name), this.keys.partial(meta.name))
+        .del(this.keys.snapshot(meta.name), this.keys.partial(meta.name), this.keys.partialTaskId(meta.name))
         .zrem(this.keys.runningIndex, meta.name)
         .exec()
         .catch(() => undefined);
     };
     return { report, close };
   }
+
+  /**
+   * The notebook so far of the run of `taskId` on `taskName` that never closed its reporter (its
+   * worker was killed), or null when none is kept (it expired, or it is another run's). Read when
+   * the redelivered message is picked up, before the new run overwrites it.
+   */
+  async lostPartial(taskName: string, taskId: string): Promise<Record<string, unknown> | null> {
+    return readLostPartial(this.redis, this.keys, taskName, taskId);
+  }
+
+  /**
+   * Forget the partial notebook of `taskName` once it was recorded as a lost attempt's result, so
+   * a next attempt killed before its first update cannot hand it on as its own.
+   */
+  async discardPartial(taskName: string): Promise<void> {
+    await this.redis.del(this.keys.partial(taskName), this.keys.partialTaskId(taskName));
+  }
+}
+
+/**
+ * The partial notebook's TTL for a worker whose unacked messages come back after
+ * `visibilityTimeoutSec`: that plus an hour, for the restore sweep and for the redelivered message
+ * to wait its turn in the queue. A message picked up later than that records the killed attempt
+ * without its outputs.
+ */
+export function partialTtlFor(visibilityTimeoutSec: number): number {
+  return Math.ceil(visibilityTimeoutSec) + 3600;
 }

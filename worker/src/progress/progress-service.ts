@@ -9,7 +9,8 @@ import type { ITaskEvent } from '../domain/ports';
 import type { IProgressSource } from '../domain/progress-source';
 import type { IStatusRow } from '../domain/types';
 import { EventFanout } from '../runtime/event-fanout';
-import type { IGroupDoneEvent, INotify, IProgressEvent } from '../schemas/progress';
+import type { IMapNotify } from '../domain/progress-source';
+import type { IGroupDoneEvent, IProgressEvent } from '../schemas/progress';
 import { AnnounceOutbox, type IAnnounceOutboxOptions } from './announce-outbox';
 import { GroupDoneWatcher } from './group-done-watcher';
 import { ProgressKeys } from './keys';
@@ -83,7 +84,7 @@ export class ProgressService implements IProgressSource {
     return this.doneFanout.subscribe(listener);
   }
 
-  async registerNotify(taskGroup: string, notify: INotify): Promise<void> {
+  async registerNotify(taskGroup: string, notify: IMapNotify): Promise<void> {
     await this.redis.set(this.keys.notify(taskGroup), JSON.stringify(notify), 'EX', NOTIFY_KEEP_SEC);
   }
 

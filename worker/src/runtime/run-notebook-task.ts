@@ -35,7 +35,7 @@ export interface IRunNotebookDeps {
   /** Tells a gateway outage from a task's failure; without it every failure is the task's. */
   infra?: IInfraRetryDeps;
   /** Publishes each run's live progress and partial notebook (Redis, never MongoDB); none = no progress. */
-  progress?: Pick<ProgressPublisher, 'forTask'>;
+  progress?: Pick<ProgressPublisher, 'forTask'> & Partial<Pick<ProgressPublisher, 'lostPartial' | 'discardPartial'>>;
   /**
    * Called (before the message is acked) when this handler finds or leaves a task final: the
    * reduce step's trigger (`reduce/reduce-trigger.ts`). A redelivered message of a final task
@@ -140,6 +140,15 @@ async function recordStepFailure(deps: IRunNotebookDeps, ctx: ITaskContext, err:
   if (recorded) await deps.onTaskFinal?.(recorded);
 }
 
+/** The partial notebook a killed run of `taskId` left in Redis, or null (none, or Redis unreachable: the run is recorded without it). */
+async function lostPartialOf(deps: IRunNotebookDeps, taskName: string, taskId: string): Promise<Record<string, unknown> | null> {
+  try {
+    return (await deps.progress?.lostPartial?.(taskName, taskId)) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Publish a task event; a lost event must not fail the task (status reads MongoDB). */
 async function emitQuietly(deps: IRunNotebookDeps, event: ITaskEvent): Promise<void> {
   try {
@@ -167,7 +176,9 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     }
     if (task.state === 'STARTED') {
       // The same message again: its worker died during the run and the visibility timeout gave
-      // it back to the queue. Record the lost attempt so the history shows both.
+      // it back to the queue. Record the lost attempt so the history shows both, with the
+      // notebook as far as it got (its partial notebook, still in Redis) as its result notebook.
+      const lostNotebook = ctx.retries > 0 ? null : await lostPartialOf(deps, task.name, ctx.taskId);
       await inStep('start', () =>
         runs.recordLostAttempt(task.name, {
           status: 'ERROR',
@@ -176,14 +187,16 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
           message:
             ctx.retries > 0
               ? `the run on ${task.worker ?? 'unknown'} could not be recorded (MongoDB unreachable); the task was retried`
-              : `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered`,
+              : `worker ${task.worker ?? 'unknown'} stopped during the run; the task was redelivered` +
+                (lostNotebook ? '; its result notebook holds the outputs produced before it stopped' : ''),
           results: null,
           duration: 0,
           worker: task.worker ?? 'unknown',
           attempt: task.runs_total + 1,
           task_id: ctx.taskId
-        }, true)
+        }, { whileStarted: true, resultNotebook: lostNotebook ?? undefined })
       );
+      if (lostNotebook) await deps.progress?.discardPartial?.(task.name).catch(() => undefined);
     }
     const started = await inStep('start', () => runs.markStarted(task.name, ctx.taskId, ctx.hostname));
     if (!started) return { skipped: `task ${task.name} changed before it started` };

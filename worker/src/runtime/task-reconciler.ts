@@ -50,6 +50,11 @@ export interface ITaskReconcilerOptions {
    * could look lost). Its failure is logged; the pass goes on.
    */
   beforePass?: () => Promise<unknown>;
+  /**
+   * The notebook as far as a lost running task got (its partial notebook, `progress/lost-partial.ts`),
+   * recorded as the lost run's result notebook; null or a failure records the run without one.
+   */
+  lostNotebook?: (task: ITaskSummary) => Promise<unknown>;
 }
 
 /** A task a pass repaired. */
@@ -129,7 +134,8 @@ export class TaskReconciler {
       const reported = results.get(task.task_id);
       // A running task whose worker is alive and reported nothing may still be recording.
       if (task.state === 'STARTED' && task.worker && live.has(task.worker) && !reported) continue;
-      const message = lostMessage(task, reported);
+      const notebook = task.state === 'STARTED' ? await this.options.lostNotebook?.(task).catch(() => null) : null;
+      const message = lostMessage(task, reported) + (notebook ? ' Its result notebook holds the outputs produced before it was lost.' : '');
       const run: IJobRun = {
         status: 'ERROR',
         ts: new Date().toISOString(),
@@ -140,7 +146,7 @@ export class TaskReconciler {
         attempt: task.runs_total + 1,
         task_id: task.task_id
       };
-      const fixed = await store.failStuck(task, run);
+      const fixed = await store.failStuck(task, run, notebook ?? undefined);
       if (!fixed) continue; // changed since it was found: not stuck
       repaired.push({ name: task.name, task_id: task.task_id, was: task.state, message });
       this.log(`repaired ${task.name} (${task.task_id}), stuck ${task.state}: ${message}`);

@@ -9,3 +9,4 @@ export * from './grid';
 export * from './reduce';
 export * from './schedules';
 export * from './retention';
+export * from './origin';

@@ -16,6 +16,7 @@ import { NameSchema } from './name';
 import { NotifySchema, ProgressSummarySchema } from './progress';
 import { TaskSelectionSchema, WithResultsSchema } from './task-selection';
 import { GridModeSchema, GridSchema, ResultsFormatSchema, ResultsTableSchema } from './grid';
+import { OriginSchema } from './origin';
 import { CacheFlagSchema, CachedFromSchema, ForceFlagSchema, ReducedSchema, ReduceOfSchema, ReduceRowFieldSchema, ThenSchema } from './reduce';
 
 /** Most parameters one map may expand to. */
@@ -57,7 +58,8 @@ export const MapBodySchema = Type.Object(
     mode: Type.Optional(GridModeSchema),
     then: Type.Optional(ThenSchema),
     cache: Type.Optional(CacheFlagSchema),
-    force: Type.Optional(ForceFlagSchema)
+    force: Type.Optional(ForceFlagSchema),
+    origin: Type.Optional(OriginSchema)
   },
   { additionalProperties: false, description: 'Give one of params, range or grid (mode only with grid).' }
 );

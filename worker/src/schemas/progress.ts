@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { errorResponses } from './common';
 import { NameSchema } from './name';
+import { OriginSchema } from './origin';
 
 /** `<name>` of `/api/jobs/<name>/progress` (declared here: jobs.ts imports this file). */
 const JobParamsSchema = Type.Object({ name: NameSchema });
@@ -51,7 +52,8 @@ export const GroupDoneEventSchema = Type.Object({
   counts: Type.Object({ OK: Type.Integer(), ERROR: Type.Integer() }, { description: 'Tasks by run status.' }),
   duration: Type.Number({ description: 'Seconds from the map (or restart) to the last task end, as seen by the service.' }),
   failed: Type.Array(Type.String(), { description: 'Names of the tasks without an OK run (at most 1,000).' }),
-  ts: Type.String()
+  ts: Type.String(),
+  origin: Type.Optional(OriginSchema)
 });
 export type IGroupDoneEvent = Static<typeof GroupDoneEventSchema>;
 

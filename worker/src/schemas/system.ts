@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { errorResponses, NullableNumberSchema, NullableStringSchema, QueueStateSchema, RunStatusSchema } from './common';
 import { NameSchema } from './name';
+import { originSchema } from './origin';
 import { GroupDoneEventSchema, ProgressEventSchema } from './progress';
 import { ReduceOfSchema, ReduceRowFieldSchema } from './reduce';
 
@@ -39,7 +40,10 @@ export const healthSchema = {
 };
 
 export const EventsQuerySchema = Type.Object(
-  { job: Type.Optional(NameSchema) },
+  {
+    job: Type.Optional(NameSchema),
+    origin: Type.Optional(originSchema("Only the group-done events of maps started with this origin (no task or progress events): a JupyterLab's own done notifications."))
+  },
   { additionalProperties: false }
 );
 export type IEventsQuery = Static<typeof EventsQuerySchema>;

@@ -83,7 +83,7 @@ export class StuckTasks implements IStuckTaskStore {
     return this.conn.run((db) => this.tasks(db).findOne({ _id: name }, { projection: { param: 0, result: 0 } }) as Promise<ITaskSummaryDoc | null>);
   }
 
-  failStuck(task: IStuckTaskRef, run: IJobRun): Promise<ITask | null> {
-    return this.runs.failStuck(task, run);
+  failStuck(task: IStuckTaskRef, run: IJobRun, resultNotebook?: unknown): Promise<ITask | null> {
+    return this.runs.failStuck(task, run, resultNotebook);
   }
 }

@@ -8,7 +8,7 @@
 import { Binary, type Db, type UpdateFilter } from 'mongodb';
 import { InvalidInputError } from '../domain/errors';
 import { encodeJson, type JsonText } from '../domain/json-bytes';
-import { MAX_RESULT_BYTES, resultTooLarge, type IRunRecorder, type IStuckTaskRef, type ITaskRef } from '../domain/run-recorder';
+import { MAX_RESULT_BYTES, resultTooLarge, type ILostAttemptOptions, type IRunRecorder, type IStuckTaskRef, type ITaskRef } from '../domain/run-recorder';
 import type { IRenderedTask } from '../domain/task-repository';
 import { ACTIVE_STATES } from '../domain/task-state';
 import type { IJobRun, ITask, JsonValue } from '../domain/types';
@@ -136,24 +136,42 @@ export class TaskRuns implements IRunRecorder {
     return decided ? written : null;
   }
 
-  async recordLostAttempt(taskName: string, run: IJobRun, whileStarted = false): Promise<void> {
+  async recordLostAttempt(taskName: string, run: IJobRun, options: ILostAttemptOptions = {}): Promise<void> {
     const key = `lost:${run.task_id}:${run.attempt}`;
-    await this.write(stripIpynb(taskName), (doc) => {
-      if (whileStarted && (doc.task_id !== run.task_id || doc.state !== 'STARTED')) return null;
-      const history = appendRun(doc, run, key, this.runHistory);
+    const name = stripIpynb(taskName);
+    const recorded = await this.withLostNotebook(name, run, options.resultNotebook);
+    await this.write(name, (doc) => {
+      if (options.whileStarted && (doc.task_id !== run.task_id || doc.state !== 'STARTED')) return null;
+      const history = appendRun(doc, recorded, key, this.runHistory);
       return typeof history === 'string' ? null : { $set: { ...history, updated: new Date().toISOString() } };
     });
   }
 
-  async failStuck(task: IStuckTaskRef, run: IJobRun): Promise<ITask | null> {
+  async failStuck(task: IStuckTaskRef, run: IJobRun, resultNotebook?: unknown): Promise<ITask | null> {
     const key = `lost:${run.task_id}:${run.attempt}`;
+    const recorded = await this.withLostNotebook(stripIpynb(task.name), run, resultNotebook);
     return this.write(stripIpynb(task.name), (doc) => {
       // Changed since it was found stuck (a worker got to it after all): leave it alone.
       if (doc.task_id !== task.task_id || doc.state !== task.state || doc.updated !== task.updated) return null;
-      const history = appendRun(doc, run, key, this.runHistory, true);
+      const history = appendRun(doc, recorded, key, this.runHistory, true);
       const set = typeof history === 'string' ? {} : history;
       return { $set: { ...set, state: 'FAILURE', run_status: 'ERROR', updated: new Date().toISOString() } };
     });
+  }
+
+  /**
+   * `run` naming `resultNotebook` (a lost attempt's partial notebook) as its result notebook, stored
+   * first, so a history entry never names a notebook that is not there; `run` itself without one.
+   */
+  private async withLostNotebook(name: string, run: IJobRun, resultNotebook: unknown): Promise<IJobRun> {
+    if (resultNotebook === null || resultNotebook === undefined) return run;
+    const resName = run.results ?? resultName(name, run.ts);
+    const ref = await this.queries.get(name);
+    await this.notebooks.putResult(
+      { _id: resName, task_name: name, job: ref.job, task_group: ref.task_group, job_id: ref.job_id, task_id: run.task_id },
+      resultNotebook
+    );
+    return { ...run, results: resName };
   }
 
   /** A task's document without its parameter and returned value; created from its group if needed. */

@@ -272,7 +272,7 @@ it('a redelivery that read a task STARTED just before its first delivery recorde
   const name = `tasks/square/${m.task_group}-0`;
   const done = await store.runs.get(name);
   const lost = { status: 'ERROR' as const, ts: new Date().toISOString(), message: 'worker w stopped during the run; the task was redelivered', results: null, duration: 0, worker: 'w', attempt: 2, task_id: done.task_id };
-  await store.runs.recordLostAttempt(name, lost, true);
+  await store.runs.recordLostAttempt(name, lost, { whileStarted: true });
   expect((await store.runs.get(name)).job_runs.map((r) => r.status)).toEqual(['OK']);
   await store.runs.recordLostAttempt(name, lost);
   expect((await store.runs.get(name)).job_runs.map((r) => r.status)).toEqual(['OK', 'ERROR']);

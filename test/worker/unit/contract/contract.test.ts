@@ -192,4 +192,9 @@ describe('docs/api.md', () => {
     expect(line).toBeDefined();
     expect(line).toContain(fieldList(schema as Parameters<typeof fieldList>[0]));
   });
+
+  it('names every field of a map body and of a group-done event', () => {
+    for (const key of Object.keys(schemas.MapBodySchema.properties)) expect([key, api.includes(`"${key}"`)]).toEqual([key, true]);
+    expect(api).toContain(fieldList(schemas.GroupDoneEventSchema as Parameters<typeof fieldList>[0]).replace('counts,', 'counts: {OK, ERROR},'));
+  });
 });

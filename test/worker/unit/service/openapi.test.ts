@@ -43,7 +43,7 @@ describe('/api/openapi.json', () => {
     );
     const map = doc.paths['/api/jobs/{name}/map'].post;
     expect(Object.keys(map.requestBody.content['application/json'].schema.properties).sort()).toEqual(
-      ['cell_timeout', 'notify', 'params', 'range', 'require', 'grid', 'mode', 'cache', 'force', 'then'].sort()
+      ['cell_timeout', 'notify', 'params', 'range', 'require', 'grid', 'mode', 'cache', 'force', 'then', 'origin'].sort()
     );
     expect(map.responses['201']).toBeDefined();
     expect(doc.paths['/api/health'].get.security).toEqual([]);

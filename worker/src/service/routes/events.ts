@@ -54,9 +54,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
         }
       }
       // Subscribe before taking over the reply so a failing subscription gets a normal error answer.
+      // ?origin=: a JupyterLab's own done notifications only, no task events (see relayOriginDone).
+      const origin = request.query.origin;
       let unsubscribe: () => void;
       try {
-        unsubscribe = deps.subscribeEvents(listener);
+        unsubscribe = origin !== undefined ? () => undefined : deps.subscribeEvents(listener);
       } catch (error: unknown) {
         detach();
         throw new ServiceUnavailableError('cannot subscribe to task events (Redis): retry later', { cause: error, part: 'redis' });
@@ -83,7 +85,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: IAppDeps): void 
         }
       }, deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
       res.write(': connected\nretry: 3000\n\n');
-      const unsubscribeProgress = deps.progress ? relayProgress(deps.progress, request.query.job, send) : (): void => undefined;
+      const unsubscribeProgress = !deps.progress
+        ? (): void => undefined
+        : origin !== undefined
+          ? relayOriginDone(deps.progress, origin, request.query.job, send)
+          : relayProgress(deps.progress, request.query.job, send);
 
       /** Ends the stream; `drop` discards what is unsent instead of waiting for a client that does not read. */
       function stop(drop = false): void {
@@ -144,4 +150,15 @@ function relayProgress(progress: NonNullable<IAppDeps['progress']>, job: string 
     unsubscribeProgress();
     unsubscribeDone();
   };
+}
+
+/**
+ * Sends one stream the group-done events of the maps started with `origin` (of one job, or all):
+ * what a JupyterLab needs to announce the maps its kernels started. The origin only selects
+ * events; it is not a credential (the stream needs the token like any other).
+ */
+function relayOriginDone(progress: NonNullable<IAppDeps['progress']>, origin: string, job: string | undefined, send: (chunk: Buffer) => void): () => void {
+  return progress.subscribeDone((event) => {
+    if (event.origin === origin && (job === undefined || event.job === job)) send(formatGroupDoneEvent(event));
+  });
 }

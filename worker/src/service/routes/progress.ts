@@ -69,10 +69,15 @@ export function registerProgressRoutes(app: FastifyInstance, progress: IProgress
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const url = request.routeOptions.url;
     if (url === MAP_URL && reply.statusCode === 201 && typeof payload === 'string') {
-      const notify = (request.body as IMapBody | undefined)?.notify;
+      const body = request.body as IMapBody | undefined;
+      const notify = body?.notify;
       if (notify?.webhook !== undefined) {
         const { task_group } = JSON.parse(payload) as { task_group: string };
-        await progress.registerNotify(task_group, notify);
+        await progress.registerNotify(task_group, { ...notify, ...(body?.origin ? { origin: body.origin } : {}) });
+      } else if (body?.origin) {
+        // Only a JupyterLab's notification depends on it: a map is not failed for want of it.
+        const { task_group } = JSON.parse(payload) as { task_group: string };
+        await progress.registerNotify(task_group, { origin: body.origin }).catch(() => undefined);
       }
       return payload;
     }

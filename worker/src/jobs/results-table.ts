@@ -9,7 +9,7 @@ import { JsonText } from '../domain/json-bytes';
 import { isJsonObjectText, jsonObjectMembers } from '../domain/json-members';
 import { jsonArrayElements } from '../domain/json-spans';
 import { statusRow } from '../domain/status-row';
-import type { IExactTask, ITaskValues } from '../domain/task-repository';
+import type { IExactTask, ITaskRepository, ITaskValues } from '../domain/task-repository';
 import type { IStatusRow } from '../domain/types';
 
 /** Where a column comes from. */
@@ -64,6 +64,18 @@ export interface IResultSource {
 export function sourceOfTask(t: IExactTask): IResultSource {
   const values: ITaskValues = { job_id: t.task.job_id, run_status: t.task.run_status, param: t.param, result: t.result, scraps: t.scraps };
   return { values, row: statusRow(t.task) };
+}
+
+/**
+ * The tasks of a table from the repository's read model (`storage/results-read-model.ts`): the
+ * status rows of `statusJson` with each task's values; null when the repository has none for
+ * this group (then the tasks are read).
+ */
+export async function tableSourcesFromReadModel(repo: ITaskRepository, job: string, taskGroup: string, statusJson: string): Promise<IResultSource[] | null> {
+  if (!repo.tableValues) return null;
+  const rows = JSON.parse(statusJson) as IStatusRow[];
+  const values = await repo.tableValues(job, taskGroup, rows);
+  return values && values.map((v, i) => ({ values: v, row: rows[i] }));
 }
 
 /** Build the table of `taskGroup` from its tasks (in parameter order). */

@@ -4,6 +4,7 @@ import { waitFor } from '../stack/wait-for';
 import { NbgridStore } from '../storage/nbgrid-store';
 import { StatusIndex } from '../storage/status-index';
 import { CacheIndex } from '../storage/cache-index';
+import { ResultsReadModel } from '../storage/results-read-model';
 
 /**
  * The store on MongoDB with its status index on `redis`, as the API service and every worker open
@@ -11,7 +12,7 @@ import { CacheIndex } from '../storage/cache-index';
  * @param waitMs - how long to wait for MongoDB @defaultValue 120000
  */
 export function openStore(config: INbgridConfig, redis: Redis, log: (line: string) => void, waitMs = 120000): Promise<NbgridStore> {
-  return waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log, runHistory: config.runHistory, cacheIndex: new CacheIndex(redis) }), {
+  return waitFor('MongoDB', () => NbgridStore.open(config.mongoUrl, { dbName: config.database, statusIndex: new StatusIndex(redis), log, runHistory: config.runHistory, cacheIndex: new CacheIndex(redis), resultsReadModel: new ResultsReadModel(redis) }), {
     timeoutMs: waitMs,
     intervalMs: 1000
   });

@@ -2,9 +2,18 @@
 import { compactJson, valueEnd } from './json-spans';
 
 const skipSpace = (text: string, i: number): number => {
-  while (i < text.length && ' \n\r\t'.includes(text[i])) i++;
-  return i;
+  for (;;) {
+    const ch = text.charCodeAt(i);
+    if (ch !== 0x20 && ch !== 0x0a && ch !== 0x0d && ch !== 0x09) return i;
+    i++;
+  }
 };
+
+/** The key of the string literal `text[from, to)`; without escapes it is the text between the quotes. */
+function keyOf(text: string, from: number, to: number): string {
+  const inner = text.slice(from + 1, to - 1);
+  return inner.includes('\\') ? (JSON.parse(text.slice(from, to)) as string) : inner;
+}
 
 /**
  * `[key, value text]` of each member of the JSON object `text`, in the order written; a key given
@@ -13,14 +22,20 @@ const skipSpace = (text: string, i: number): number => {
  * @throws SyntaxError when `text` is not an object
  */
 export function jsonObjectMembers(text: string): [string, string][] {
+  return [...jsonObjectMemberMap(text).entries()];
+}
+
+/** `jsonObjectMembers` as a map (in the order written), for lookups by key. @throws SyntaxError when `text` is not an object */
+export function jsonObjectMemberMap(text: string): Map<string, string> {
   let i = skipSpace(text, 0);
   if (text[i] !== '{') throw new SyntaxError('JSON text is not an object');
   const members = new Map<string, string>();
   i = skipSpace(text, i + 1);
-  if (text[i] === '}') return [];
+  if (text[i] === '}') return members;
   for (;;) {
+    if (text[i] !== '"') throw new SyntaxError('expected a key in JSON object');
     const keyEnd = valueEnd(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    const key = keyOf(text, i, keyEnd);
     i = skipSpace(text, keyEnd);
     if (text[i] !== ':') throw new SyntaxError('expected ":" in JSON object');
     i = skipSpace(text, i + 1);
@@ -31,7 +46,7 @@ export function jsonObjectMembers(text: string): [string, string][] {
       i = skipSpace(text, i + 1);
       continue;
     }
-    if (text[i] === '}') return [...members.entries()];
+    if (text[i] === '}') return members;
     throw new SyntaxError(`unexpected ${JSON.stringify(text[i] ?? 'end')} in JSON object`);
   }
 }

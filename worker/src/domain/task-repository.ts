@@ -162,4 +162,10 @@ export interface ITaskRepository {
   restartNamed(job: string, taskGroup: string, names: string[], options: INamedRestartOptions): Promise<IGroupRestart[]>;
   /** Set those of the tasks `names` that are queued or running to REVOKED; returns them as they were before. */
   revokeNamed(job: string, taskGroup: string, names: string[]): Promise<ITaskSummary[]>;
+  /**
+   * The values of the tasks of `rows` (the group's status rows), one per row in the same order,
+   * from a read model kept beside the status index; null when there is none or the group keeps
+   * no parameter array (then read the tasks).
+   */
+  tableValues?(job: string, taskGroup: string, rows: IStatusRow[]): Promise<ITaskValues[] | null>;
 }

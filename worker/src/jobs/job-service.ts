@@ -34,7 +34,7 @@ import { cancelGroup, restartGroup, type IGroupControlDeps } from './restart-and
 import { cancelSelected, restartSelected, restartWithoutResults, selectTasks, type ITaskSelection } from './restart-selected';
 import { labelWarnings, publishTasks } from './task-queueing';
 import { readNotebookParameters, unknownParameterWarnings } from '../notebooks/parameters-reader';
-import { buildResultsTable, sourceOfTask, type IResultSource, type IResultsTableRows } from './results-table';
+import { buildResultsTable, sourceOfTask, tableSourcesFromReadModel, type IResultSource, type IResultsTableRows } from './results-table';
 import { ResultsTableCache } from './results-table-cache';
 import type { IReduceStore } from '../domain/reduce';
 import type { ICacheEntry, ITaskCache } from '../domain/task-cache';
@@ -389,6 +389,8 @@ export class JobService implements IJobService {
    * with its row of `statusJson`; the full tasks where the repository cannot, or a row is missing.
    */
   private async resultSources(job: string, g: string, statusJson: string): Promise<IResultSource[]> {
+    const read = await tableSourcesFromReadModel(this.tasksRepo, job, g, statusJson);
+    if (read) return read;
     if (this.tasksRepo.listValues) {
       const rows = new Map((JSON.parse(statusJson) as IStatusRow[]).map((r) => [r.job_id, r]));
       const values = await this.tasksRepo.listValues(job, g);

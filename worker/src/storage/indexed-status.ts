@@ -2,10 +2,13 @@
  * The status index in use: keeps a group's rows in Redis (`StatusIndex`) in step with the task
  * documents after every write, and answers `status()` from it, falling back to MongoDB whenever
  * the index is missing, stale or unreachable. Without an index every read goes to MongoDB.
+ * Beside each row, an OK task's returned and glued values go to the results read model
+ * (`results-read-model.ts`), when there is one.
  */
 import { statusRow } from '../domain/status-row';
 import type { IStatusRow } from '../domain/types';
 import { toTaskSummary, type ITaskSummaryDoc } from './documents';
+import type { ResultsReadModel } from './results-read-model';
 import type { IIndexedRow, StatusIndex } from './status-index';
 
 /** Reads a group's task documents (without parameter and result bytes) from MongoDB, in map order. */
@@ -24,7 +27,9 @@ export class IndexedStatus {
     /** Status rows kept in Redis; without it status reads MongoDB. */
     private readonly index: StatusIndex | undefined,
     private readonly readSummaries: SummaryReader,
-    private readonly log: (line: string) => void = () => undefined
+    private readonly log: (line: string) => void = () => undefined,
+    /** Returned and glued values of OK tasks, for results tables; without it tables read MongoDB. */
+    private readonly results?: ResultsReadModel
   ) {}
 
   /**
@@ -48,12 +53,14 @@ export class IndexedStatus {
       const token = await index.begin(taskGroup);
       await index.complete(taskGroup, token, docs.map((d) => ({ rev: 0, row: statusRow(toTaskSummary(d)) })));
     });
+    await this.results?.putDocs(docs, this.log);
   }
 
   /** Put a changed document's row in the index (a no-op without one). */
   async put(doc: ITaskSummaryDoc): Promise<void> {
     const index = this.index;
     if (index) await this.guard(doc.task_group, () => index.apply(doc.task_group, [indexedRow(doc)]));
+    await this.results?.putDocs([doc], this.log);
   }
 
   /** Drop the index of a group after a bulk update that returned no documents. */

@@ -23,6 +23,8 @@ import { TaskLocks } from './task-locks';
 import { ReduceRounds } from './reduce-rounds';
 import { TaskCache } from './task-cache';
 import type { CacheIndex } from './cache-index';
+import type { ResultsReadModel } from './results-read-model';
+import { ResultsTableValues } from './results-table-values';
 
 export interface INbgridStoreOptions extends IMongoConnectionOptions {
   /** Largest blob kept inline in a document; larger ones go to GridFS. @defaultValue 15 MB */
@@ -35,6 +37,8 @@ export interface INbgridStoreOptions extends IMongoConnectionOptions {
   runHistory?: number;
   /** The cache's lookup index in Redis; without it cache lookups query MongoDB. */
   cacheIndex?: CacheIndex;
+  /** Returned and glued values of OK tasks in Redis, for results tables; without it tables read the task documents. */
+  resultsReadModel?: ResultsReadModel;
 }
 
 export class NbgridStore implements IStorage {
@@ -59,12 +63,12 @@ export class NbgridStore implements IStorage {
     this.blobs = new BlobStore(connection, options.inlineBlobLimit ?? INLINE_BLOB_LIMIT, new TaskLocks(connection));
     this.notebooks = new NotebookStore(connection, this.blobs);
     // The index is rebuilt from the queries, and the queries wait for groups that write the index.
-    const status: IndexedStatus = new IndexedStatus(options.statusIndex, (job, taskGroup) => queries.summaries(job, taskGroup), options.log);
+    const status: IndexedStatus = new IndexedStatus(options.statusIndex, (job, taskGroup) => queries.summaries(job, taskGroup), options.log, options.resultsReadModel);
     this.active = new ActiveTasks(connection, options.log);
     const groups = new TaskGroups(connection, this.blobs, status, this.active);
     const queries: TaskQueries = new TaskQueries(connection, groups, this.blobs);
     const renderer = new TaskRenderer(queries, this.blobs);
-    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status, this.active), new TaskSelectedUpdates(connection, groups, status, this.active));
+    this.tasks = new TaskRepository(groups, queries, status, renderer, new TaskBulkUpdates(connection, groups, status, this.active), new TaskSelectedUpdates(connection, groups, status, this.active), options.resultsReadModel && new ResultsTableValues(options.resultsReadModel, connection, groups, options.log));
     this.runs = new TaskRuns(connection, this.notebooks, groups, queries, renderer, status, this.active, options.runHistory);
     this.stuck = new StuckTasks(connection, this.runs, this.active, groups);
     this.reduce = new ReduceRounds(connection, this.active);

@@ -222,6 +222,20 @@ export class TaskGroups {
     return this.conn.run((db) => this.groups(db).find({ job }, { projection: NO_PARAMS }).sort({ seq: -1 }).limit(1).next());
   }
 
+  /**
+   * Each parameter's JSON bytes of a group of `job`, in map order (cached), or null when there is
+   * no such group or it keeps no parameter array (maps stored before it did).
+   */
+  async paramsOf(job: string, taskGroup: string): Promise<Uint8Array[] | null> {
+    const group = await this.findGroup(job, taskGroup);
+    if (!group) return null;
+    try {
+      return await this.groupParams(group);
+    } catch {
+      return null;
+    }
+  }
+
   /** Groups of a job, newest first, without their parameters. */
   async listGroups(job: string): Promise<ITaskGroupDoc[]> {
     return this.conn.run((db) => this.groups(db).find({ job }, { projection: NO_PARAMS }).sort({ seq: -1 }).toArray());

@@ -17,6 +17,7 @@ import type { TaskGroups } from './task-groups';
 import type { TaskQueries } from './task-queries';
 import type { TaskRenderer } from './task-renderer';
 import type { TaskSelectedUpdates } from './task-selected-updates';
+import type { ResultsTableValues } from './results-table-values';
 
 export class TaskRepository implements ITaskRepository {
   /** Maps this process stored whose task documents are not written yet, by group id. */
@@ -29,7 +30,9 @@ export class TaskRepository implements ITaskRepository {
     private readonly renderer: TaskRenderer,
     private readonly bulk: TaskBulkUpdates,
     /** Restart and cancel of named tasks. */
-    private readonly selected?: TaskSelectedUpdates
+    private readonly selected?: TaskSelectedUpdates,
+    /** A results table's values from the read model in Redis; without it tables read the task documents. */
+    private readonly resultValues?: ResultsTableValues
   ) {}
 
   async createMap(map: INewMap): Promise<IStoredMap> {
@@ -74,6 +77,7 @@ export class TaskRepository implements ITaskRepository {
   async deleteGroup(taskGroup: string): Promise<void> {
     this.unwritten.delete(taskGroup);
     await this.groupStore.deleteGroup(taskGroup);
+    await this.resultValues?.forget(taskGroup);
   }
 
   async latestGroup(job: string): Promise<string | null> {
@@ -151,6 +155,10 @@ export class TaskRepository implements ITaskRepository {
 
   revokeNamed(job: string, taskGroup: string, names: string[]): Promise<ITaskSummary[]> {
     return this.selectedUpdates().revoke(job, taskGroup, names);
+  }
+
+  async tableValues(job: string, taskGroup: string, rows: IStatusRow[]): Promise<ITaskValues[] | null> {
+    return this.resultValues ? this.resultValues.values(job, taskGroup, rows) : null;
   }
 
   private selectedUpdates(): TaskSelectedUpdates {

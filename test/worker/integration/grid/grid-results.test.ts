@@ -2,11 +2,13 @@
  * Grids and results tables on the real stack (Redis, FerretDB, Kernel Gateway, API service, two
  * workers; worker/dist must be built): a 2 x 3 grid is mapped, one task raises, the values glued
  * with scrapbook come back in the table; status, restart and cancel work as for any map; bad grids
- * are refused before anything is stored; the Python client's grid(), map(df), parameters() and
+ * are refused before anything is stored; the results read model the workers write answers the
+ * same table, also after Redis lost it; the Python client's grid(), map(df), parameters() and
  * results(as_frame=True) against the same service.
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import Redis from 'ioredis';
 import type { IStackInfo } from '../../../../worker/src/stack';
 import type { TestApi } from '../../support/api';
 import { notebook } from '../../support/notebooks';
@@ -135,6 +137,42 @@ describe('a grid map', () => {
     const table = await api.call<{ columns: string[]; rows: unknown[][] }>('GET', jobRoute(`results?task_group=${zip.task_group}&format=table`));
     expect(table.body.columns.slice(0, 3)).toEqual(['alpha', 'n', 'result']);
     expect(table.body.rows.map((r) => [r[0], r[1], r[3]])).toEqual([[0.1, 4, 'REVOKED'], [0.2, 5, 'REVOKED'], [0.3, 6, 'REVOKED']]);
+  });
+
+  it("answers the table from the read model the workers wrote, and the same after Redis lost it and a task was run again", async () => {
+    const redis = new Redis(info.redis_url);
+    try {
+      const key = `nbgrid:results:v1:${group}`;
+      type Table = { columns: string[]; rows: unknown[][] };
+      const table = async () => (await api.call<Table>('GET', jobRoute(`results?task_group=${group}&format=table`))).body;
+      // One row per OK task, written by the workers as they recorded the runs.
+      expect((await redis.hkeys(key)).sort()).toEqual(['0', '1', '2', '3', '4']);
+      const before = await table();
+
+      // Redis loses everything (as a restart without persistence does); the failed task runs again,
+      // so its status row changes and the service builds the table anew, from MongoDB.
+      await redis.flushall();
+      const failed = `tasks/sweep/${group}-5`;
+      const again = await api.call<{ restarted: { name: string }[] }>('POST', jobRoute('restart'), { task_group: group, tasks: [failed] });
+      expect(again.body.restarted.map((t) => t.name)).toEqual([failed]);
+      await api.waitDone('sweep', group, 240000);
+      const after = await table();
+      expect(after.columns).toEqual(before.columns);
+      expect(after.rows.slice(0, 5)).toEqual(before.rows.slice(0, 5));
+      expect(after.rows[5].slice(0, 7)).toEqual([0.9, 3, null, null, null, 'FAILURE', 'ERROR']);
+      expect((await redis.hkeys(key)).sort()).toEqual(['0', '1', '2', '3', '4']); // written back by that read
+
+      // An OK task run again: its row follows its new task id.
+      const first = `tasks/sweep/${group}-0`;
+      const rerun = await api.call<{ restarted: { name: string; task_id: string }[] }>('POST', jobRoute('restart'), { task_group: group, tasks: [first] });
+      await api.waitDone('sweep', group, 240000);
+      expect(await redis.hget(key, '0')).toContain(rerun.body.restarted[0].task_id);
+      const rerunTable = await table();
+      expect(rerunTable.rows[0].slice(0, 7)).toEqual(before.rows[0].slice(0, 7));
+      expect(rerunTable.rows.slice(1, 5)).toEqual(before.rows.slice(1, 5));
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('warns about a parameter name the notebook does not declare', async () => {

@@ -1,7 +1,7 @@
 import { JsonText, responseJson } from '../../../../worker/src/domain/json-bytes';
 import type { IExactTask } from '../../../../worker/src/domain/task-repository';
 import type { ITask } from '../../../../worker/src/domain/types';
-import { buildResultsTable as buildFromSources, sourceOfTask, tableCsv } from '../../../../worker/src/jobs/results-table';
+import { buildResultsTable as buildFromSources, sourceOfTask, tableCsv, tableJson } from '../../../../worker/src/jobs/results-table';
 
 const buildResultsTable = (g: string, tasks: IExactTask[]) => buildFromSources(g, tasks.map(sourceOfTask));
 import { extractScraps, scrapsBytes } from '../../../../worker/src/notebooks/scraps';
@@ -117,5 +117,29 @@ describe('the results table cache', () => {
     cache.get('g1', rows); // g1 used last: g2 is the oldest now
     cache.set('g3', rows, table('g3'));
     expect([cache.get('g1', rows), cache.get('g2', rows), cache.get('g3', rows)].map((t) => t?.task_group)).toEqual(['g1', undefined, 'g3']);
+  });
+});
+
+describe('the format=table answer', () => {
+  it('is the text responseJson writes, for every kind of cell', () => {
+    const tables = [
+      buildResultsTable('0a1b2c3d', [
+        task(0, '{"alpha": 0.10, "n": 10, "we\\"ird": [1, {"b": 2}]}', true, '{"loss": 1e400, "x": NaN}', [['acc', 0.5], ['q"uote\\', 'a,"b"\n']]),
+        task(1, '{"alpha":0.5,"n":10}', false, undefined),
+        task(2, '{"alpha":0.1,"n":100, "\\u0000rows": 1}', true, '{"loss": -Infinity}', [['acc', null]])
+      ]),
+      buildResultsTable('0a1b2c3d', [task(0, '3', true, '[1, NaN, 12345678901234567890]'), task(1, '{"a":1}', true, '"x \\u2028 y"')]),
+      buildResultsTable('0a1b2c3d', [])
+    ];
+    for (const table of tables) {
+      expect(tableJson(table)).toBe(responseJson(table));
+      expect(tableJson(table)).toBe(tableJson(table)); // kept: the same text again
+    }
+    expect(JSON.parse(tableJson(tables[0])).columns).toContain('\u0000rows');
+  });
+
+  it('keys with escapes and scrap names with escapes are read as JSON reads them', () => {
+    const table = buildResultsTable('0a1b2c3d', [task(0, '{"a\\u0062": 1, "c\\"d": 2}', true, undefined, [['e\\f', 1]])]);
+    expect(table.columns.slice(0, 3)).toEqual(['ab', 'c"d', 'e\\f']);
   });
 });

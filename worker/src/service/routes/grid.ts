@@ -3,9 +3,8 @@
  * `/api/jobs/<name>/results` (`format=table|csv`).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { responseJson } from '../../domain/json-bytes';
 import type { IJobService } from '../../domain/ports';
-import { tableCsv, type IResultsTableRows } from '../../jobs/results-table';
+import { tableCsv, tableJson, type IResultsTableRows } from '../../jobs/results-table';
 import { assertValidName, parametersSchema, type IJobParams } from '../../schemas';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -27,7 +26,7 @@ export async function sendResultsTable(
       .header('content-disposition', `attachment; filename="${file}"`)
       .send(tableCsv(table as IResultsTableRows));
   }
-  return reply.type(JSON_TYPE).send(responseJson(table));
+  return reply.type(JSON_TYPE).send(tableJson(table as IResultsTableRows));
 }
 
 export function registerGridRoutes(app: FastifyInstance, jobs: IJobService): void {

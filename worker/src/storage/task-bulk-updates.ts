@@ -42,7 +42,6 @@ const SAME_UPDATE_BATCH = 500;
  */
 const LOCK_CHUNK = 500;
 
-
 /** A decision for one task, as read under its lock: the update to make, or null to leave it. */
 type Decide = (doc: ITaskSummaryDoc) => UpdateFilter<ITaskDoc> | null;
 
@@ -146,8 +145,8 @@ export class TaskBulkUpdates {
    * {@link LOCK_CHUNK}, pipelined: the next chunk's locks are taken, then its tasks read while this
    * chunk's writes go on (FerretDB reads in parallel with SQLite's one writer; before the patch, the
    * profile of a 10,000-task restart had FerretDB's CPU in reads by `_id` 32 %, updates 26 %,
-   * deletes of active entries 10 %). Tasks another
-   * writer holds are done one by one after their chunk, waiting for their lock.
+   * deletes of active entries 10 %). Tasks another writer holds are done one by one after their
+   * chunk, waiting for their lock.
    */
   private async updateLocked(names: string[], decide: Decide): Promise<ITaskSummaryDoc[]> {
     const written: ITaskSummaryDoc[] = [];

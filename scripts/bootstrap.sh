@@ -12,6 +12,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v ip >/dev/null || need_apt+=(iproute2)  # ip netns, ss: multi-host and security tests
+command -v patch >/dev/null || need_apt+=(patch)  # step 3 patches FerretDB's source
 if [ "${NBGRID_SKIP_BROWSER:-0}" != 1 ]; then command -v chromium >/dev/null || need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
@@ -39,7 +40,13 @@ fi
 # `_ferretdb_sjson->'$._id'`, an expression SQLite does not match to that index: every lookup,
 # update and delete by `_id` scanned the whole collection (measured by bench/storage/ops.ts). The
 # fix makes the filter the index's expression (same value: the key `_id` of the document).
-FERRETDB_FIX="sqlite-id-index-1"
+# Then scripts/ferretdb/patches/bulk-writes.patch, for bulk updates (issue 15; its header says why):
+# `_id` is pushed down to SQL whenever a filter pins it (`_id: {$in: [...]}`, or `_id` beside other
+# conditions, which FerretDB still applies to what SQL returns), and the statements of one `update`
+# command are written in one SQLite transaction instead of one per document, each statement's
+# query closed when it ends (commands of 100 statements or more hung). Test:
+# test/worker/integration/storage/ferretdb-bulk-patch.test.ts.
+FERRETDB_FIX="sqlite-id-index-1+bulk-writes-1"
 mkdir -p .bin
 # (Output captured first: `| grep -q` would close the pipe early, and pipefail would call it a failure.)
 ferretdb_version() { [ -x .bin/ferretdb ] && .bin/ferretdb --version 2>/dev/null || true; }
@@ -55,6 +62,8 @@ else
     && echo v1.24.2 > vendor/github.com/FerretDB/FerretDB/build/version/version.txt \
     && sed -i "s|IDColumn = DefaultColumn + \"->'\$\._id'\"|IDColumn = DefaultColumn + \"->'_id'\"|" "$meta" \
     && grep -qF "IDColumn = DefaultColumn + \"->'_id'\"" "$meta" \
+    && patch -d vendor/github.com/FerretDB/FerretDB -p1 --forward -s < patches/bulk-writes.patch \
+    && grep -qF "idPushdown(params.Filter)" vendor/github.com/FerretDB/FerretDB/internal/backends/sqlite/collection.go \
     && GOFLAGS="-buildvcs=false -mod=vendor" go build -o "$ROOT/.bin/ferretdb.new" github.com/FerretDB/FerretDB/cmd/ferretdb)
   # A rename, not a copy over the file: a running FerretDB keeps its binary.
   mv -f .bin/ferretdb.new .bin/ferretdb

@@ -44,8 +44,8 @@ export interface IActivityChange {
 
 /** Entries per unordered insert (one statement however many documents). */
 const INSERT_BATCH = 500;
-/** Deletes by `_id` per bulk write (FerretDB v1 hangs on commands of 100 statements or more). */
-const DELETE_BATCH = 20;
+/** Entries per delete by `_id: {$in}` (one SQL statement each on the patched FerretDB, see scripts/ferretdb/patches/). */
+const DELETE_BATCH = 500;
 /** The `migrations` document that says `backfill` ran on this database. */
 const BACKFILLED = 'active_tasks';
 
@@ -96,11 +96,11 @@ export class ActiveTasks {
     }
   }
 
-  /** Delete the entries of these task ids (by `_id`, the one filter FerretDB pushes down). */
+  /** Delete the entries of these task ids (by `_id: {$in}`, which the local default's patched FerretDB pushes down). */
   async remove(taskIds: string[]): Promise<void> {
     for (let i = 0; i < taskIds.length; i += DELETE_BATCH) {
       const batch = taskIds.slice(i, i + DELETE_BATCH);
-      await this.conn.run((db) => this.entries(db).bulkWrite(batch.map((_id) => ({ deleteOne: { filter: { _id } } })), { ordered: false }));
+      await this.conn.run((db) => this.entries(db).deleteMany({ _id: { $in: batch } }));
     }
   }
 

@@ -63,6 +63,12 @@ export class IndexedStatus {
     await this.results?.putDocs([doc], this.log);
   }
 
+  /** Put the rows of documents of one group changed by a bulk write, as written (a no-op without an index). */
+  async putMany(taskGroup: string, docs: ITaskSummaryDoc[]): Promise<void> {
+    const index = this.index;
+    if (index && docs.length > 0) await this.guard(taskGroup, () => index.apply(taskGroup, docs.map(indexedRow)));
+  }
+
   /** Drop the index of a group after a bulk update that returned no documents. */
   async drop(taskGroup: string): Promise<void> {
     const index = this.index;

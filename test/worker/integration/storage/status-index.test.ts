@@ -147,12 +147,18 @@ describe('status() through the index equals status() from MongoDB', () => {
     const afterRestart = await expectAgree(g);
     expect(afterRestart[1].status).toBe('PENDING');
     expect(afterRestart[1].task_id).not.toBe(t1.task_id);
-    expect(await redis.hget(`nbgrid:status:${g}`, '_complete')).toBe('1'); // rebuilt by that read
+    expect(await redis.hget(`nbgrid:status:${g}`, '_complete')).toBe('1'); // kept: the restart put its rows
+    const built = await redis.hget(`nbgrid:status:${g}`, '_built');
 
     await indexed.runs.markStarted(t3.name, t3.task_id, 'nbgrid@c');
     await svc.cancel('n', { task_group: g });
     const afterCancel = await expectAgree(g);
     expect(afterCancel.map((r) => r.status)).toEqual(['SUCCESS', 'REVOKED', 'REVOKED', 'REVOKED', 'REVOKED', 'REVOKED']);
+    // Answered from the rows the bulk updates put, not from a rebuild (a rebuild sets `_built`).
+    expect(await redis.hget(`nbgrid:status:${g}`, '_built')).toBe(built);
+    await svc.restart('n', { task_group: g, reset: true });
+    expect((await expectAgree(g)).map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING', 'PENDING', 'PENDING']);
+    expect(await redis.hget(`nbgrid:status:${g}`, '_built')).toBe(built);
   });
 
   it('a row missed by a writer that died after its MongoDB write is repaired by the background refresh', async () => {

@@ -46,9 +46,13 @@ test-unit: build
 
 # --forceExit: after a lost gateway, @jupyterlab/services keeps a reconnect timer alive for ~30 s.
 # One file at a time (--runInBand): the suites start real services and kernels and keep 2 cores busy,
-# except IDLE_SUITES, which mostly wait for the clock (schedule-realtime: two real minute
-# boundaries); they run in a second jest beside the others, their output printed after them.
-IDLE_SUITES := test/worker/integration/schedules/schedule-realtime.test.ts
+# except IDLE_SUITES, which mostly wait (measured wall / CPU seconds: schedule-realtime, two real
+# minute boundaries, 106 / 8; flower, Flower's and celery's polling, 107 / 12; celery reliability,
+# visibility timeouts, 26 / 2): they run one at a time in a second jest beside the others, and
+# their output is printed after them.
+IDLE_SUITES := test/worker/integration/schedules/schedule-realtime.test.ts \
+               test/worker/integration/celery/flower.test.ts \
+               test/worker/integration/celery/reliability.test.ts
 test-integration: build
 	@idle_log=$$(mktemp); \
 	$(JEST) --selectProjects integration --runInBand --forceExit $(IDLE_SUITES) > $$idle_log 2>&1 & idle=$$!; \

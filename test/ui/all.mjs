@@ -7,6 +7,10 @@
 // test-results/ui/<name>-failure.png, and the rest still run. Exits 1 when any failed.
 //
 // Run: node test/ui/all.mjs [name ...]   (after `npm run build`; names pick scenarios, e.g. grid reduce)
+//
+// A new UI test: in test/ui/<feature>.mjs, export `{ name, workers, run(ctx) }` (ctx: sandbox,
+// stack, base, token, page, dir; see runScenario in harness.mjs), end the file with
+// `if (isMain(import.meta.url)) runStandalone(scenario)`, and add the scenario to the list below.
 import { checkPrerequisites, log, reportAndExit, runScenario, withLabSession } from './harness.mjs';
 import { gridScenario } from './grid.mjs';
 import { progressScenario } from './progress.mjs';

@@ -1,7 +1,7 @@
 // Shared pieces of the UI tests: processes in their own group with logs, a free port, a real
 // `jupyter lab` with this working tree's extensions, and Debian's chromium through playwright-core.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,8 +185,8 @@ export async function startLab(sandbox, token) {
 }
 
 /** Chromium with a fresh profile, headless, no network chatter of its own. */
-export function launchBrowser(sandbox) {
-  return chromium.launchPersistentContext(path.join(sandbox.tmp, 'chromium-profile'), {
+export function launchBrowser(sandbox, profile = 'chromium-profile') {
+  return chromium.launchPersistentContext(path.join(sandbox.tmp, profile), {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1500, height: 950 },
@@ -232,4 +232,180 @@ export function squaresNotebook(flagFile) {
     nbformat: 4,
     nbformat_minor: 5
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions: one sandbox, one `jupyter lab` and (optionally) one nbgrid stack shared by scenarios.
+// A scenario is `{ name, workers?, run(ctx) }`; `ctx` is the session plus a fresh browser and page
+// of its own and a directory of its own (`dir`), so scenarios do not see each other's browser state
+// or files. Each one maps its own notebook (a job name of its own), so their data stay apart too.
+
+export const CLI = path.join(REPO, 'worker', 'bin', 'nbgrid.js');
+
+/** Fails at once, naming what to build or install, when the UI tests cannot run. */
+export function checkPrerequisites({ stack = true } = {}) {
+  const needs = [
+    [path.join(REPO, 'nbgrid', 'labextension', 'package.json'), 'run `npm run build` first'],
+    [CHROMIUM, 'apt-get install chromium, or set NBGRID_CHROMIUM']
+  ];
+  if (stack) needs.unshift([CLI, 'build worker/ first: npm run build:worker']);
+  for (const [file, fix] of needs) {
+    if (!existsSync(file)) throw new Error(`cannot run: ${file} is missing (${fix})`);
+  }
+  mkdirSync(RESULTS, { recursive: true });
+}
+
+/**
+ * `nbgrid up --workers N` in the sandbox's NBGRID_HOME; resolves to its stack.json once the API
+ * service answers /api/health and N workers are live.
+ */
+export async function startStack(sandbox, workers) {
+  const { home, env, logDir } = sandbox;
+  log(`stack: nbgrid up --workers ${workers} (NBGRID_HOME=${home})`);
+  const up = start('nbgrid-up', process.execPath, [CLI, 'up', '--workers', String(workers)], { cwd: REPO, env, logDir });
+  sandbox.stackUp = true;
+  const stack = await waitFor(
+    'stack.json and a healthy API service',
+    async () => {
+      if (up.exited !== null && up.exited !== 0) throw fatal(`nbgrid up exited with ${up.exited}:\n${tail(up)}`);
+      const file = path.join(home, 'stack.json');
+      if (!existsSync(file)) return null;
+      const data = JSON.parse(readFileSync(file, 'utf8'));
+      return (await fetch(`${data.api_url}/api/health`)).ok ? data : null;
+    },
+    4 * MINUTE
+  );
+  log(`stack up: API ${stack.api_url}`);
+  await waitFor(
+    `${workers} live worker(s)`,
+    async () => {
+      const response = await fetch(`${stack.api_url}/api/workers`, { headers: { Authorization: `token ${stack.token}` } });
+      return response.ok && (await response.json()).workers.length >= workers;
+    },
+    2 * MINUTE
+  );
+  return stack;
+}
+
+/**
+ * Stops everything the session started: browsers are the scenarios' own; here the processes
+ * (jupyter lab first, then `nbgrid down` and the `nbgrid up` process), then copies their logs to
+ * test-results/ui/<logPrefix>-<process>.log and removes the sandbox.
+ */
+export async function closeSession(sandbox, logPrefix) {
+  const began = Date.now();
+  for (const entry of [...started].reverse()) {
+    if (entry.name !== 'nbgrid-up') await stopProcess(entry);
+  }
+  if (sandbox.stackUp) {
+    log('stack: nbgrid down');
+    const down = spawnSync(process.execPath, [CLI, 'down'], { cwd: REPO, env: sandbox.env, encoding: 'utf8', timeout: 2 * MINUTE });
+    if (down.status !== 0) process.stderr.write(`[ui] nbgrid down exited ${down.status}: ${down.stderr}\n`);
+    const up = started.find(entry => entry.name === 'nbgrid-up');
+    if (up) await stopProcess(up);
+  }
+  for (const entry of started) {
+    try {
+      copyFileSync(entry.logFile, path.join(RESULTS, `${logPrefix}-${entry.name}.log`));
+    } catch {
+      /* no log */
+    }
+  }
+  rmSync(sandbox.tmp, { recursive: true, force: true });
+  log(`session stopped in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+}
+
+/** Resets the theme to JupyterLab's default, so a scenario that failed in dark mode leaves no trace. */
+async function resetTheme(session) {
+  const response = await fetch(`${session.base}/lab/api/settings/@jupyterlab/apputils-extension:themes`, {
+    method: 'PUT',
+    headers: { Authorization: `token ${session.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ raw: '{}' })
+  });
+  if (!response.ok) throw new Error(`cannot reset the JupyterLab theme: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * Runs one scenario on a session with a fresh browser (its own profile) and a directory of its
+ * own; resolves to true when it passed. A failure is reported with the scenario's name, with a
+ * screenshot test-results/ui/<name>-failure.png; the session stays usable for the next scenario.
+ */
+export async function runScenario(session, scenario) {
+  const began = Date.now();
+  log(`--- scenario ${scenario.name}`);
+  const dir = path.join(session.sandbox.tmp, 'scenarios', scenario.name);
+  mkdirSync(dir, { recursive: true });
+  let browser;
+  let passed = true;
+  try {
+    if (session.base) await resetTheme(session);
+    browser = await launchBrowser(session.sandbox, `chromium-${scenario.name}`);
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await scenario.run({ ...session, browser, page, dir });
+  } catch (error) {
+    passed = false;
+    process.stderr.write(`[ui] FAILED scenario ${scenario.name}: ${error.stack ?? error}\n`);
+    await browser?.pages()[0]?.screenshot({ path: path.join(RESULTS, `${scenario.name}-failure.png`) }).catch(() => undefined);
+  } finally {
+    await browser?.close().catch(() => undefined);
+    await scenario.cleanup?.({ ...session, dir });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const seconds = ((Date.now() - began) / 1000).toFixed(1);
+  log(`--- scenario ${scenario.name}: ${passed ? 'PASSED' : 'FAILED'} in ${seconds} s`);
+  return { name: scenario.name, passed, seconds };
+}
+
+/**
+ * A JupyterLab (and, with `workers`, an nbgrid stack) in a sandbox of its own for the duration of
+ * `fn(session)`, stopped afterwards whatever happened. `session` is
+ * `{ name, sandbox, token, base, stack, startStack() }`: `stack` is null until the stack runs;
+ * `startStack()` starts it later (the service-down scenario runs first, without one).
+ * @param options.workers workers of the stack started before `fn` (0: none yet)
+ * @param options.workersLater workers of the stack `session.startStack()` starts
+ */
+export async function withLabSession(name, options, fn) {
+  const sandbox = makeSandbox(`nbgrid-ui-${name}-`);
+  const session = { name, sandbox, token: `ui-${name}-${process.pid}`, base: null, stack: null };
+  session.startStack = async (workers = options.workersLater ?? 2) => {
+    const began = Date.now();
+    session.stack = await startStack(sandbox, workers);
+    log(`stack ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    return session.stack;
+  };
+  try {
+    if (options.workers) await session.startStack(options.workers);
+    const began = Date.now();
+    session.base = await startLab(sandbox, session.token);
+    log(`jupyter lab on ${session.base}, ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    return await fn(session);
+  } finally {
+    await closeSession(sandbox, name);
+  }
+}
+
+/** Prints one line per scenario and exits 1 when any failed, naming them. */
+export function reportAndExit(results) {
+  for (const r of results) log(`${r.passed ? 'PASSED' : 'FAILED'} ${r.name} (${r.seconds} s)`);
+  const failed = results.filter(r => !r.passed).map(r => r.name);
+  log(failed.length ? `FAILED: ${failed.join(', ')}` : 'PASSED');
+  process.exit(failed.length ? 1 : 0);
+}
+
+/** True when the module `metaUrl` is the script node was started with (`node test/ui/grid.mjs`). */
+export function isMain(metaUrl) {
+  return process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(metaUrl);
+}
+
+/** Runs one scenario on a session of its own (a file run alone); exits 0 when it passed. */
+export function runStandalone(scenario) {
+  const needsStack = scenario.workers !== 0;
+  Promise.resolve()
+    .then(() => checkPrerequisites({ stack: needsStack }))
+    .then(() => withLabSession(scenario.name, { workers: scenario.workers ?? 2 }, async session => [await runScenario(session, scenario)]))
+    .then(reportAndExit)
+    .catch(error => {
+      process.stderr.write(`[ui] ${scenario.name}: ${error.stack ?? error}\n`);
+      process.exit(1);
+    });
 }

@@ -5,17 +5,14 @@
 // 1 ERROR. A map of the same notebook started outside this JupyterLab (REST, no origin) brings no
 // notification. Screenshots go to test-results/ui/kernel-notify-*.png.
 //
-// The check itself is `checkKernelMapNotifies(page, lab)`, for a runner that shares one JupyterLab
-// and stack among UI tests; `main()` below gives it a stack and a JupyterLab of its own.
+// The check itself is `checkKernelMapNotifies(page, lab)`.
 //
 // Run: node test/ui/kernel-notify.mjs   (needs `npm run build` first: the labextension and worker/dist)
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Runs alone (a stack and JupyterLab of its own) or, with the other UI scenarios, on one shared
+// stack and JupyterLab: node test/ui/all.mjs (what `npm run test:ui` runs).
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CHROMIUM, check, fatal, launchBrowser, log, makeSandbox, MINUTE, REPO, RESULTS, start, started, startLab, stopProcess, tail, waitFor } from './harness.mjs';
-
-const CLI = path.join(REPO, 'worker', 'bin', 'nbgrid.js');
+import { check, fatal, isMain, MINUTE, RESULTS, runStandalone, waitFor } from './harness.mjs';
 const JOB = 'kernelnotify';
 
 /** The mapped notebook: prints its parameter, raises for 'fail'. */
@@ -134,83 +131,17 @@ export async function checkKernelMapNotifies(page, lab) {
   await page.screenshot({ path: path.join(RESULTS, 'kernel-notify-panel.png') });
 }
 
-async function main() {
-  for (const [file, fix] of [
-    [CLI, 'build worker/ first: npm run build:worker'],
-    [path.join(REPO, 'nbgrid', 'labextension', 'package.json'), 'run `npm run build` first'],
-    [CHROMIUM, 'apt-get install chromium, or set NBGRID_CHROMIUM']
-  ]) {
-    if (!existsSync(file)) throw new Error(`cannot run: ${file} is missing (${fix})`);
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const token = `ui-kernel-notify-${process.pid}`;
-  const sandbox = makeSandbox('nbgrid-ui-kernel-notify-');
-  const { home, root, env, logDir } = sandbox;
-  let browser;
-  let stackUp = false;
-  let failed = false;
-  try {
-    log(`stack: nbgrid up --workers 2 (NBGRID_HOME=${home})`);
-    const up = start('nbgrid-up', process.execPath, [CLI, 'up', '--workers', '2'], { cwd: REPO, env, logDir });
-    stackUp = true;
-    const stack = await waitFor(
-      'a healthy API service',
-      async () => {
-        if (up.exited !== null && up.exited !== 0) throw fatal(`nbgrid up exited with ${up.exited}:\n${tail(up)}`);
-        const file = path.join(home, 'stack.json');
-        if (!existsSync(file)) return null;
-        const data = JSON.parse(readFileSync(file, 'utf8'));
-        return (await fetch(`${data.api_url}/api/health`)).ok ? data : null;
-      },
-      4 * MINUTE
-    );
-    await waitFor(
-      'a live worker',
-      async () => {
-        const response = await fetch(`${stack.api_url}/api/workers`, { headers: { Authorization: `token ${stack.token}` } });
-        return response.ok && (await response.json()).workers.length >= 1;
-      },
-      2 * MINUTE
-    );
-    const base = await startLab(sandbox, token);
-    browser = await launchBrowser(sandbox);
-    const page = browser.pages()[0] ?? (await browser.newPage());
+/** The kernel-notify scenario: run by test/ui/all.mjs on the shared session, or alone by this file. */
+export const kernelNotifyScenario = {
+  name: 'kernel-notify',
+  /** Workers of the stack when this file runs alone. */
+  workers: 2,
+  async run({ sandbox, base, token, stack, page }) {
     const pageErrors = [];
     page.on('pageerror', error => pageErrors.push(String(error)));
-    await checkKernelMapNotifies(page, { base, token, root, stack });
+    await checkKernelMapNotifies(page, { base, token, root: sandbox.root, stack });
     check(pageErrors.length === 0, `no uncaught page errors${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
-  } catch (error) {
-    failed = true;
-    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
-    await browser?.pages()[0]?.screenshot({ path: path.join(RESULTS, 'kernel-notify-failure.png') }).catch(() => undefined);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    for (const entry of [...started].reverse()) {
-      if (entry.name !== 'nbgrid-up') await stopProcess(entry);
-    }
-    if (stackUp) {
-      const down = spawnSync(process.execPath, [CLI, 'down'], { cwd: REPO, env, encoding: 'utf8', timeout: 2 * MINUTE });
-      if (down.status !== 0) process.stderr.write(`[ui] nbgrid down exited ${down.status}: ${down.stderr}\n`);
-      const up = started.find(entry => entry.name === 'nbgrid-up');
-      if (up) await stopProcess(up);
-    }
-    for (const entry of started) {
-      try {
-        copyFileSync(entry.logFile, path.join(RESULTS, `kernel-notify-${entry.name}.log`));
-      } catch {
-        /* no log */
-      }
-    }
-    rmSync(sandbox.tmp, { recursive: true, force: true });
   }
-  log(failed ? 'FAILED' : 'PASSED');
-  process.exit(failed ? 1 : 0);
-}
+};
 
-// Run as a script; imported by a shared runner, only the check is used.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch(error => {
-    process.stderr.write(`[ui] ${error.stack ?? error}\n`);
-    process.exit(1);
-  });
-}
+if (isMain(import.meta.url)) runStandalone(kernelNotifyScenario);

@@ -5,15 +5,13 @@
 // with its OK / ERROR counts and its button opens the panel. Screenshots go to test-results/ui/progress-*.png.
 //
 // Run: node test/ui/progress.mjs   (needs `npm run build` first: the labextension and worker/dist)
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Runs alone (a stack and JupyterLab of its own) or, with the other UI scenarios, on one shared
+// stack and JupyterLab: node test/ui/all.mjs (what `npm run test:ui` runs).
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM, check, fatal, launchBrowser, log, makeSandbox, MINUTE, REPO, RESULTS, start, started, startLab, stopProcess, tail, waitFor } from './harness.mjs';
+import { check, isMain, log, MINUTE, RESULTS, runStandalone, waitFor } from './harness.mjs';
 
-const CLI = path.join(REPO, 'worker', 'bin', 'nbgrid.js');
-const TOKEN = `ui-progress-${process.pid}`;
 const JOB = 'steps';
-let failed = false;
 
 function stepsNotebook() {
   const code = (source, tags = []) => ({ cell_type: 'code', execution_count: null, metadata: tags.length ? { tags } : {}, outputs: [], source });
@@ -40,46 +38,13 @@ async function bars(page) {
   );
 }
 
-async function main() {
-  for (const [file, fix] of [
-    [CLI, 'build worker/ first: npm run build:worker'],
-    [path.join(REPO, 'nbgrid', 'labextension', 'package.json'), 'run `npm run build` first'],
-    [CHROMIUM, 'apt-get install chromium, or set NBGRID_CHROMIUM']
-  ]) {
-    if (!existsSync(file)) throw new Error(`cannot run: ${file} is missing (${fix})`);
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = makeSandbox('nbgrid-ui-progress-');
-  const { home, root, env, logDir } = sandbox;
-  writeFileSync(path.join(root, `${JOB}.ipynb`), JSON.stringify(stepsNotebook(), null, 1));
-  let browser;
-  let stackUp = false;
-  try {
-    log(`stack: nbgrid up --workers 2 (NBGRID_HOME=${home})`);
-    const up = start('nbgrid-up', process.execPath, [CLI, 'up', '--workers', '2'], { cwd: REPO, env, logDir });
-    stackUp = true;
-    const stack = await waitFor(
-      'a healthy API service',
-      async () => {
-        if (up.exited !== null && up.exited !== 0) throw fatal(`nbgrid up exited with ${up.exited}:\n${tail(up)}`);
-        const file = path.join(home, 'stack.json');
-        if (!existsSync(file)) return null;
-        const data = JSON.parse(readFileSync(file, 'utf8'));
-        return (await fetch(`${data.api_url}/api/health`)).ok ? data : null;
-      },
-      4 * MINUTE
-    );
-    await waitFor(
-      'two live workers',
-      async () => {
-        const response = await fetch(`${stack.api_url}/api/workers`, { headers: { Authorization: `token ${stack.token}` } });
-        return response.ok && (await response.json()).workers.length >= 2;
-      },
-      2 * MINUTE
-    );
-    const base = await startLab(sandbox, TOKEN);
-    browser = await launchBrowser(sandbox);
-    const page = browser.pages()[0] ?? (await browser.newPage());
+/** The progress scenario: run by test/ui/all.mjs on the shared session, or alone by this file. */
+export const progressScenario = {
+  name: 'progress',
+  /** Workers of the stack when this file runs alone. */
+  workers: 2,
+  async run({ sandbox, base, token: TOKEN, page }) {
+    writeFileSync(path.join(sandbox.root, `${JOB}.ipynb`), JSON.stringify(stepsNotebook(), null, 1));
     const pageErrors = [];
     page.on('pageerror', error => pageErrors.push(String(error)));
     await page.goto(`${base}/lab/tree/${JOB}.ipynb?token=${TOKEN}&reset`);
@@ -155,35 +120,7 @@ async function main() {
     await page.waitForSelector('.jp-nbgrid-StatusPanel .jp-nbgrid-TaskTable', { timeout: MINUTE });
     check(true, "the notification's button opens the status panel");
     check(pageErrors.length === 0, `no uncaught page errors${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
-  } catch (error) {
-    failed = true;
-    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
-    await browser?.pages()[0]?.screenshot({ path: path.join(RESULTS, 'progress-failure.png') }).catch(() => undefined);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    for (const entry of [...started].reverse()) {
-      if (entry.name !== 'nbgrid-up') await stopProcess(entry);
-    }
-    if (stackUp) {
-      const down = spawnSync(process.execPath, [CLI, 'down'], { cwd: REPO, env, encoding: 'utf8', timeout: 2 * MINUTE });
-      if (down.status !== 0) process.stderr.write(`[ui] nbgrid down exited ${down.status}: ${down.stderr}\n`);
-      const up = started.find(entry => entry.name === 'nbgrid-up');
-      if (up) await stopProcess(up);
-    }
-    for (const entry of started) {
-      try {
-        copyFileSync(entry.logFile, path.join(RESULTS, `progress-${entry.name}.log`));
-      } catch {
-        /* no log */
-      }
-    }
-    rmSync(sandbox.tmp, { recursive: true, force: true });
   }
-  log(failed ? 'FAILED' : 'PASSED');
-  process.exit(failed ? 1 : 0);
-}
+};
 
-main().catch(error => {
-  process.stderr.write(`[ui] ${error.stack ?? error}\n`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) runStandalone(progressScenario);

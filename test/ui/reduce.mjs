@@ -6,15 +6,13 @@
 // squares. Screenshots: test-results/ui/reduce-*.png.
 //
 // Run: node test/ui/reduce.mjs   (needs `npm run build` and the worker built)
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Runs alone (a stack and JupyterLab of its own) or, with the other UI scenarios, on one shared
+// stack and JupyterLab: node test/ui/all.mjs (what `npm run test:ui` runs).
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM, check, fatal, launchBrowser, log, makeSandbox, MINUTE, REPO, RESULTS, squaresNotebook, start, started, startLab, stopProcess, tail, waitFor } from './harness.mjs';
+import { check, isMain, log, MINUTE, RESULTS, runStandalone, squaresNotebook, waitFor } from './harness.mjs';
 
-const CLI = path.join(REPO, 'worker', 'bin', 'nbgrid.js');
-const TOKEN = `ui-reduce-${process.pid}`;
 const JOB = 'squares';
-let failed = false;
 
 /** The reduce notebook: waits a little (so it is seen running), then sums the results. */
 function summaryNotebook() {
@@ -48,38 +46,18 @@ async function panelRows(page) {
 
 const describe = rows => rows.map(r => `${r.name?.split('/').pop()}${r.reduce ? '(reduce)' : ''}:${r.status}/${r.runStatus}`).join(' ');
 
-async function main() {
-  for (const [file, what] of [[CLI, 'the stack CLI (build worker/ first)'], [path.join(REPO, 'nbgrid', 'labextension', 'package.json'), 'the labextension (npm run build)'], [CHROMIUM, 'chromium']]) {
-    if (!existsSync(file)) throw new Error(`cannot run: ${file} does not exist: ${what}`);
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = makeSandbox('nbgrid-ui-reduce-');
-  const { home, root, env, logDir } = sandbox;
-  writeFileSync(path.join(root, `${JOB}.ipynb`), JSON.stringify(squaresNotebook('/nonexistent'), null, 1));
-  let browser;
-  let stackUp = false;
-  try {
-    const up = start('nbgrid-up', process.execPath, [CLI, 'up', '--workers', '2'], { cwd: REPO, env, logDir });
-    stackUp = true;
-    const stack = await waitFor(
-      'stack.json and a healthy API service',
-      async () => {
-        if (up.exited !== null && up.exited !== 0) throw fatal(`nbgrid up exited with ${up.exited}:\n${tail(up)}`);
-        const file = path.join(home, 'stack.json');
-        if (!existsSync(file)) return null;
-        const data = JSON.parse(readFileSync(file, 'utf8'));
-        return (await fetch(`${data.api_url}/api/health`)).ok ? data : null;
-      },
-      4 * MINUTE
-    );
+/** The reduce scenario: run by test/ui/all.mjs on the shared session, or alone by this file. */
+export const reduceScenario = {
+  name: 'reduce',
+  /** Workers of the stack when this file runs alone. */
+  workers: 2,
+  async run({ sandbox, stack, base, token: TOKEN, page }) {
+    writeFileSync(path.join(sandbox.root, `${JOB}.ipynb`), JSON.stringify(squaresNotebook('/nonexistent'), null, 1));
     const headers = { Authorization: `token ${stack.token}`, 'Content-Type': 'application/json' };
     const put = await fetch(`${stack.api_url}/api/notebooks/summary`, { method: 'PUT', headers, body: JSON.stringify({ content: summaryNotebook() }) });
     check(put.ok, `the reduce notebook summary is stored (${put.status} ${put.ok ? '' : await put.text()})`);
     await waitFor('two live workers', async () => (await (await fetch(`${stack.api_url}/api/workers`, { headers })).json()).workers.length >= 2, 2 * MINUTE);
 
-    const base = await startLab(sandbox, TOKEN);
-    browser = await launchBrowser(sandbox);
-    const page = browser.pages()[0] ?? (await browser.newPage());
     const pageErrors = [];
     page.on('pageerror', error => pageErrors.push(String(error)));
     await page.goto(`${base}/lab/tree/${JOB}.ipynb?token=${TOKEN}&reset`);
@@ -129,34 +107,7 @@ async function main() {
     const results = await (await fetch(`${stack.api_url}/api/jobs/${JOB}/results`, { headers })).json();
     check(results.reduced === 5, `results() has reduced = 5 (got ${JSON.stringify(results.reduced)})`);
     check(pageErrors.length === 0, `no uncaught page errors${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
-  } catch (error) {
-    failed = true;
-    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
-    await browser?.pages()[0]?.screenshot({ path: path.join(RESULTS, 'reduce-failure.png') }).catch(() => undefined);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    for (const entry of [...started].reverse()) {
-      if (entry.name !== 'nbgrid-up') await stopProcess(entry);
-    }
-    if (stackUp) {
-      spawnSync(process.execPath, [CLI, 'down'], { cwd: REPO, env, encoding: 'utf8', timeout: 2 * MINUTE });
-      const up = started.find(entry => entry.name === 'nbgrid-up');
-      if (up) await stopProcess(up);
-    }
-    for (const entry of started) {
-      try {
-        copyFileSync(entry.logFile, path.join(RESULTS, `reduce-${entry.name}.log`));
-      } catch {
-        /* no log */
-      }
-    }
-    rmSync(sandbox.tmp, { recursive: true, force: true });
   }
-  log(failed ? 'FAILED' : 'PASSED');
-  process.exit(failed ? 1 : 0);
-}
+};
 
-main().catch(error => {
-  process.stderr.write(`[ui] ${error.stack ?? error}\n`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) runStandalone(reduceScenario);

@@ -9,32 +9,13 @@
 // its outputs. Screenshots of the panel in light and dark theme go to test-results/ui/.
 //
 // Run: npm run test:ui   (needs `npm run build` first: the labextension in nbgrid/labextension)
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// Runs alone (a stack and JupyterLab of its own) or, with the other UI scenarios, on one shared
+// stack and JupyterLab: node test/ui/all.mjs (what `npm run test:ui` runs).
+import { unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  CHROMIUM,
-  check,
-  fatal,
-  launchBrowser,
-  log,
-  makeSandbox,
-  MINUTE,
-  REPO,
-  RESULTS,
-  squaresNotebook,
-  start,
-  started,
-  startLab,
-  stopProcess,
-  tail,
-  waitFor
-} from './harness.mjs';
+import { check, isMain, log, MINUTE, RESULTS, runStandalone, squaresNotebook, waitFor } from './harness.mjs';
 
-const CLI = path.join(REPO, 'worker', 'bin', 'nbgrid.js');
-const TOKEN = `ui-test-${process.pid}`;
 const JOB = 'grid';
-let failed = false;
 
 /** Rows of the expanded group of the panel: [{name, taskId, status, runStatus, message}]. */
 async function panelRows(page) {
@@ -58,62 +39,18 @@ function describeRows(rows) {
   return rows.map(r => `${r.name?.split('/').pop()}:${r.status}/${r.runStatus}`).join(' ');
 }
 
-async function main() {
-  if (!existsSync(CLI)) {
-    throw new Error(`cannot run: the stack CLI ${CLI} does not exist yet (build worker/ first: npm run build:worker)`);
-  }
-  if (!existsSync(path.join(REPO, 'nbgrid', 'labextension', 'package.json'))) {
-    throw new Error('cannot run: nbgrid/labextension is not built; run `npm run build` first');
-  }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`cannot run: no chromium at ${CHROMIUM} (apt-get install chromium, or set NBGRID_CHROMIUM)`);
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = makeSandbox('nbgrid-ui-');
-  const { home, root, env, logDir } = sandbox;
-  const flagFile = path.join(sandbox.tmp, 'make-param-2-fail');
-  writeFileSync(path.join(root, `${JOB}.ipynb`), JSON.stringify(squaresNotebook(flagFile), null, 1));
-
-  let browser;
-  let stackUp = false;
-  try {
-    log(`stack: nbgrid up --workers 2 (NBGRID_HOME=${home})`);
-    const up = start('nbgrid-up', process.execPath, [CLI, 'up', '--workers', '2'], { cwd: REPO, env, logDir });
-    stackUp = true;
-    const stack = await waitFor(
-      'stack.json and a healthy API service',
-      async () => {
-        if (up.exited !== null && up.exited !== 0) {
-          throw fatal(`nbgrid up exited with ${up.exited}:\n${tail(up)}`);
-        }
-        const file = path.join(home, 'stack.json');
-        if (!existsSync(file)) {
-          return null;
-        }
-        const data = JSON.parse(readFileSync(file, 'utf8'));
-        const health = await fetch(`${data.api_url}/api/health`);
-        return health.ok ? data : null;
-      },
-      4 * MINUTE
-    );
-    log(`stack up: API ${stack.api_url}`);
-    await waitFor(
-      'two live workers',
-      async () => {
-        const response = await fetch(`${stack.api_url}/api/workers`, { headers: { Authorization: `token ${stack.token}` } });
-        return response.ok && (await response.json()).workers.length >= 2;
-      },
-      2 * MINUTE
-    );
-
-    const base = await startLab(sandbox, TOKEN);
-    log(`jupyter lab on ${base}`);
+/** The run-ui scenario: run by test/ui/all.mjs on the shared session, or alone by this file. */
+export const runUiScenario = {
+  name: 'run-ui',
+  /** Workers of the stack when this file runs alone. */
+  workers: 2,
+  async run({ sandbox, stack, base, token: TOKEN, page, dir }) {
+    const flagFile = path.join(dir, 'make-param-2-fail');
+    writeFileSync(path.join(sandbox.root, `${JOB}.ipynb`), JSON.stringify(squaresNotebook(flagFile), null, 1));
     const config = await (await fetch(`${base}/nbgrid/config?token=${TOKEN}`)).json();
     check(config.api_reachable === true && config.api_url === stack.api_url, 'the server extension reaches the stack');
     check(!JSON.stringify(config).includes(stack.token), 'the service token is not handed to the browser');
 
-    browser = await launchBrowser(sandbox);
-    const page = browser.pages()[0] ?? (await browser.newPage());
     const pageErrors = [];
     page.on('pageerror', error => pageErrors.push(String(error)));
 
@@ -223,45 +160,7 @@ async function main() {
     await page.evaluate(() => window.jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
 
     check(pageErrors.length === 0, `no uncaught page errors${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
-  } catch (error) {
-    failed = true;
-    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
-    if (browser) {
-      const page = browser.pages()[0];
-      await page?.screenshot({ path: path.join(RESULTS, 'failure.png') }).catch(() => undefined);
-    }
-  } finally {
-    await browser?.close().catch(() => undefined);
-    for (const entry of [...started].reverse()) {
-      if (entry.name !== 'nbgrid-up') {
-        await stopProcess(entry);
-      }
-    }
-    if (stackUp) {
-      log('stack: nbgrid down');
-      const down = spawnSync(process.execPath, [CLI, 'down'], { cwd: REPO, env, encoding: 'utf8', timeout: 2 * MINUTE });
-      if (down.status !== 0) {
-        process.stderr.write(`[ui] nbgrid down exited ${down.status}: ${down.stderr}\n`);
-      }
-      const up = started.find(entry => entry.name === 'nbgrid-up');
-      if (up) {
-        await stopProcess(up);
-      }
-    }
-    for (const entry of started) {
-      try {
-        copyFileSync(entry.logFile, path.join(RESULTS, `${entry.name}.log`));
-      } catch {
-        /* no log */
-      }
-    }
-    rmSync(sandbox.tmp, { recursive: true, force: true });
   }
-  log(failed ? 'FAILED' : 'PASSED');
-  process.exit(failed ? 1 : 0);
-}
+};
 
-main().catch(error => {
-  process.stderr.write(`[ui] ${error.stack ?? error}\n`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) runStandalone(runUiScenario);

@@ -7,67 +7,21 @@
 // confirmation that says how many tasks and bytes go. Screenshots go to test-results/ui/schedules-*.png.
 //
 // Run: node test/ui/schedules.mjs   (needs `npm run build` first)
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Runs alone (a stack and JupyterLab of its own) or, with the other UI scenarios, on one shared
+// stack and JupyterLab: node test/ui/all.mjs (what `npm run test:ui` runs).
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  CHROMIUM,
-  check,
-  fatal,
-  launchBrowser,
-  log,
-  makeSandbox,
-  MINUTE,
-  REPO,
-  RESULTS,
-  squaresNotebook,
-  start,
-  started,
-  startLab,
-  stopProcess,
-  tail,
-  waitFor
-} from './harness.mjs';
+import { check, isMain, MINUTE, RESULTS, runStandalone, squaresNotebook, waitFor } from './harness.mjs';
 
-const CLI = path.join(REPO, 'worker', 'bin', 'nbgrid.js');
-const TOKEN = `ui-schedules-${process.pid}`;
 const JOB = 'nightly';
-let failed = false;
 
-async function main() {
-  if (!existsSync(CLI) || !existsSync(path.join(REPO, 'nbgrid', 'labextension', 'package.json'))) {
-    throw new Error('cannot run: build first (npm run build:worker && npm run build)');
-  }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`cannot run: no chromium at ${CHROMIUM} (apt-get install chromium, or set NBGRID_CHROMIUM)`);
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = makeSandbox('nbgrid-ui-schedules-');
-  const { home, root, env, logDir } = sandbox;
-  writeFileSync(path.join(root, `${JOB}.ipynb`), JSON.stringify(squaresNotebook(path.join(sandbox.tmp, 'never')), null, 1));
-
-  let browser;
-  let stackUp = false;
-  try {
-    log(`stack: nbgrid up --workers 1 (NBGRID_HOME=${home})`);
-    const up = start('nbgrid-up', process.execPath, [CLI, 'up', '--workers', '1'], { cwd: REPO, env, logDir });
-    stackUp = true;
-    const stack = await waitFor(
-      'stack.json and a healthy API service',
-      async () => {
-        if (up.exited !== null && up.exited !== 0) {
-          throw fatal(`nbgrid up exited with ${up.exited}:\n${tail(up)}`);
-        }
-        const file = path.join(home, 'stack.json');
-        if (!existsSync(file)) {
-          return null;
-        }
-        const data = JSON.parse(readFileSync(file, 'utf8'));
-        const health = await fetch(`${data.api_url}/api/health`);
-        return health.ok ? data : null;
-      },
-      4 * MINUTE
-    );
+/** The schedules scenario: run by test/ui/all.mjs on the shared session, or alone by this file. */
+export const schedulesScenario = {
+  name: 'schedules',
+  /** Workers of the stack when this file runs alone. */
+  workers: 1,
+  async run({ sandbox, stack, base, token: TOKEN, page, dir }) {
+    writeFileSync(path.join(sandbox.root, `${JOB}.ipynb`), JSON.stringify(squaresNotebook(path.join(dir, 'never')), null, 1));
     const api = async (method, route, body) => {
       const response = await fetch(`${stack.api_url}${route}`, {
         method,
@@ -78,9 +32,6 @@ async function main() {
       return { status: response.status, body: text ? JSON.parse(text) : null };
     };
 
-    const base = await startLab(sandbox, TOKEN);
-    browser = await launchBrowser(sandbox);
-    const page = browser.pages()[0] ?? (await browser.newPage());
     const pageErrors = [];
     page.on('pageerror', error => pageErrors.push(String(error)));
     await page.goto(`${base}/lab/tree/${JOB}.ipynb?token=${TOKEN}&reset`);
@@ -166,43 +117,7 @@ async function main() {
     await page.waitForTimeout(1000);
     await page.locator('.jp-nbgrid-StatusPanelWidget').first().screenshot({ path: path.join(RESULTS, 'schedules-after-delete.png') });
     check(pageErrors.length === 0, `no uncaught page errors${pageErrors.length ? `: ${pageErrors.join('; ')}` : ''}`);
-  } catch (error) {
-    failed = true;
-    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
-    if (browser) {
-      await browser.pages()[0]?.screenshot({ path: path.join(RESULTS, 'schedules-failure.png') }).catch(() => undefined);
-    }
-  } finally {
-    await browser?.close().catch(() => undefined);
-    for (const entry of [...started].reverse()) {
-      if (entry.name !== 'nbgrid-up') {
-        await stopProcess(entry);
-      }
-    }
-    if (stackUp) {
-      const down = spawnSync(process.execPath, [CLI, 'down'], { cwd: REPO, env, encoding: 'utf8', timeout: 2 * MINUTE });
-      if (down.status !== 0) {
-        process.stderr.write(`[ui] nbgrid down exited ${down.status}: ${down.stderr}\n`);
-      }
-      const up = started.find(entry => entry.name === 'nbgrid-up');
-      if (up) {
-        await stopProcess(up);
-      }
-    }
-    for (const entry of started) {
-      try {
-        copyFileSync(entry.logFile, path.join(RESULTS, `schedules-${entry.name}.log`));
-      } catch {
-        /* no log */
-      }
-    }
-    rmSync(sandbox.tmp, { recursive: true, force: true });
   }
-  log(failed ? 'FAILED' : 'PASSED');
-  process.exit(failed ? 1 : 0);
-}
+};
 
-main().catch(error => {
-  process.stderr.write(`[ui] ${error.stack ?? error}\n`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) runStandalone(schedulesScenario);

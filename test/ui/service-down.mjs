@@ -2,31 +2,21 @@
 // UI test without a stack: the Map button is in the toolbar, and clicking it while the nbgrid
 // service is not running shows a dialog saying so and how to start it; the server extension's 503
 // says why in its `hint` (service_unreachable, then service_not_configured once stack.json is gone).
-import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// Runs alone (a JupyterLab of its own), or first in test/ui/all.mjs, on the shared JupyterLab before
+// its stack starts (the server extension reads stack.json on every request).
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { check, CHROMIUM, freePort, launchBrowser, log, makeSandbox, MINUTE, REPO, RESULTS, started, startLab, stopProcess, squaresNotebook } from './harness.mjs';
+import { check, freePort, isMain, MINUTE, RESULTS, runStandalone, squaresNotebook } from './harness.mjs';
 
-const TOKEN = `ui-down-${process.pid}`;
-
-async function main() {
-  if (!existsSync(path.join(REPO, 'nbgrid', 'labextension', 'package.json'))) {
-    throw new Error('cannot run: nbgrid/labextension is not built; run `npm run build` first');
-  }
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`cannot run: no chromium at ${CHROMIUM} (apt-get install chromium, or set NBGRID_CHROMIUM)`);
-  }
-  mkdirSync(RESULTS, { recursive: true });
-  const sandbox = makeSandbox('nbgrid-ui-down-');
-  // A stack.json pointing at a port nobody listens on: the service "moved away" or is down.
-  const deadUrl = `http://127.0.0.1:${await freePort()}`;
-  writeFileSync(path.join(sandbox.home, 'stack.json'), JSON.stringify({ api_url: deadUrl, token: 'x' }));
-  writeFileSync(path.join(sandbox.root, 'down.ipynb'), JSON.stringify(squaresNotebook('/nonexistent')));
-  let browser;
-  let failed = false;
-  try {
-    const base = await startLab(sandbox, TOKEN);
-    browser = await launchBrowser(sandbox);
-    const page = browser.pages()[0] ?? (await browser.newPage());
+/** The service-down scenario: needs a JupyterLab without a running stack (`workers: 0`). */
+export const serviceDownScenario = {
+  name: 'service-down',
+  workers: 0,
+  async run({ sandbox, base, token: TOKEN, page }) {
+    // A stack.json pointing at a port nobody listens on: the service "moved away" or is down.
+    const deadUrl = `http://127.0.0.1:${await freePort()}`;
+    writeFileSync(path.join(sandbox.home, 'stack.json'), JSON.stringify({ api_url: deadUrl, token: 'x' }));
+    writeFileSync(path.join(sandbox.root, 'down.ipynb'), JSON.stringify(squaresNotebook('/nonexistent')));
     await page.goto(`${base}/lab/tree/down.ipynb?token=${TOKEN}&reset`);
     await page.waitForSelector('.jp-NotebookPanel .jp-Notebook', { timeout: 2 * MINUTE });
     const mapButton = page.locator('.jp-NotebookPanel-toolbar [data-command="nbgrid:map-notebook"]');
@@ -64,22 +54,12 @@ async function main() {
     check(/nbgrid service is not running/.test(unconfigured), 'without stack.json, Map opens the "not running" dialog');
     check(unconfigured.includes(path.join(sandbox.home, 'stack.json')) && /nbgrid up/.test(unconfigured), 'it names the missing stack.json and how to start the service');
     await page.screenshot({ path: path.join(RESULTS, 'service-not-configured-dialog.png') });
-  } catch (error) {
-    failed = true;
-    process.stderr.write(`[ui] FAILED: ${error.stack ?? error}\n`);
-    await browser?.pages()[0]?.screenshot({ path: path.join(RESULTS, 'service-down-failure.png') }).catch(() => undefined);
-  } finally {
-    await browser?.close().catch(() => undefined);
-    for (const entry of [...started].reverse()) {
-      await stopProcess(entry);
-    }
-    rmSync(sandbox.tmp, { recursive: true, force: true });
+  },
+  /** The session's stack writes its own stack.json next: leave none behind, whatever happened. */
+  cleanup({ sandbox }) {
+    const file = path.join(sandbox.home, 'stack.json');
+    if (existsSync(file)) unlinkSync(file);
   }
-  log(failed ? 'FAILED' : 'PASSED');
-  process.exit(failed ? 1 : 0);
-}
+};
 
-main().catch(error => {
-  process.stderr.write(`[ui] ${error.stack ?? error}\n`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) runStandalone(serviceDownScenario);

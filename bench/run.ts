@@ -34,7 +34,9 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 function overheadTarget(what: string, cpu: Record<string, number>, idle?: Record<string, number>): string[] {
   const parts = ['gateway', 'workers', 'service', 'mongodb', 'redis'];
   const sum = (c: Record<string, number>): number => parts.reduce((total, k) => total + (c[k] ?? 0), 0);
-  const idleNote = idle ? `; of it ${(sum(idle) * 1000).toFixed(0)} ms the stack uses idle over as long` : '';
+  const idleNote = idle
+    ? `; of it ${(sum(idle) * 1000).toFixed(0)} ms the stack uses idle over as long (${parts.map((k) => ((idle[k] ?? 0) * 1000).toFixed(0)).join(' + ')}), so ${((sum(cpu) - sum(idle)) * 1000).toFixed(0)} ms per task`
+    : '';
   return [
     `${what}, default mode: CPU per task beyond the kernel (ms)`,
     (sum(cpu) * 1000).toFixed(0),
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
       targets.push([`trivial notebook vs papermill x2: ${r.side}`, `${(peer.wall / r.wall).toFixed(2)}x`, target, `${(r.n / r.wall).toFixed(2)} vs ${(peer.n / peer.wall).toFixed(2)} tasks/s`]);
     }
     const fork = trivial.find((r) => r.side.includes('default'));
-    if (fork?.cpu) targets.push(overheadTarget('trivial notebook', fork.cpu));
+    if (fork?.cpu) targets.push(overheadTarget('trivial notebook', fork.cpu, fork.idle));
     if (f) {
       // What the floor allows at all: every core starting kernels, no other per-task work.
       const peerRate = peer.n / peer.wall;

@@ -192,10 +192,10 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       emit: (e) => publishEvent(e).catch(() => undefined),
       log
     });
-    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.gpuSlots ? 0 : settings.poolSize, log }).start();
+    const kernelPool = new KernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, size: settings.gpuSlots ? 0 : settings.poolSize, log, reusable: settings.kernelReuse !== 'off' }).start();
     kernelPoolRef = kernelPool;
     const slotPool = settings.gpuSlots
-      ? new SlotKernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, slots: settings.gpuSlots, log }).start()
+      ? new SlotKernelPool({ gatewayUrl: config.gatewayUrl, token: config.gatewayToken, slots: settings.gpuSlots, log, reusable: settings.kernelReuse !== 'off' }).start()
       : undefined;
     if (slotPool) cleanups.push(() => slotPool.close());
     cleanups.push(() => kernelPool.close());

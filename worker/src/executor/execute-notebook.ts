@@ -71,8 +71,8 @@ export async function executeNotebook(notebook: INotebook, options: IExecuteOpti
       ...(lease?.gpus ? { gpus: lease.gpus } : {})
     };
     executed.metadata.language_info = start.info.language_info;
-    await executeCells(executed, session, options);
-    const returned = await readReturnedValue(session, options);
+    const withLastCell = await executeCells(executed, session, options);
+    const returned = withLastCell ?? (await readReturnedValue(session, options));
     succeeded = true;
     if (returned.error !== undefined) {
       const failure = new ReturnedValueError(returned.error).toExecutionError();
@@ -118,12 +118,13 @@ async function acquirePooled(options: IExecuteOptions, kernelName: string, start
   }
 }
 
-async function executeCells(notebook: INotebook, session: KernelSession, options: IExecuteOptions): Promise<void> {
+/** Runs the cells; resolves with the returned value when the last cell's reply carried it (see executeEachCell). */
+async function executeCells(notebook: INotebook, session: KernelSession, options: IExecuteOptions): Promise<ReturnType<typeof decodeReturnedValue> | undefined> {
   const progress = options.onProgress
     ? new ProgressTracker(notebook, notebook.cells.filter(runsCell).length, options.onProgress, options.progressIntervalMs)
     : null;
   try {
-    await executeEachCell(notebook, session, options, progress);
+    return await executeEachCell(notebook, session, options, progress);
   } finally {
     // The last update carries the outputs up to the end (or up to the failure).
     progress?.finish();
@@ -135,7 +136,16 @@ function runsCell(cell: INotebookCell): boolean {
   return cell.cell_type === 'code' && sourceText(cell).trim() !== '' && !tags(cell).includes(SKIP_TAG);
 }
 
-async function executeEachCell(notebook: INotebook, session: KernelSession, options: IExecuteOptions, progress: ProgressTracker | null): Promise<void> {
+/**
+ * Runs the cells in order. The last cell to run carries the returned value's user expression: the
+ * kernel evaluates it after the cell, when the cell ended `ok` (as the separate silent request of
+ * `readReturnedValue` would, on the same namespace), which spares that request per task. Resolves
+ * with the value when that reply carried it; undefined (read it apart) when the run stopped
+ * earlier or the last cell raised.
+ */
+async function executeEachCell(
+  notebook: INotebook, session: KernelSession, options: IExecuteOptions, progress: ProgressTracker | null
+): Promise<ReturnType<typeof decodeReturnedValue> | undefined> {
   const recorder = new OutputRecorder(notebook, options.outputLimits);
   const timeout = options.cellTimeout && options.cellTimeout > 0 ? options.cellTimeout : undefined;
   const onIOPub = progress
@@ -145,6 +155,8 @@ async function executeEachCell(notebook: INotebook, session: KernelSession, opti
       }
     : (msg: Parameters<OutputRecorder['handleIOPub']>[0]) => recorder.handleIOPub(msg);
   let executedCount = 0;
+  const lastIndex = notebook.cells.map(runsCell).lastIndexOf(true);
+  const resultExpression = { [RESULT_KEY]: resultUserExpression(options.resultExpression ?? DEFAULT_RESULT_EXPRESSION) };
   for (const [index, cell] of notebook.cells.entries()) {
     if (!runsCell(cell)) {
       continue;
@@ -156,7 +168,7 @@ async function executeEachCell(notebook: INotebook, session: KernelSession, opti
     progress?.cellStarted(index, code);
     executedCount += 1;
     const reply = await session.execute(
-      { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: !allowsErrors },
+      { code, silent: false, store_history: true, user_expressions: index === lastIndex ? resultExpression : {}, allow_stdin: false, stop_on_error: !allowsErrors },
       { onIOPub, onReply: msg => recorder.recordReply(msg) },
       {
         ms: timeout === undefined ? undefined : timeout * 1000,
@@ -174,7 +186,10 @@ async function executeEachCell(notebook: INotebook, session: KernelSession, opti
       if (isCleanSystemExit(content.ename, content.evalue)) return;
       throw new CellExecutionError(content.ename, content.evalue, content.traceback, index);
     }
+    const expressions = content.status === 'ok' ? (content as { user_expressions?: Record<string, unknown> }).user_expressions : undefined;
+    if (index === lastIndex && expressions && RESULT_KEY in expressions) return decodeReturnedValue(expressions[RESULT_KEY]);
   }
+  return undefined;
 }
 
 async function readReturnedValue(session: KernelSession, options: IExecuteOptions) {

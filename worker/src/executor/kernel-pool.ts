@@ -49,6 +49,14 @@ export interface IKernelPoolOptions {
   log?: (line: string) => void;
   /** Python every kernel runs once after it started, before its first task. @defaultValue none */
   startupCode?: string;
+  /**
+   * Whether a kernel may be reset and handed to a later task (`release({ reuse: true })`). Only
+   * then does a new kernel remember its working directory for the reset: one execute request
+   * (five kernel messages through the gateway) per task spared when no kernel is ever reused. A
+   * reuse asked of a kernel started with `false` fails its reset, and the kernel is shut down.
+   * @defaultValue true
+   */
+  reusable?: boolean;
 }
 
 export class KernelPool implements IKernelSource {
@@ -217,7 +225,7 @@ export class KernelPool implements IKernelSource {
           startTimeout: this.options.startTimeout ?? 60,
           env: this.options.env
         });
-        await rememberWorkingDirectory(session);
+        if (this.options.reusable ?? true) await rememberWorkingDirectory(session);
         if (this.options.startupCode) {
           try {
             await runStartupCode(session, this.options.startupCode);

@@ -1,6 +1,8 @@
 /**
- * Reading a notebook's returned value: after the last cell, one silent execute (no history, no
- * execution count) evaluates a user expression. Its text/plain is the repr of a base64 string,
+ * Reading a notebook's returned value: a user expression, evaluated by the kernel after the last
+ * cell within that cell's execute request (no history, no execution count, no output), or, when
+ * that cell raised or the run ended before it, by one silent execute of its own
+ * (`execute-notebook.ts`). Its text/plain is the repr of a base64 string,
  * so no Python repr has to be parsed and any JSON (NUL, quotes, unicode) survives the trip.
  *
  * The default expression converts `job['result']` in the kernel the way JSON can carry it

@@ -89,7 +89,7 @@ export const EnvSchema = Type.Object({
     default: 30
   }),
   NBGRID_KERNEL_POOL: Type.Optional(count({
-    description: 'the number of kernels a worker starts ahead of need (0: one per task, no pool); `--pool-size` wins; unset: concurrency + 1',
+    description: 'the number of kernels a worker starts ahead of need (0: one per task, no pool); `--pool-size` wins; unset: concurrency + 3',
     readBy: 'worker'
   })),
   NBGRID_PREFETCH: count({ description: 'the number of messages a worker takes ahead of a free slot; `--prefetch` wins', readBy: 'worker', default: 1 }),
@@ -272,7 +272,7 @@ export interface INbgridConfig {
   visibilityTimeout: number;
   /** `NBGRID_SHUTDOWN_GRACE` seconds a stopping worker takes at most. */
   shutdownGrace: number;
-  /** `NBGRID_KERNEL_POOL`; undefined: the worker's concurrency + 1. */
+  /** `NBGRID_KERNEL_POOL`; undefined: the worker's concurrency + 3. */
   kernelPool: number | undefined;
   /** `NBGRID_PREFETCH` */
   prefetch: number;

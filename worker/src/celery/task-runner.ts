@@ -68,6 +68,8 @@ export class TaskRunner implements IDeliveryHandler {
   private stopping = false;
   /** Fires to give back every message waiting for a slot (see {@link giveBackWaiting}). */
   private giveBack = new AbortController();
+  /** Handlers that gave their run slot back early and are finishing (see `ITaskContext.releaseSlot`). */
+  private finishing = 0;
 
   constructor(private readonly options: ITaskRunnerOptions) {
     this.slots = new Semaphore(options.concurrency);
@@ -213,6 +215,9 @@ export class TaskRunner implements IDeliveryHandler {
     const id = delivery.msg.headers.id;
     this.waiting.set(id, delivery.msg);
     let acquired = false;
+    // Whether this delivery still holds its run slot, and whether it counts as finishing.
+    let held = false;
+    let finishing = false;
     try {
       const waits = this.slots.inUse >= this.slots.size;
       const turn = await this.waitForRate(delivery.msg.headers.task, this.giveBack.signal);
@@ -224,10 +229,21 @@ export class TaskRunner implements IDeliveryHandler {
         return;
       }
       this.waiting.delete(id);
-      await this.runNow(delivery);
+      held = true;
+      // At most one finishing handler per slot: more wait for their slot's release as before, so
+      // what is held in memory stays bounded.
+      const releaseSlot = (): void => {
+        if (!held || this.finishing >= this.slots.size) return;
+        held = false;
+        finishing = true;
+        this.finishing++;
+        this.slots.release();
+      };
+      await this.runNow(delivery, releaseSlot);
     } finally {
       this.waiting.delete(id);
-      if (acquired) this.slots.release();
+      if (held) this.slots.release();
+      if (finishing) this.finishing--;
     }
   }
 
@@ -265,7 +281,8 @@ export class TaskRunner implements IDeliveryHandler {
     this.totals.set(taskName, (this.totals.get(taskName) ?? 0) + 1);
   }
 
-  private async runNow({ msg, tag }: IDelivery): Promise<void> {
+  /** Runs a message now; `releaseSlot` is handed to its handler (see `ITaskContext.releaseSlot`). */
+  private async runNow({ msg, tag }: IDelivery, releaseSlot?: () => void): Promise<void> {
     const { backend, unacked, hostname } = this.options;
     const h = msg.headers;
     const id = h.id;
@@ -304,7 +321,8 @@ export class TaskRunner implements IDeliveryHandler {
       void this.options.sendEvent('task-started', { uuid: id });
       const ctx: ITaskContext = {
         taskId: id, taskName: h.task, args: msg.args, kwargs: msg.kwargs, retries: h.retries,
-        signal: controller.signal, headers: h, deliveryInfo: msg.envelope.properties.delivery_info, hostname
+        signal: controller.signal, headers: h, deliveryInfo: msg.envelope.properties.delivery_info, hostname,
+        ...(releaseSlot ? { releaseSlot } : {})
       };
       handlerDone = Promise.resolve().then(() => handler(ctx));
       const aborted = new Promise<never>((_, reject) => {
@@ -325,8 +343,8 @@ export class TaskRunner implements IDeliveryHandler {
     } finally {
       cancelLimit?.();
       cancelSoft?.();
-      // The slot stays taken until the handler really returns, so the bound holds even for a
-      // handler that ignores its signal.
+      // The slot stays taken until the handler really returns (or gave it back itself, see
+      // ITaskContext.releaseSlot), so the bound holds even for a handler that ignores its signal.
       await handlerDone.catch(() => undefined);
       this.running.delete(id);
       this.options.onCountsChange?.();

@@ -27,6 +27,14 @@ type KernelReuse = (typeof KERNEL_REUSE_MODES)[number];
 /** A MongoDB probe's ping is aborted after this long (below the guard's 3 s probe timeout). */
 const MONGO_PROBE_TIMEOUT_MS = 2500;
 
+/**
+ * Kernels a worker's pool keeps beyond one per slot, by default. A forked kernel takes about
+ * 0.4 s of wall time to start and answer `kernel_info` on a busy 2-core machine, while a trivial
+ * task holds its slot for under 0.2 s: with one kernel ahead the pool ran dry on 3 of 4 tasks
+ * (bench/README.md, "slot time per task"); three ahead keep a ready kernel for each.
+ */
+export const POOL_AHEAD = 3;
+
 export interface IWorkerNodeOptions {
   /** Labels served (each label is a queue). @defaultValue `['default']` */
   labels?: string[];
@@ -34,7 +42,7 @@ export interface IWorkerNodeOptions {
   concurrency?: number;
   /** Celery node name, e.g. `nbgrid-123@host`. @defaultValue `nbgrid-<pid>@<host name>` */
   hostname?: string;
-  /** Kernels started ahead of need; 0 starts one per task. @defaultValue `config.kernelPool`, else concurrency + 1 */
+  /** Kernels started ahead of need; 0 starts one per task. @defaultValue `config.kernelPool`, else concurrency + {@link POOL_AHEAD} */
   poolSize?: number;
   /** Messages taken ahead of a free slot. @defaultValue `config.prefetch` */
   prefetch?: number;
@@ -105,7 +113,7 @@ export function resolveWorkerSettings(config: INbgridConfig, options: IWorkerNod
     labels: options.labels?.length ? [...options.labels] : [DEFAULT_QUEUE],
     concurrency,
     hostname: options.hostname ?? `nbgrid-${process.pid}@${hostname()}`,
-    poolSize: options.poolSize ?? config.kernelPool ?? concurrency + 1,
+    poolSize: options.poolSize ?? config.kernelPool ?? concurrency + POOL_AHEAD,
     prefetch: options.prefetch ?? config.prefetch,
     kernelReuse: (options.kernelReuse ?? config.kernelReuse) as KernelReuse,
     ...(slots.length > 0 ? { gpuSlots: slots } : {})
@@ -155,7 +163,7 @@ export async function composeWorkerNode(config: INbgridConfig, options: IWorkerN
       onConcurrencyChange: (n) => {
         settings.concurrency = n;
         if (poolFollows && settings.poolSize > 0) {
-          settings.poolSize = n + 1;
+          settings.poolSize = n + POOL_AHEAD;
           kernelPoolRef?.resize(settings.poolSize);
         }
         log(`concurrency now ${n} (kernel pool ${settings.poolSize})`);

@@ -77,9 +77,18 @@ export class ProgressPublisher {
     let pending: IPending | null = null;
     let writing: Promise<void> | null = null;
     let warned = false;
+    /** Whether the snapshot and the partial notebook were removed already (by the final write). */
+    let cleaned = false;
 
     const write = async (item: IPending): Promise<void> => {
       const json = JSON.stringify(item.event);
+      if (item.event.final) {
+        // The run ended: its reporter is closed right after, which removes what a snapshot and a
+        // partial notebook would keep. Publish the final event and remove them in one round trip.
+        await this.cleanup(meta.name, this.redis.multi().publish(this.keys.progressChannel, json)).exec();
+        cleaned = true;
+        return;
+      }
       const multi = this.redis
         .multi()
         .set(this.keys.snapshot(meta.name), json, 'EX', this.snapshotTtl)
@@ -122,8 +131,9 @@ export class ProgressPublisher {
       };
       // The notebook is live: serialize now or never. Its cost bounds how often (a tenth of the time at most).
       const now = Date.now();
-      const due = progress.final || progress.done !== lastDone || now - lastPartialAt >= Math.max(this.partialInterval, 10 * partialCostMs);
-      let partial = pending?.partial ?? null;
+      // The final update's notebook is not kept (see write): nothing to serialize.
+      const due = !progress.final && (progress.done !== lastDone || now - lastPartialAt >= Math.max(this.partialInterval, 10 * partialCostMs));
+      let partial = progress.final ? null : (pending?.partial ?? null);
       if (due) {
         const t0 = Date.now();
         partial = partialNotebookJson(progress.notebook, this.maxPartial);
@@ -140,14 +150,19 @@ export class ProgressPublisher {
         drain();
         await writing;
       }
-      await this.redis
-        .multi()
-        .del(this.keys.snapshot(meta.name), this.keys.partial(meta.name), this.keys.partialTaskId(meta.name))
-        .zrem(this.keys.runningIndex, meta.name)
+      if (cleaned) return;
+      await this.cleanup(meta.name, this.redis.multi())
         .exec()
         .catch(() => undefined);
     };
     return { report, close };
+  }
+
+  /** Adds to `multi` the removal of a task's snapshot, partial notebook and running-index entry. */
+  private cleanup(name: string, multi: ReturnType<Redis['multi']>): ReturnType<Redis['multi']> {
+    return multi
+      .del(this.keys.snapshot(name), this.keys.partial(name), this.keys.partialTaskId(name))
+      .zrem(this.keys.runningIndex, name);
   }
 
   /**

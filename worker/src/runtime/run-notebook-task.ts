@@ -221,6 +221,9 @@ function runNotebookTask(deps: IRunNotebookDeps): (ctx: ITaskContext) => Promise
     ).finally(() => reporter?.close());
     // Outside a step: a gateway that went away is the infrastructure's failure, not the task's.
     await retryIfInfraFailure(deps.infra, { runs, emit: deps.emit }, ctx, started, exec, (Date.now() - t0) / 1000);
+    // The kernel is done (the pool shuts it down in the background): the next message may start
+    // while this run is recorded. The message is still acked only after the record, below.
+    ctx.releaseSlot?.();
     const run: IJobRun = {
       status: exec.status === 'ok' ? 'OK' : 'ERROR',
       ts: new Date().toISOString(),

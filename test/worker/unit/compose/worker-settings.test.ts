@@ -3,10 +3,10 @@ import { resolveWorkerSettings } from '../../../../worker/src/compose';
 import { ConfigError, loadConfig } from '../../../../worker/src/config';
 
 describe('resolveWorkerSettings', () => {
-  it('defaults: the default queue, concurrency 1, a pool of concurrency + 1, prefetch 1, no reuse', () => {
+  it('defaults: the default queue, concurrency 1, a pool of concurrency + 3, prefetch 1, no reuse', () => {
     const s = resolveWorkerSettings(loadConfig({}), { hostname: 'w@h' });
-    expect(s).toEqual({ labels: ['default'], concurrency: 1, hostname: 'w@h', poolSize: 2, prefetch: 1, kernelReuse: 'off' });
-    expect(resolveWorkerSettings(loadConfig({}), { concurrency: 3 }).poolSize).toBe(4);
+    expect(s).toEqual({ labels: ['default'], concurrency: 1, hostname: 'w@h', poolSize: 4, prefetch: 1, kernelReuse: 'off' });
+    expect(resolveWorkerSettings(loadConfig({}), { concurrency: 3 }).poolSize).toBe(6);
     expect(resolveWorkerSettings(loadConfig({}), {}).hostname).toMatch(new RegExp(`^nbgrid-${process.pid}@.+`));
   });
 

@@ -45,7 +45,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--no-gpu-detect', 'do not look for GPUs with nvidia-smi (no gpu label, no GPU slots)')
     .option('--gpus <list>', 'GPUs of this node, e.g. 0,1,2,3: each task gets its own through CUDA_VISIBLE_DEVICES (default: those nvidia-smi -L lists)', gpuListOption)
     .option('--gpus-per-task <n>', 'GPUs each task gets (default 1)', integerOption(1))
-    .option('--pool-size <n>', 'kernels started ahead of need (0 = start one per task; default concurrency + 1, or NBGRID_KERNEL_POOL)', integerOption(0))
+    .option('--pool-size <n>', 'kernels started ahead of need (0 = start one per task; default concurrency + 3, or NBGRID_KERNEL_POOL)', integerOption(0))
     .option('--prefetch <n>', 'messages taken from the queue ahead of a free slot (default 1, or NBGRID_PREFETCH)', integerOption(0))
     .option(
       '--kernel-reuse <mode>',

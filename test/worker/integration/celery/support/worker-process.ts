@@ -2,7 +2,7 @@
  * A CeleryWorker in its own process, for tests that kill workers. Configured by env:
  * REDIS_URL, QUEUES (comma list), CONCURRENCY, PREFETCH, VISIBILITY (s), RESTORE_MS, LOST_MS, HOSTNAME_NB.
  * Task `nbgrid.sleep(ms, marker)`: appends `<hostname> start <marker>` to the Redis list
- * `test:log`, sleeps, returns marker. Prints "ready" when consuming; SIGTERM closes gracefully.
+ * `test:log`, sleeps, returns marker; `nbgrid.sleep_finishing` the same after giving its run slot back. Prints "ready" when consuming; SIGTERM closes gracefully.
  */
 import Redis from 'ioredis';
 import { CeleryWorker } from '../../../../../worker/src/celery/worker';
@@ -29,6 +29,14 @@ async function main(): Promise<void> {
         reject(signal.reason);
       });
     });
+    return marker;
+  });
+  // Like nbgrid.sleep, but gives its run slot back first and sleeps while "finishing" (ITaskContext.releaseSlot).
+  worker.register('nbgrid.sleep_finishing', async ({ args, releaseSlot }) => {
+    const [ms, marker] = args as [number, string];
+    await redis.rpush('test:log', `${worker.hostname} start ${marker}`);
+    releaseSlot?.();
+    await new Promise<void>((resolve) => setTimeout(resolve, ms));
     return marker;
   });
   await worker.start();

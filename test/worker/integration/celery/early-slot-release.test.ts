@@ -68,9 +68,9 @@ describe('a handler that releases its slot early', () => {
     await sleep(300);
     expect(gates).toHaveLength(2);
     expect(overlapped).toBe(true);
-    // Neither is acked: both messages are still unacked, with no result.
+    // Neither is acked: both messages are still unacked, STARTED and no final result.
     expect(await redis.client.hlen('unacked')).toBeGreaterThanOrEqual(2);
-    expect(await producer.backend.get(ids[0])).toBeNull();
+    expect((await producer.backend.get(ids[0]))?.status).toBe('STARTED');
     const opener = setInterval(() => {
       while (gates.length > 0) gates.shift()!();
     }, 10);

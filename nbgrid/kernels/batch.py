@@ -17,6 +17,12 @@ A task runs one notebook with nobody attached, so the kernel starts
   entry-point scan), ~0.03 CPU s, a tenth of a fresh kernel's CPU. The package's ``__init__`` runs when a notebook
   first uses a name from it (:func:`defer_package_init`), so ``jupyter_client`` works as usual.
 
+- without the interpreter's teardown at exit: once the kernel has shut down, the process does
+  what Python's exit does for a program (waits for non-daemon threads, runs every ``atexit``
+  handler, the notebook's and then ipykernel's close of its sockets, flushes stdio) and then
+  ends (:func:`exit_without_teardown`), skipping the module-by-module garbage collection of
+  everything the notebook imported (~0.1 CPU s after numpy, pandas and matplotlib).
+
 Everything else is ipykernel's own: the kernel and shell classes, the protocol, the start-up of
 ``ipykernel_launcher``, which this module follows. In the fork launch mode the fork server forks
 this same kernel (:mod:`nbgrid.kernels.forkserver`).
@@ -26,8 +32,10 @@ Example::
     >>> '--HistoryManager.enabled=False' in kernel_argv(['-f', 'kernel.json'])
     True
 """
+import atexit
 import importlib
 import importlib.util
+import os
 import sys
 import threading
 from pathlib import Path
@@ -204,6 +212,40 @@ def launch(args, **kwargs):
     arm_deferred_packages()
     app.start()
     finish_control_thread(app)
+    exit_without_teardown(0)
+
+
+# What Python's exit returns when flushing stdout fails (Py_FinalizeEx).
+FLUSH_FAILED_EXIT_CODE = 120
+
+
+def exit_without_teardown(code=0):
+    """Ends the process as Python's exit would, minus the teardown of its modules and objects.
+
+    Python's exit (``Py_FinalizeEx``) first waits for non-daemon threads (and tells
+    ``concurrent.futures`` workers to stop), then runs the ``atexit`` handlers (last registered
+    first: the notebook's, then IPython's and ipykernel's, whose close sends what IOPub still
+    holds and terminates the zmq context within the sockets' linger), flushes stdout and stderr;
+    only then does it clear every module and collect what they held: for a kernel that imported
+    pandas and matplotlib that is ~0.1 CPU s spent on memory the OS frees anyway. This does the
+    first three, then ``os._exit(code)``; a failed stdio flush gives 120, as Python's exit would.
+
+    Example (the last thing the kernel process does)::
+
+        exit_without_teardown(0)
+    """
+    shutdown_threads = getattr(threading, '_shutdown', None)  # what Python's exit calls first
+    if shutdown_threads is not None:
+        shutdown_threads()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # noqa: BLE001 - as Python's exit: a failed flush is an exit status, not a traceback
+            if code == 0:
+                code = FLUSH_FAILED_EXIT_CODE
+    os._exit(code)
 
 
 def finish_control_thread(app, timeout=CONTROL_JOIN_SECONDS):

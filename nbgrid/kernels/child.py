@@ -41,7 +41,8 @@ STARTUP_IGNORED = {signal.SIGPIPE, getattr(signal, 'SIGXFSZ', signal.SIGPIPE)}
 
 
 def run_kernel(request, stdio_fds, server_pid, import_env=None, random_states=()):
-    """Turns this forked child into the requested kernel and runs it; returns its exit code.
+    """Turns this forked child into the requested kernel and runs it; returns its exit code (0) only if
+    the kernel returns: normally it ends the process itself (:func:`nbgrid.kernels.batch.exit_without_teardown`).
 
     ``request`` is a :class:`nbgrid.kernels.forkserver.KernelRequest`; ``stdio_fds`` the
     descriptors received for ``request.stdio``; ``import_env`` the variables importing the kernel

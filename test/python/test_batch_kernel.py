@@ -27,6 +27,7 @@ def spec_dir(tmp_path_factory):
 
 def start(spec_dir, home):
     env = {'PATH': os.environ['PATH'], 'IPYTHONDIR': str(home / 'ipython'), 'HOME': str(home)}
+    env.update({k: os.environ[k] for k in ('PYTHONPATH',) if k in os.environ})  # a worktree's nbgrid
     km = KernelManager(kernel_name='python3', kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir / 'kernels')]))
     km.start_kernel(env=env, cwd=str(home))
     kc = km.client()
@@ -130,3 +131,47 @@ def test_shutdown_runs_the_notebooks_atexit_handlers_and_exits_with_0(spec_dir, 
         km.shutdown_kernel(now=False)
         assert process.returncode == 0, f'kernel {i} ended with {process.returncode} after {time.monotonic() - started:.1f} s'
         assert marker.read_text() == 'ran'
+
+
+
+def test_exit_waits_for_threads_and_runs_atexit_handlers_last_registered_first(spec_dir, tmp_path):
+    # The kernel ends with os._exit after what Python's exit does for a program: non-daemon
+    # threads joined, atexit handlers run (last registered first), stdio flushed.
+    km, kc = start(spec_dir, tmp_path)
+    order = tmp_path / 'order.txt'
+    run(kc, f'''
+import atexit, threading, time
+def note(what):
+    with open({str(order)!r}, 'a') as f:
+        f.write(what + '\\n')
+atexit.register(note, 'registered first')
+atexit.register(note, 'registered last')
+threading.Thread(target=lambda: (time.sleep(1), note('thread'))).start()
+''')
+    process = km.provisioner.process
+    kc.stop_channels()
+    km.shutdown_kernel(now=False)
+    assert process.returncode == 0
+    assert order.read_text().splitlines() == ['thread', 'registered last', 'registered first']
+
+
+def test_the_kernel_skips_the_interpreter_teardown(spec_dir, tmp_path):
+    # IPython's atexit handler releases the notebook's namespace (so its objects are finalized, as
+    # before); objects held by modules are only released by the interpreter's teardown, skipped now.
+    km, kc = start(spec_dir, tmp_path)
+    marker, teardown = tmp_path / 'atexit.txt', tmp_path / 'teardown.txt'
+    run(kc, f'''
+import atexit, json
+class _Finalized:
+    def __del__(self):
+        open({str(teardown)!r}, 'w').write('torn down')
+json._nbgrid_test_held = _Finalized()
+del _Finalized
+atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))
+''')
+    process = km.provisioner.process
+    kc.stop_channels()
+    km.shutdown_kernel(now=False)
+    assert process.returncode == 0
+    assert marker.read_text() == 'ran'
+    assert not teardown.exists()

@@ -449,3 +449,17 @@ def test_the_fork_server_refuses_a_preload_and_says_why(tmp_path):
     assert refusal.read_text().startswith('cannot preload nbgrid_test_socket_at_import: importing it left file descriptors open')
     assert 'cannot preload nbgrid_test_socket_at_import' in done.stderr
     assert not (tmp_path / 's.sock').exists()
+
+
+def test_a_forked_kernel_runs_the_notebooks_atexit_handlers_and_exits_with_0(server, tmp_path):
+    k = Kernel(server.spec_dir)
+    marker = tmp_path / 'forked-atexit.txt'
+    try:
+        out, error = k.run(f'import atexit; atexit.register(lambda: open({str(marker)!r}, "w").write("ran"))')
+        assert error is None, error
+        k.kc.stop_channels()
+        k.km.shutdown_kernel(now=False)
+        assert k.launcher.wait(20) == 0
+        assert marker.read_text() == 'ran'
+    finally:
+        k.close()

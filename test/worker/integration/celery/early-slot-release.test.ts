@@ -4,11 +4,10 @@
  * only when the handler returns, a warm close waits for finishing handlers, and a worker killed
  * while one finishes has its message redelivered and run again (at-least-once, as before).
  */
-import { spawn, type ChildProcess } from 'child_process';
-import * as path from 'path';
 import { CeleryProducer } from '../../../../worker/src/celery/producer';
 import { CeleryWorker } from '../../../../worker/src/celery/worker';
 import { startTestRedis, type ITestRedis } from './support/redis-server';
+import { spawnWorker as spawnChildWorker } from './support/spawn-worker';
 
 jest.setTimeout(120000);
 let redis: ITestRedis;
@@ -106,18 +105,8 @@ describe('a handler that releases its slot early', () => {
   });
 });
 
-function spawnWorker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const support = path.join(__dirname, 'support');
-  const child = spawn(process.execPath, ['-r', path.join(__dirname, '..', '..', '..', '..', 'scripts', 'ts-hook.js'), path.join(support, 'worker-process.ts')], {
-    env: { ...process.env, REDIS_URL: redis.url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return { child, ready };
-}
+/** A worker in a child process on this file's Redis. */
+const spawnWorker = (env: Record<string, string>): ReturnType<typeof spawnChildWorker> => spawnChildWorker(redis.url, env);
 
 describe('a worker killed while a handler finishes after releasing its slot', () => {
   it('has the message redelivered to another worker, which runs it; one result is stored', async () => {

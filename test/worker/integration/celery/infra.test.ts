@@ -4,8 +4,7 @@
  * killed with -9 going back to the queue soon after its alive key expires: exactly once, and never
  * a message that another (e.g. Python) worker holds.
  */
-import { spawn, type ChildProcess } from 'child_process';
-import * as path from 'path';
+import type { ChildProcess } from 'child_process';
 import Redis from 'ioredis';
 import { CeleryKeys } from '../../../../worker/src/celery/keys';
 import { CeleryProducer } from '../../../../worker/src/celery/producer';
@@ -13,6 +12,7 @@ import { UnackedStore } from '../../../../worker/src/celery/unacked-store';
 import { CeleryWorker } from '../../../../worker/src/celery/worker';
 import { WorkerRegistry } from '../../../../worker/src/celery/worker-registry';
 import { startTestRedis, type ITestRedis } from './support/redis-server';
+import { spawnWorker as spawnChildWorker } from './support/spawn-worker';
 
 jest.setTimeout(120000);
 let redis: ITestRedis;
@@ -32,18 +32,8 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
-function spawnWorker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const support = path.join(__dirname, 'support');
-  const child = spawn(process.execPath, ['-r', path.join(__dirname, '..', '..', '..', '..', 'scripts', 'ts-hook.js'), path.join(support, 'worker-process.ts')], {
-    env: { ...process.env, REDIS_URL: redis.url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return { child, ready };
-}
+/** A worker in a child process on this file's Redis. */
+const spawnWorker = (env: Record<string, string>): ReturnType<typeof spawnChildWorker> => spawnChildWorker(redis.url, env);
 
 const log = (): Promise<string[]> => redis.client.lrange('test:log', 0, -1);
 

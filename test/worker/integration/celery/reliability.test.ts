@@ -2,14 +2,13 @@
  * At-least-once delivery and a consume loop that keeps going: killed workers, garbage on the
  * queue, the concurrency bound, eta/expires/time limits/retries, revoke and graceful close.
  */
-import { spawn, type ChildProcess } from 'child_process';
-import * as path from 'path';
 import { CeleryKeys } from '../../../../worker/src/celery/keys';
 import { CeleryProducer } from '../../../../worker/src/celery/producer';
 import { CeleryWorker } from '../../../../worker/src/celery/worker';
 import { Retry } from '../../../../worker/src/celery/errors';
 import type { ICeleryLogger } from '../../../../worker/src/celery/logger';
 import { startTestRedis, type ITestRedis } from './support/redis-server';
+import { spawnWorker as spawnChildWorker } from './support/spawn-worker';
 
 
 jest.setTimeout(120000);
@@ -29,18 +28,8 @@ function recordingLogger(): ICeleryLogger & { lines: string[] } {
   return { lines, info: push, warn: push, error: push };
 }
 
-function spawnWorker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const support = path.join(__dirname, 'support');
-  const child = spawn(process.execPath, ['-r', path.join(__dirname, '..', '..', '..', '..', 'scripts', 'ts-hook.js'), path.join(support, 'worker-process.ts')], {
-    env: { ...process.env, REDIS_URL: redis.url, ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return { child, ready };
-}
+/** A worker in a child process on this file's Redis. */
+const spawnWorker = (env: Record<string, string>): ReturnType<typeof spawnChildWorker> => spawnChildWorker(redis.url, env);
 
 describe('a worker killed with SIGKILL mid-task', () => {
   it('loses nothing: after the visibility timeout another worker runs it, one result is stored', async () => {

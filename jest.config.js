@@ -14,6 +14,7 @@ module.exports = {
       moduleNameMapper: { '\\.(css|svg)$': '<rootDir>/test/extension/style-mock.js' },
       setupFiles: ['<rootDir>/test/extension/jsdom-polyfills.ts'] },
     { ...common, displayName: 'worker', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/unit/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/integration/**/*.test.ts'], }
+    { ...common, displayName: 'integration', testEnvironment: 'node', testMatch: ['<rootDir>/test/worker/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/worker/integration/support/quiet-kernel-sockets.ts'] }
   ]
 };

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
+import { POOL_AHEAD } from '../../../../worker/src/compose';
 import type { IStatusRow } from '../../../../worker/src/domain/types';
 import type { IRunningStack } from '../../../../worker/src/stack';
 import { freePort } from '../../../../worker/src/stack/free-port';
@@ -171,18 +172,19 @@ describe('Flower and nbgrid workers', () => {
 
   it('pool grow and shrink from Flower change the concurrency nbgrid workers shows, and the kernel pool follows', async () => {
     const name = names[0];
-    // Two workers at concurrency 1 keep 1 + 1 ready kernels each.
-    await until('4 warm kernels', async () => (await gatewayKernels()) === 4);
+    // Two workers at concurrency 1 keep 1 + POOL_AHEAD ready kernels each.
+    const warm = 2 * (1 + POOL_AHEAD);
+    await until(`${warm} warm kernels`, async () => (await gatewayKernels()) === warm);
     const grown = await flowerPost(`/api/worker/pool/grow/${encodeURIComponent(name)}?n=1`);
     expect(grown).toEqual({ status: 200, body: { message: `Growing '${name}' worker's pool by 1` } });
     await until('concurrency 2', async () => (await workers()).find((w) => w.hostname === name)?.concurrency === 2);
     const stats = await flowerJson<Record<string, IFlowerWorker>>(`/api/workers?refresh=1&workername=${encodeURIComponent(name)}`);
     expect(stats[name].stats.pool['max-concurrency']).toBe(2);
-    await until('a third warm kernel on the grown worker', async () => (await gatewayKernels()) === 5);
+    await until('one more warm kernel on the grown worker', async () => (await gatewayKernels()) === warm + 1);
     const shrunk = await flowerPost(`/api/worker/pool/shrink/${encodeURIComponent(name)}?n=1`);
     expect(shrunk).toEqual({ status: 200, body: { message: `Shrinking '${name}' worker's pool by 1` } });
     await until('concurrency 1', async () => (await workers()).find((w) => w.hostname === name)?.concurrency === 1);
-    await until('the surplus kernel shut down', async () => (await gatewayKernels()) === 4);
+    await until('the surplus kernel shut down', async () => (await gatewayKernels()) === warm);
     const refused = await flowerPost(`/api/worker/pool/shrink/${encodeURIComponent(name)}?n=1`);
     expect(refused.status).toBe(403);
   });

@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { resolveWorkerSettings } from '../../../../worker/src/compose';
+import { POOL_AHEAD, resolveWorkerSettings } from '../../../../worker/src/compose';
 import { loadConfig } from '../../../../worker/src/config';
 import { executeNotebook, SlotKernelPool, type INotebook } from '../../../../worker/src/executor';
 import { detectGpus, gpuSlots } from '../../../../worker/src/gpu/gpu-slots';
@@ -76,9 +76,9 @@ describe('GPU detection and settings', () => {
     } finally {
       process.env.PATH = savedPath;
     }
-    // Settings exactly as before GPU slots existed.
+    // Settings exactly as without GPU slots: the pool runs POOL_AHEAD kernels ahead of the one task.
     expect(resolveWorkerSettings(loadConfig({}), { gpus: [], hostname: 'w@h' })).toEqual(
-      { labels: ['default'], concurrency: 1, hostname: 'w@h', poolSize: 2, prefetch: 1, kernelReuse: 'off' });
+      { labels: ['default'], concurrency: 1, hostname: 'w@h', poolSize: 1 + POOL_AHEAD, prefetch: 1, kernelReuse: 'off' });
   });
 });
 

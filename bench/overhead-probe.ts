@@ -7,6 +7,8 @@
  *
  *   node -r ./scripts/ts-hook.js bench/overhead-probe.ts [N] [poll ms]
  *
+ * `OVERHEAD_NOTEBOOK=bench/notebooks/data-science.ipynb` maps that notebook instead of the trivial one
+ * (`OVERHEAD_PRELOAD=numpy,pandas` preloads modules into the fork server, as `nbgrid up --preload`).
  * `OVERHEAD_PYSPY=/path/to/py-spy` also records the gateway with py-spy into `OVERHEAD_OUT`
  * (default /tmp/nbgrid-overhead); `OVERHEAD_CPUPROF=1` gives the workers and the service
  * `--cpu-prof` (profiles written into `OVERHEAD_OUT` when the stack stops).
@@ -31,11 +33,13 @@ async function main(): Promise<void> {
   const outDir = process.env.OVERHEAD_OUT ?? '/tmp/nbgrid-overhead';
   fs.mkdirSync(outDir, { recursive: true });
   const env: Record<string, string> = process.env.OVERHEAD_CPUPROF ? { NODE_OPTIONS: `--require ${process.env.OVERHEAD_CPUPROF}` } : {};
-  const stack = await benchStack(2, env, 'fork');
+  const preload = process.env.OVERHEAD_PRELOAD ? process.env.OVERHEAD_PRELOAD.split(',') : [];
+  const stack = await benchStack(2, env, 'fork', preload);
   const redis = new Redis(stack.info.redis_url);
   try {
     const api = Api.of(stack);
-    await api.put('bench', trivialNotebook(0));
+    const notebookFile = process.env.OVERHEAD_NOTEBOOK;
+    await api.put('bench', notebookFile ? (JSON.parse(fs.readFileSync(notebookFile, 'utf8')) as unknown) : trivialNotebook(0));
     const warm = await api.map('bench', [0, 1]);
     await api.waitDone('bench', warm.task_group, 50);
     await sleep(1500);

@@ -136,7 +136,10 @@ describe('a worker killed with -9', () => {
     const running = await producer.send('nbgrid.sleep', [60000, 'lost-running']);
     await until('the victim to start', async () => (await log()).includes('victim-lost@test start lost-running'));
     const prefetched = await producer.send('nbgrid.sleep', [100, 'lost-prefetched']);
-    await until('the victim to prefetch', async () => (await redis.client.llen(keys.queue(queue))) === 0);
+    // Prefetched means registered as the victim's unacked message, not only popped: a BRPOP's message
+    // is registered by the next command (as kombu's QoS.append does), and a kill -9 between the two
+    // would lose it, which is not what this test is about (docs/faults.md, "One window is left open").
+    await until('the victim to prefetch', async () => (await redis.client.llen(keys.queue(queue))) === 0 && (await redis.client.hlen(keys.unackedHeld('victim-lost@test'))) === 2);
     expect(await redis.client.hget(keys.unackedOwner, (await redis.client.hkeys(keys.unackedHeld('victim-lost@test')))[0])).toBe('victim-lost@test');
     const exited = new Promise((r) => victim.child.once('exit', r));
     victim.child.kill('SIGKILL');

@@ -49,15 +49,19 @@ test-unit: build
 # except IDLE_SUITES, which mostly wait (measured wall / CPU seconds: schedule-realtime, two real
 # minute boundaries, 106 / 8; flower, Flower's and celery's polling, 107 / 12; celery reliability,
 # visibility timeouts, 26 / 2; group-done 33 / 6 and announce-takeover 18 / 5, leases and
-# deliveries; tasks-end 18 / 7; kernel-cull, an idle timeout, 17 / 7): they run one at a time in a
-# second jest beside the others (about a third of their time), and their output is printed after them.
+# deliveries; tasks-end 18 / 7; kernel-cull, an idle timeout, 17 / 7; on a slower VM, 2026-12-02:
+# reduce restarts, FerretDB and Redis restarted under a reduce, 136 / 50; mongo-outage, a MongoDB
+# outage waited out, 97 / 29): they run one at a time in a second jest beside the others (about a
+# third of their time), and their output is printed after them.
 IDLE_SUITES := test/worker/integration/schedules/schedule-realtime.test.ts \
                test/worker/integration/celery/flower.test.ts \
                test/worker/integration/celery/reliability.test.ts \
                test/worker/integration/progress/group-done.test.ts \
                test/worker/integration/progress/announce-takeover.test.ts \
                test/worker/integration/lifecycle/tasks-end.test.ts \
-               test/worker/integration/security/kernel-cull.test.ts
+               test/worker/integration/security/kernel-cull.test.ts \
+               test/worker/integration/reduce/restarts.test.ts \
+               test/worker/integration/faults/mongo-outage.test.ts
 test-integration: build
 	@idle_log=$$(mktemp); \
 	$(JEST) --selectProjects integration --runInBand --forceExit $(IDLE_SUITES) > $$idle_log 2>&1 & idle=$$!; \

@@ -76,9 +76,8 @@ describe('pause and resume', () => {
       const first = await producer.send('t.hold', ['first']);
       await until('the first task to run', () => ran.includes('first'));
       const second = await producer.send('t.hold', ['second']);
-      // prefetched: unacked, not on the queue
-      await until('the second to be prefetched', async () => (await redis.client.llen(keys.queue(queue))) === 0);
-      expect(await redis.client.hlen('unacked')).toBe(2);
+      // prefetched: unacked, not on the queue (registered by the command after its BRPOP, so both are awaited)
+      await until('the second to be prefetched', async () => (await redis.client.llen(keys.queue(queue))) === 0 && (await redis.client.hlen('unacked')) === 2);
       worker.pause('Kernel Gateway unreachable at http://127.0.0.1:1');
       expect(worker.paused).toBe('Kernel Gateway unreachable at http://127.0.0.1:1');
       // given back at once, while the first still runs

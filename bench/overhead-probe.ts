@@ -10,8 +10,9 @@
  * `OVERHEAD_NOTEBOOK=bench/notebooks/data-science.ipynb` maps that notebook instead of the trivial one
  * (`OVERHEAD_PRELOAD=numpy,pandas` preloads modules into the fork server, as `nbgrid up --preload`).
  * `OVERHEAD_PYSPY=/path/to/py-spy` also records the gateway with py-spy into `OVERHEAD_OUT`
- * (default /tmp/nbgrid-overhead); `OVERHEAD_CPUPROF=1` gives the workers and the service
- * `--cpu-prof` (profiles written into `OVERHEAD_OUT` when the stack stops).
+ * (default /tmp/nbgrid-overhead); `OVERHEAD_CPUPROF=<script>` loads that script into the workers and
+ * the service (`NODE_OPTIONS=--require`): `$PWD/bench/cpuprof-require.js` writes their V8 CPU
+ * profiles into `OVERHEAD_OUT` when the stack stops.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';

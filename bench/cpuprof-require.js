@@ -1,6 +1,6 @@
 // For bench/overhead-probe.ts: `OVERHEAD_CPUPROF=$PWD/bench/cpuprof-require.js` loads this into the
 // workers and the API service (NODE_OPTIONS=--require). It starts V8's sampling profiler at once and
-// writes `<pid>-<command>.cpuprofile` into OVERHEAD_OUT (default /tmp/nbgrid-overhead) when the
+// writes `<pid>-<command>.cpuprofile` into OVERHEAD_OUT (the probe sets it to its own output dir) when the
 // process exits; open it in Chrome DevTools (Performance) or summarize its samples. The profiler adds
 // CPU of its own: read shares, not milliseconds.
 const inspector = require('inspector');

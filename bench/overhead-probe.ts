@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const pollMs = Number(process.argv[3] ?? 500);
   const outDir = process.env.OVERHEAD_OUT ?? '/tmp/nbgrid-overhead';
   fs.mkdirSync(outDir, { recursive: true });
-  const env: Record<string, string> = process.env.OVERHEAD_CPUPROF ? { NODE_OPTIONS: `--require ${process.env.OVERHEAD_CPUPROF}` } : {};
+  // The profiler script writes into the probe's outDir, whatever its own default.
+  const env: Record<string, string> = process.env.OVERHEAD_CPUPROF ? { NODE_OPTIONS: `--require ${process.env.OVERHEAD_CPUPROF}`, OVERHEAD_OUT: outDir } : {};
   const preload = process.env.OVERHEAD_PRELOAD ? process.env.OVERHEAD_PRELOAD.split(',') : [];
   const stack = await benchStack(2, env, 'fork', preload);
   const redis = new Redis(stack.info.redis_url);
